@@ -1,0 +1,49 @@
+// Package routes is the registry of Lambda functions: which function (by its template.yaml
+// logical id) serves which method and path, and which handler answers it. template.yaml,
+// functions/, the Makefile's build targets and events/ must agree with this list; the tests in
+// this package fail when they do not.
+package routes
+
+// Family names the public API a route belongs to; it selects the error shape.
+type Family string
+
+const (
+	Spot Family = "spot"
+)
+
+// Route is one API Gateway route served by one Lambda function.
+type Route struct {
+	LogicalID string // template.yaml resource name, e.g. GetScreenerParticipantFunction
+	Dir       string // functions/<Dir>/main.go
+	Method    string // HTTP method as in the HttpApi event
+	Path      string // HttpApi path, with {param} placeholders
+	ReadOnly  bool   // gets DynamoDBReadPolicy instead of DynamoDBCrudPolicy
+	Family    Family
+}
+
+// All lists every route, in the order template.yaml declares them.
+var All = []Route{
+	{"ListScreenerParticipantsFunction", "list-screener-participants", "GET", "/screener-participants", true, Spot},
+	{"GetScreenerParticipantFunction", "get-screener-participant", "GET", "/screener-participants/{id}", true, Spot},
+	{"DeleteScreenerParticipantFunction", "delete-screener-participant", "DELETE", "/screener-participants/{id}", false, Spot},
+	{"ImportScreenerParticipantsFunction", "import-screener-participants", "POST", "/screener-participants-import", false, Spot},
+	{"ListParticipantsFunction", "list-participants", "GET", "/participants", true, Spot},
+	{"GetParticipantFunction", "get-participant", "GET", "/participants/{id}", true, Spot},
+	{"ListScreenersFunction", "list-screeners", "GET", "/screeners", true, Spot},
+	{"GetScreenerFunction", "get-screener", "GET", "/screeners/{id}", true, Spot},
+	{"ListScreenerSessionsFunction", "list-screener-sessions", "GET", "/screener-sessions", true, Spot},
+	{"GetScreenerSessionFunction", "get-screener-session", "GET", "/screener-sessions/{id}", true, Spot},
+}
+
+// ByLogicalID finds a route by its function's logical id.
+func ByLogicalID(id string) (Route, bool) {
+	for _, r := range All {
+		if r.LogicalID == id {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// Pattern is the route as a Go 1.22 http.ServeMux pattern ("GET /screeners/{id}").
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
