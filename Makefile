@@ -1,0 +1,99 @@
+# Build, run and test the participant roster.
+#
+# `sam build` runs `make build-<LogicalID>` (template.yaml: Metadata BuildMethod makefile) with
+# ARTIFACTS_DIR set, once per function; the build-* targets below are those entry points, one
+# per entry of pkg/routes.All, in the same order. pkg/routes' tests fail when they disagree.
+
+.DEFAULT_GOAL := help
+
+# This file's own path, read before any include changes MAKEFILE_LIST.
+SELF := $(lastword $(MAKEFILE_LIST))
+
+# Static arm64 binary named bootstrap, as provided.al2023 expects; lambda.norpc drops the
+# legacy RPC entry point that the provided runtimes never use.
+GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags "-s -w"
+
+# The function list is read from the build-* targets below, so it is written down only once.
+FUNCTIONS = $(shell sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' $(SELF))
+
+ENV ?= default
+
+# sam build sets ARTIFACTS_DIR; without it the binary would be written to /bootstrap.
+ifneq ($(filter build-%,$(MAKECMDGOALS)),)
+ifeq ($(strip $(ARTIFACTS_DIR)),)
+$(error ARTIFACTS_DIR is not set: run `sam build` or `make build`, or pass ARTIFACTS_DIR=<dir>)
+endif
+endif
+
+build-ListScreenerParticipantsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-participants
+
+build-GetScreenerParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener-participant
+
+build-DeleteScreenerParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/delete-screener-participant
+
+build-ImportScreenerParticipantsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-screener-participants
+
+build-ListParticipantsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-participants
+
+build-GetParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-participant
+
+build-ListScreenersFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screeners
+
+build-GetScreenerFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener
+
+build-ListScreenerSessionsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-sessions
+
+build-GetScreenerSessionFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener-session
+
+.PHONY: help build run test bench lint invoke deploy clean ensure-cfn-lint $(addprefix build-,$(FUNCTIONS))
+
+help: ## Show this list
+	@echo "Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(SELF) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 12
+	@echo "  build-<LogicalID>  one function into \$$ARTIFACTS_DIR/bootstrap (used by sam build)"
+
+build: ## Build every function into .aws-sam/build/<LogicalID>/bootstrap, as sam build does
+	@for id in $(FUNCTIONS); do \
+		echo "build $$id"; \
+		$(MAKE) --no-print-directory -f $(SELF) build-$$id ARTIFACTS_DIR="$(CURDIR)/.aws-sam/build/$$id" || exit 1; \
+	done
+
+run: ## Serve the API locally (FRESH=1 passes -fresh; ARGS=... passes more flags)
+	go run ./cmd/local-api $(if $(filter 1,$(FRESH)),-fresh) $(ARGS)
+
+# pip --user puts cfn-lint in the user base's bin, which need not be on PATH.
+USER_BIN = $(shell python3 -m site --user-base 2>/dev/null)/bin
+
+ensure-cfn-lint:
+	@command -v cfn-lint >/dev/null 2>&1 || PATH="$$PATH:$(USER_BIN)" command -v cfn-lint >/dev/null 2>&1 \
+		|| python3 -m pip install --user cfn-lint
+
+test: ensure-cfn-lint ## Run all tests against a local DynamoDB
+	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go test -count=1 ./...
+
+bench: ## Run the benchmark against a local DynamoDB
+	go run ./cmd/withstack -- go run ./cmd/bench
+
+lint: ensure-cfn-lint ## gofmt, go vet and cfn-lint
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	PATH="$$PATH:$(USER_BIN)" cfn-lint template.yaml
+
+invoke: ## Invoke one function locally: FN=<LogicalID> EVENT=events/<file>.json
+	go run ./cmd/invoke -fn $(FN) -event $(EVENT)
+
+deploy: ## sam build and deploy (ENV=default|prod, from samconfig.toml)
+	sam build --config-env $(ENV) && sam deploy --config-env $(ENV)
+
+clean: ## Remove build output
+	rm -rf .aws-sam bin

@@ -1,0 +1,6 @@
+// Command get-screener-session is the GetScreenerSessionFunction Lambda: it only wires; see pkg/app.
+package main
+
+import "github.com/participant-roster/roster/pkg/app"
+
+func main() { app.Main("GetScreenerSessionFunction") }

@@ -1,0 +1,6 @@
+// Command list-screener-participants is the ListScreenerParticipantsFunction Lambda: it only wires; see pkg/app.
+package main
+
+import "github.com/participant-roster/roster/pkg/app"
+
+func main() { app.Main("ListScreenerParticipantsFunction") }

@@ -1,0 +1,6 @@
+// Command list-screener-sessions is the ListScreenerSessionsFunction Lambda: it only wires; see pkg/app.
+package main
+
+import "github.com/participant-roster/roster/pkg/app"
+
+func main() { app.Main("ListScreenerSessionsFunction") }

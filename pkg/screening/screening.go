@@ -1,0 +1,166 @@
+// Package screening is the Spot Thought domain: tenant participants, screeners, the screener
+// participants that link them, and screener sessions. It knows nothing of HTTP or DynamoDB; it
+// decides what an import changes and asks a Store to write it.
+package screening
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors the API layer maps to statuses.
+var (
+	ErrNotFound = errors.New("screening: not found")
+	// ErrConflict: a concurrent change touched the same records; retrying the request is safe.
+	ErrConflict = errors.New("screening: concurrent change, retry")
+)
+
+// Actor is who created or last changed a record.
+type Actor struct {
+	Type string // TenantUserActor | ParticipantActor | TenantActor | ApplicationActor | SystemActor
+	ID   string
+	Name string
+}
+
+// Participant is a tenant participant: one person in the workspace, unique by email and, when
+// set, by external uid.
+type Participant struct {
+	ID          string
+	ExternalUID string // "" when the CRM gave none
+	Email       string
+	Name        string
+	CreatedBy   *Actor
+	CreatedAt   time.Time
+	UpdatedBy   *Actor
+	UpdatedAt   time.Time
+	// Links maps screener id to the id of this participant's screener participant in it.
+	Links map[string]string
+	// Version guards read-modify-write: every change checks and bumps it.
+	Version int64
+}
+
+// Screener is a screening questionnaire that participants are invited to.
+type Screener struct {
+	ID                  string
+	Title               string
+	Description         *string
+	ActivePublicationID *string
+	CreatedBy           *Actor
+	CreatedAt           time.Time
+	UpdatedBy           *Actor
+	UpdatedAt           time.Time
+}
+
+// SessionState is where a screener session stands.
+type SessionState string
+
+const (
+	SessionNotStarted SessionState = "NOT_STARTED"
+	SessionInProgress SessionState = "IN_PROGRESS"
+	SessionCompleted  SessionState = "COMPLETED"
+)
+
+// Outcome is a completed session's result.
+type Outcome string
+
+const (
+	OutcomeNone         Outcome = ""
+	OutcomeQualified    Outcome = "QUALIFIED"
+	OutcomeDisqualified Outcome = "DISQUALIFIED"
+)
+
+// Status of a screener participant, derived from its latest session.
+type Status string
+
+const (
+	StatusNotStarted   Status = "NOT_STARTED"
+	StatusInProgress   Status = "IN_PROGRESS"
+	StatusQualified    Status = "QUALIFIED"
+	StatusDisqualified Status = "DISQUALIFIED"
+	StatusUnknown      Status = "UNKNOWN"
+	StatusRemoved      Status = "REMOVED"
+)
+
+// LatestSession is the part of a screener participant's latest session its status comes from.
+type LatestSession struct {
+	ID      string
+	State   SessionState
+	Outcome Outcome
+}
+
+// ScreenerParticipant links a participant to a screener. Name, email and external uid are
+// copies of the participant's, kept in step by every change to the participant.
+type ScreenerParticipant struct {
+	ID            string
+	ScreenerID    string
+	ParticipantID string
+	ExternalUID   string
+	Name          string
+	Email         string
+	Latest        *LatestSession
+	CreatedAt     time.Time
+	Removed       bool // set only on the record a DELETE returns
+}
+
+// Status derives the screening status from the latest session.
+func (sp ScreenerParticipant) Status() Status {
+	switch {
+	case sp.Removed:
+		return StatusRemoved
+	case sp.Latest == nil:
+		return StatusNotStarted
+	case sp.Latest.State == SessionInProgress:
+		return StatusInProgress
+	case sp.Latest.State == SessionCompleted && sp.Latest.Outcome == OutcomeQualified:
+		return StatusQualified
+	case sp.Latest.State == SessionCompleted && sp.Latest.Outcome == OutcomeDisqualified:
+		return StatusDisqualified
+	}
+	return StatusUnknown
+}
+
+// CurrentSessionID is the latest session's id, or "" when none started.
+func (sp ScreenerParticipant) CurrentSessionID() string {
+	if sp.Latest == nil {
+		return ""
+	}
+	return sp.Latest.ID
+}
+
+// Session is one screener session of a screener participant.
+type Session struct {
+	ID                    string
+	ScreenerID            string
+	ScreenerParticipantID string
+	PublicationID         *string
+	LinkSlug              string
+	State                 SessionState
+	Outcome               Outcome
+	StartedAt             time.Time
+	LastActiveAt          time.Time
+	CompletedAt           *time.Time
+}
+
+// Page selects a window of a list in creation order.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// List is one page of a collection and the collection's exact size.
+type List[T any] struct {
+	Items []T
+	Total int
+}
+
+// ParticipantFilter narrows the participant list; empty fields do not filter.
+type ParticipantFilter struct {
+	ExternalUID string
+	Email       string
+}
+
+// SessionFilter narrows the session list; empty fields do not filter.
+type SessionFilter struct {
+	ScreenerID            string
+	ScreenerParticipantID string
+}

@@ -1,0 +1,237 @@
+package store
+
+import (
+	"time"
+
+	"github.com/participant-roster/roster/pkg/auth"
+	"github.com/participant-roster/roster/pkg/screening"
+)
+
+// Item types as stored. Times are RFC 3339 UTC strings with nanoseconds.
+
+type actorAttr struct {
+	Type string `dynamodbav:"type"`
+	ID   string `dynamodbav:"id"`
+	Name string `dynamodbav:"name"`
+}
+
+type workspaceItem struct {
+	PK                       string `dynamodbav:"pk"`
+	SK                       string `dynamodbav:"sk"`
+	Type                     string `dynamodbav:"type"`
+	ID                       string `dynamodbav:"id"`
+	Name                     string `dynamodbav:"name"`
+	CreatedAt                string `dynamodbav:"createdAt"`
+	ParticipantCount         int    `dynamodbav:"participantCount"`
+	ScreenerCount            int    `dynamodbav:"screenerCount"`
+	ScreenerParticipantCount int    `dynamodbav:"screenerParticipantCount"`
+	SessionCount             int    `dynamodbav:"sessionCount"`
+}
+
+type keyItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	GSI1PK      string `dynamodbav:"gsi1pk"`
+	GSI1SK      string `dynamodbav:"gsi1sk"`
+	Type        string `dynamodbav:"type"`
+	ID          string `dynamodbav:"id"`
+	WorkspaceID string `dynamodbav:"workspaceId"`
+	Name        string `dynamodbav:"name"`
+	SecretHash  string `dynamodbav:"secretHash"`
+	Revoked     bool   `dynamodbav:"revoked"`
+	CreatedAt   string `dynamodbav:"createdAt"`
+}
+
+type participantItem struct {
+	PK          string            `dynamodbav:"pk"`
+	SK          string            `dynamodbav:"sk"`
+	Type        string            `dynamodbav:"type"`
+	ID          string            `dynamodbav:"id"`
+	ExternalUID string            `dynamodbav:"externalUid,omitempty"`
+	Email       string            `dynamodbav:"email"`
+	Name        string            `dynamodbav:"name"`
+	CreatedBy   *actorAttr        `dynamodbav:"createdBy,omitempty"`
+	CreatedAt   string            `dynamodbav:"createdAt"`
+	UpdatedBy   *actorAttr        `dynamodbav:"updatedBy,omitempty"`
+	UpdatedAt   string            `dynamodbav:"updatedAt"`
+	Links       map[string]string `dynamodbav:"links"`
+	Version     int64             `dynamodbav:"version"`
+}
+
+type markerItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	Type          string `dynamodbav:"type"`
+	ParticipantID string `dynamodbav:"participantId"`
+}
+
+type screenerItem struct {
+	PK                  string     `dynamodbav:"pk"`
+	SK                  string     `dynamodbav:"sk"`
+	Type                string     `dynamodbav:"type"`
+	ID                  string     `dynamodbav:"id"`
+	Title               string     `dynamodbav:"title"`
+	Description         *string    `dynamodbav:"description,omitempty"`
+	ActivePublicationID *string    `dynamodbav:"activePublicationId,omitempty"`
+	CreatedBy           *actorAttr `dynamodbav:"createdBy,omitempty"`
+	CreatedAt           string     `dynamodbav:"createdAt"`
+	UpdatedBy           *actorAttr `dynamodbav:"updatedBy,omitempty"`
+	UpdatedAt           string     `dynamodbav:"updatedAt"`
+	ParticipantCount    int        `dynamodbav:"participantCount"`
+	SessionCount        int        `dynamodbav:"sessionCount"`
+}
+
+type screenerParticipantItem struct {
+	PK              string `dynamodbav:"pk"`
+	SK              string `dynamodbav:"sk"`
+	GSI1PK          string `dynamodbav:"gsi1pk"`
+	GSI1SK          string `dynamodbav:"gsi1sk"`
+	Type            string `dynamodbav:"type"`
+	ID              string `dynamodbav:"id"`
+	ScreenerID      string `dynamodbav:"screenerId"`
+	ParticipantID   string `dynamodbav:"participantId"`
+	ExternalUID     string `dynamodbav:"externalUid,omitempty"`
+	Name            string `dynamodbav:"name"`
+	Email           string `dynamodbav:"email"`
+	CreatedAt       string `dynamodbav:"createdAt"`
+	LatestSessionID string `dynamodbav:"latestSessionId,omitempty"`
+	LatestState     string `dynamodbav:"latestState,omitempty"`
+	LatestOutcome   string `dynamodbav:"latestOutcome,omitempty"`
+}
+
+type sessionItem struct {
+	PK                    string  `dynamodbav:"pk"`
+	SK                    string  `dynamodbav:"sk"`
+	GSI1PK                string  `dynamodbav:"gsi1pk"`
+	GSI1SK                string  `dynamodbav:"gsi1sk"`
+	GSI2PK                string  `dynamodbav:"gsi2pk"`
+	GSI2SK                string  `dynamodbav:"gsi2sk"`
+	Type                  string  `dynamodbav:"type"`
+	ID                    string  `dynamodbav:"id"`
+	ScreenerID            string  `dynamodbav:"screenerId"`
+	ScreenerParticipantID string  `dynamodbav:"screenerParticipantId"`
+	PublicationID         *string `dynamodbav:"publicationId,omitempty"`
+	LinkSlug              string  `dynamodbav:"linkSlug"`
+	State                 string  `dynamodbav:"state"`
+	Outcome               string  `dynamodbav:"outcome,omitempty"`
+	StartedAt             string  `dynamodbav:"startedAt"`
+	LastActiveAt          string  `dynamodbav:"lastActiveAt"`
+	CompletedAt           string  `dynamodbav:"completedAt,omitempty"`
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s) // written by fmtTime; a zero time marks corruption
+	return t
+}
+
+func toActorAttr(a *screening.Actor) *actorAttr {
+	if a == nil {
+		return nil
+	}
+	return &actorAttr{Type: a.Type, ID: a.ID, Name: a.Name}
+}
+
+func fromActorAttr(a *actorAttr) *screening.Actor {
+	if a == nil {
+		return nil
+	}
+	return &screening.Actor{Type: a.Type, ID: a.ID, Name: a.Name}
+}
+
+func newParticipantItem(w string, p screening.Participant) participantItem {
+	k := participantKey(w, p.ID)
+	links := p.Links
+	if links == nil {
+		links = map[string]string{} // a map attribute must exist for SET links.#scr to work
+	}
+	return participantItem{
+		PK: k.pk, SK: k.sk, Type: "Participant", ID: p.ID, ExternalUID: p.ExternalUID,
+		Email: p.Email, Name: p.Name, CreatedBy: toActorAttr(p.CreatedBy), CreatedAt: fmtTime(p.CreatedAt),
+		UpdatedBy: toActorAttr(p.UpdatedBy), UpdatedAt: fmtTime(p.UpdatedAt), Links: links, Version: 1,
+	}
+}
+
+func (it participantItem) domain() screening.Participant {
+	return screening.Participant{
+		ID: it.ID, ExternalUID: it.ExternalUID, Email: it.Email, Name: it.Name,
+		CreatedBy: fromActorAttr(it.CreatedBy), CreatedAt: parseTime(it.CreatedAt),
+		UpdatedBy: fromActorAttr(it.UpdatedBy), UpdatedAt: parseTime(it.UpdatedAt),
+		Links: it.Links, Version: it.Version,
+	}
+}
+
+func newScreenerItem(w string, s screening.Screener) screenerItem {
+	k := screenerKey(w, s.ID)
+	return screenerItem{
+		PK: k.pk, SK: k.sk, Type: "Screener", ID: s.ID, Title: s.Title, Description: s.Description,
+		ActivePublicationID: s.ActivePublicationID, CreatedBy: toActorAttr(s.CreatedBy), CreatedAt: fmtTime(s.CreatedAt),
+		UpdatedBy: toActorAttr(s.UpdatedBy), UpdatedAt: fmtTime(s.UpdatedAt),
+	}
+}
+
+func (it screenerItem) domain() screening.Screener {
+	return screening.Screener{
+		ID: it.ID, Title: it.Title, Description: it.Description, ActivePublicationID: it.ActivePublicationID,
+		CreatedBy: fromActorAttr(it.CreatedBy), CreatedAt: parseTime(it.CreatedAt),
+		UpdatedBy: fromActorAttr(it.UpdatedBy), UpdatedAt: parseTime(it.UpdatedAt),
+	}
+}
+
+func newScreenerParticipantItem(w string, sp screening.ScreenerParticipant) screenerParticipantItem {
+	k := screenerParticipantKey(w, sp.ID)
+	return screenerParticipantItem{
+		PK: k.pk, SK: k.sk, GSI1PK: screenerRosterPartition(w, sp.ScreenerID), GSI1SK: sp.ID,
+		Type: "ScreenerParticipant", ID: sp.ID, ScreenerID: sp.ScreenerID, ParticipantID: sp.ParticipantID,
+		ExternalUID: sp.ExternalUID, Name: sp.Name, Email: sp.Email, CreatedAt: fmtTime(sp.CreatedAt),
+	}
+}
+
+func (it screenerParticipantItem) domain() screening.ScreenerParticipant {
+	sp := screening.ScreenerParticipant{
+		ID: it.ID, ScreenerID: it.ScreenerID, ParticipantID: it.ParticipantID, ExternalUID: it.ExternalUID,
+		Name: it.Name, Email: it.Email, CreatedAt: parseTime(it.CreatedAt),
+	}
+	if it.LatestSessionID != "" {
+		sp.Latest = &screening.LatestSession{
+			ID: it.LatestSessionID, State: screening.SessionState(it.LatestState), Outcome: screening.Outcome(it.LatestOutcome),
+		}
+	}
+	return sp
+}
+
+func newSessionItem(w string, s screening.Session) sessionItem {
+	k := sessionKey(w, s.ID)
+	it := sessionItem{
+		PK: k.pk, SK: k.sk, GSI1PK: screenerSessionsPartition(w, s.ScreenerID), GSI1SK: s.ID,
+		GSI2PK: participantSessionsPartition(w, s.ScreenerParticipantID), GSI2SK: s.ID,
+		Type: "ScreenerSession", ID: s.ID, ScreenerID: s.ScreenerID, ScreenerParticipantID: s.ScreenerParticipantID,
+		PublicationID: s.PublicationID, LinkSlug: s.LinkSlug, State: string(s.State), Outcome: string(s.Outcome),
+		StartedAt: fmtTime(s.StartedAt), LastActiveAt: fmtTime(s.LastActiveAt),
+	}
+	if s.CompletedAt != nil {
+		it.CompletedAt = fmtTime(*s.CompletedAt)
+	}
+	return it
+}
+
+func (it sessionItem) domain() screening.Session {
+	s := screening.Session{
+		ID: it.ID, ScreenerID: it.ScreenerID, ScreenerParticipantID: it.ScreenerParticipantID,
+		PublicationID: it.PublicationID, LinkSlug: it.LinkSlug, State: screening.SessionState(it.State),
+		Outcome: screening.Outcome(it.Outcome), StartedAt: parseTime(it.StartedAt), LastActiveAt: parseTime(it.LastActiveAt),
+	}
+	if it.CompletedAt != "" {
+		t := parseTime(it.CompletedAt)
+		s.CompletedAt = &t
+	}
+	return s
+}
+
+func (it keyItem) domain() auth.Key {
+	return auth.Key{
+		ID: it.ID, WorkspaceID: it.WorkspaceID, Name: it.Name, SecretHash: it.SecretHash,
+		Revoked: it.Revoked, CreatedAt: parseTime(it.CreatedAt),
+	}
+}

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+
+	"github.com/participant-roster/roster/pkg/auth"
+	"github.com/participant-roster/roster/pkg/screening"
+)
+
+// GetKey looks up a Spot API key (access pattern 1).
+func (s *DDBStore) GetKey(ctx context.Context, keyID string) (auth.Key, error) {
+	var it keyItem
+	found, err := s.getItem(ctx, spotKeyKey(keyID), &it)
+	if err != nil {
+		return auth.Key{}, err
+	}
+	if !found {
+		return auth.Key{}, auth.ErrKeyNotFound
+	}
+	return it.domain(), nil
+}
+
+func (s *DDBStore) GetScreener(ctx context.Context, w, id string) (screening.Screener, error) {
+	return getOne(ctx, s, screenerKey(w, id), screenerItem.domain)
+}
+
+func (s *DDBStore) ListScreeners(ctx context.Context, w string, p screening.Page) (screening.List[screening.Screener], error) {
+	return listPage(ctx, s, partition{pk: screenersPartition(w)}, p,
+		s.counter(workspaceKey(w), "screenerCount"), screenerItem.domain)
+}
+
+func (s *DDBStore) GetParticipant(ctx context.Context, w, id string) (screening.Participant, error) {
+	return getOne(ctx, s, participantKey(w, id), participantItem.domain)
+}
+
+// ListParticipants lists in creation order; a filter on email or external uid resolves through
+// the uniqueness markers to at most one participant.
+func (s *DDBStore) ListParticipants(ctx context.Context, w string, f screening.ParticipantFilter, p screening.Page) (screening.List[screening.Participant], error) {
+	if f == (screening.ParticipantFilter{}) {
+		return listPage(ctx, s, partition{pk: participantsPartition(w)}, p,
+			s.counter(workspaceKey(w), "participantCount"), participantItem.domain)
+	}
+	id, err := s.participantByFilter(ctx, w, f)
+	if err != nil || id == "" {
+		return screening.List[screening.Participant]{}, err
+	}
+	part, err := s.GetParticipant(ctx, w, id)
+	if err == screening.ErrNotFound {
+		return screening.List[screening.Participant]{}, nil
+	}
+	if err != nil {
+		return screening.List[screening.Participant]{}, err
+	}
+	return pageOf([]screening.Participant{part}, p), nil
+}
+
+// participantByFilter returns the one participant both filters name, or "".
+func (s *DDBStore) participantByFilter(ctx context.Context, w string, f screening.ParticipantFilter) (string, error) {
+	var uids, emails []string
+	if f.ExternalUID != "" {
+		uids = []string{f.ExternalUID}
+	}
+	if f.Email != "" {
+		emails = []string{screening.NormalizeEmail(f.Email)}
+	}
+	byUID, byEmail, err := s.FindParticipantIDs(ctx, w, uids, emails)
+	if err != nil {
+		return "", err
+	}
+	uidMatch, emailMatch := byUID[f.ExternalUID], byEmail[screening.NormalizeEmail(f.Email)]
+	switch {
+	case f.ExternalUID != "" && f.Email != "" && uidMatch != emailMatch:
+		return "", nil
+	case f.ExternalUID != "":
+		return uidMatch, nil
+	}
+	return emailMatch, nil
+}
+
+func (s *DDBStore) GetScreenerParticipant(ctx context.Context, w, id string) (screening.ScreenerParticipant, error) {
+	return getOne(ctx, s, screenerParticipantKey(w, id), screenerParticipantItem.domain)
+}
+
+func (s *DDBStore) ListScreenerParticipants(ctx context.Context, w, screenerID string, p screening.Page) (screening.List[screening.ScreenerParticipant], error) {
+	if screenerID == "" {
+		return listPage(ctx, s, partition{pk: screenerParticipantsPartition(w)}, p,
+			s.counter(workspaceKey(w), "screenerParticipantCount"), screenerParticipantItem.domain)
+	}
+	return listPage(ctx, s, partition{index: indexGSI1, pk: screenerRosterPartition(w, screenerID)}, p,
+		s.counter(screenerKey(w, screenerID), "participantCount"), screenerParticipantItem.domain)
+}
+
+func (s *DDBStore) GetSession(ctx context.Context, w, id string) (screening.Session, error) {
+	return getOne(ctx, s, sessionKey(w, id), sessionItem.domain)
+}
+
+// ListSessions lists in creation order. A screener participant has few sessions, so that
+// filter reads them all and counts them instead of keeping a counter that would outlive the
+// screener participant.
+func (s *DDBStore) ListSessions(ctx context.Context, w string, f screening.SessionFilter, p screening.Page) (screening.List[screening.Session], error) {
+	switch {
+	case f.ScreenerParticipantID != "":
+		items, err := s.queryAll(ctx, partition{index: indexGSI2, pk: participantSessionsPartition(w, f.ScreenerParticipantID)})
+		if err != nil {
+			return screening.List[screening.Session]{}, err
+		}
+		decoded, err := decodeAll[sessionItem](items)
+		if err != nil {
+			return screening.List[screening.Session]{}, err
+		}
+		var all []screening.Session
+		for _, it := range decoded {
+			if f.ScreenerID == "" || it.ScreenerID == f.ScreenerID {
+				all = append(all, it.domain())
+			}
+		}
+		return pageOf(all, p), nil
+	case f.ScreenerID != "":
+		return listPage(ctx, s, partition{index: indexGSI1, pk: screenerSessionsPartition(w, f.ScreenerID)}, p,
+			s.counter(screenerKey(w, f.ScreenerID), "sessionCount"), sessionItem.domain)
+	}
+	return listPage(ctx, s, partition{pk: sessionsPartition(w)}, p,
+		s.counter(workspaceKey(w), "sessionCount"), sessionItem.domain)
+}
+
+func pageOf[T any](all []T, p screening.Page) screening.List[T] {
+	start := min(p.Offset, len(all))
+	end := min(start+p.Limit, len(all))
+	return screening.List[T]{Items: all[start:end], Total: len(all)}
+}
+
+// FindParticipantIDs resolves external uids and normalized emails through their markers
+// (access patterns 5 and 6) in batches.
+func (s *DDBStore) FindParticipantIDs(ctx context.Context, w string, externalUIDs, emails []string) (map[string]string, map[string]string, error) {
+	keys := make([]key, 0, len(externalUIDs)+len(emails))
+	for _, u := range externalUIDs {
+		keys = append(keys, externalUIDKey(w, u))
+	}
+	for _, e := range emails {
+		keys = append(keys, emailKey(w, e))
+	}
+	markers, err := batchGetAs[markerItem](ctx, s, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	byUID, byEmail := map[string]string{}, map[string]string{}
+	uidPK, emailPK := externalUIDKey(w, "").pk, emailKey(w, "").pk
+	for _, m := range markers {
+		switch m.PK {
+		case uidPK:
+			byUID[m.SK] = m.ParticipantID
+		case emailPK:
+			byEmail[m.SK] = m.ParticipantID
+		}
+	}
+	return byUID, byEmail, nil
+}
+
+func (s *DDBStore) GetParticipants(ctx context.Context, w string, ids []string) (map[string]screening.Participant, error) {
+	return getMany(ctx, s, ids, func(id string) key { return participantKey(w, id) },
+		participantItem.domain, func(p screening.Participant) string { return p.ID })
+}
+
+func (s *DDBStore) GetScreenerParticipants(ctx context.Context, w string, ids []string) (map[string]screening.ScreenerParticipant, error) {
+	return getMany(ctx, s, ids, func(id string) key { return screenerParticipantKey(w, id) },
+		screenerParticipantItem.domain, func(sp screening.ScreenerParticipant) string { return sp.ID })
+}
+
+func getMany[I any, T any](ctx context.Context, s *DDBStore, ids []string, keyOf func(string) key,
+	conv func(I) T, idOf func(T) string) (map[string]T, error) {
+	keys := make([]key, len(ids))
+	for i, id := range ids {
+		keys[i] = keyOf(id)
+	}
+	items, err := batchGetAs[I](ctx, s, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]T, len(items))
+	for _, it := range items {
+		t := conv(it)
+		out[idOf(t)] = t
+	}
+	return out, nil
+}
+
+// Roster lists every screener participant of a screener (access pattern 9).
+func (s *DDBStore) Roster(ctx context.Context, w, screenerID string) ([]screening.ScreenerParticipant, error) {
+	items, err := s.queryAll(ctx, partition{index: indexGSI1, pk: screenerRosterPartition(w, screenerID)})
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := decodeAll[screenerParticipantItem](items)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]screening.ScreenerParticipant, len(decoded))
+	for i, it := range decoded {
+		out[i] = it.domain()
+	}
+	return out, nil
+}

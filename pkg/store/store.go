@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/auth"
+	"github.com/participant-roster/roster/pkg/screening"
+)
+
+// DDBStore is the DynamoDB single-table store.
+type DDBStore struct {
+	client *dynamodb.Client
+	table  string
+}
+
+var (
+	_ screening.Store = (*DDBStore)(nil)
+	_ auth.KeyStore   = (*DDBStore)(nil)
+)
+
+// New returns a store over the named table. The client should carry capacity.Option.
+func New(client *dynamodb.Client, table string) *DDBStore {
+	return &DDBStore{client: client, table: table}
+}
+
+type item = map[string]types.AttributeValue
+
+// getItem reads one item into out; found is false when there is none.
+func (s *DDBStore) getItem(ctx context.Context, k key, out any) (found bool, err error) {
+	res, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k.av()})
+	if err != nil {
+		return false, fmt.Errorf("store: get %s/%s: %w", k.pk, k.sk, err)
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// getOne reads one record and converts it, or returns screening.ErrNotFound.
+func getOne[I any, T any](ctx context.Context, s *DDBStore, k key, conv func(I) T) (T, error) {
+	var it I
+	var zero T
+	found, err := s.getItem(ctx, k, &it)
+	if err != nil {
+		return zero, err
+	}
+	if !found {
+		return zero, screening.ErrNotFound
+	}
+	return conv(it), nil
+}
+
+// batchGet reads many items, 100 keys a call, consistently (imports plan writes on them), and
+// retries what DynamoDB leaves unprocessed.
+func (s *DDBStore) batchGet(ctx context.Context, keys []key) ([]item, error) {
+	var out []item
+	for start := 0; start < len(keys); start += 100 {
+		chunk := keys[start:min(start+100, len(keys))]
+		avs := make([]item, len(chunk))
+		for i, k := range chunk {
+			avs[i] = k.av()
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: avs, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
+			}
+			res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("store: batch get: %w", err)
+			}
+			out = append(out, res.Responses[s.table]...)
+			req = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+func batchGetAs[I any](ctx context.Context, s *DDBStore, keys []key) ([]I, error) {
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[I](items)
+}
+
+func decodeAll[I any](items []item) ([]I, error) {
+	out := make([]I, len(items))
+	for i, it := range items {
+		if err := attributevalue.UnmarshalMap(it, &out[i]); err != nil {
+			return nil, fmt.Errorf("store: decode: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// partition names what a list reads: a partition of the table or of an index.
+type partition struct {
+	index string // "" for the table
+	pk    string
+}
+
+func (p partition) query(table string) *dynamodb.QueryInput {
+	pkAttr := attrPK
+	switch p.index {
+	case indexGSI1:
+		pkAttr = attrGSI1PK
+	case indexGSI2:
+		pkAttr = attrGSI2PK
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &table,
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(p.pk)},
+	}
+	if p.index != "" {
+		in.IndexName = aws.String(p.index)
+	}
+	return in
+}
+
+// queryPage returns the page's items of a partition in sort-key (creation) order. DynamoDB has
+// no offset: the skipped items are read and dropped, which the benchmark prices.
+func (s *DDBStore) queryPage(ctx context.Context, part partition, page screening.Page) ([]item, error) {
+	in := part.query(s.table)
+	want := page.Offset + page.Limit
+	var out []item
+	seen := 0
+	for {
+		in.Limit = aws.Int32(int32(min(want-seen, 1000)))
+		res, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("store: query %s: %w", part.pk, err)
+		}
+		for _, it := range res.Items {
+			if seen >= page.Offset {
+				out = append(out, it)
+			}
+			seen++
+		}
+		if seen >= want || res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// queryAll reads a whole partition.
+func (s *DDBStore) queryAll(ctx context.Context, part partition) ([]item, error) {
+	in := part.query(s.table)
+	var out []item
+	for {
+		res, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("store: query %s: %w", part.pk, err)
+		}
+		out = append(out, res.Items...)
+		if res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// listPage reads a page and the total that counts it at the same time: a list costs one
+// round trip, not two.
+func listPage[I any, T any](ctx context.Context, s *DDBStore, part partition, page screening.Page,
+	total func(context.Context) (int, error), conv func(I) T) (screening.List[T], error) {
+	var (
+		wg       sync.WaitGroup
+		n        int
+		countErr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n, countErr = total(ctx)
+	}()
+	items, err := s.queryPage(ctx, part, page)
+	wg.Wait()
+	if err = errors.Join(err, countErr); err != nil {
+		return screening.List[T]{}, err
+	}
+	decoded, err := decodeAll[I](items)
+	if err != nil {
+		return screening.List[T]{}, err
+	}
+	out := screening.List[T]{Total: n, Items: make([]T, len(decoded))}
+	for i, it := range decoded {
+		out.Items[i] = conv(it)
+	}
+	return out, nil
+}
+
+// counter reads one counter attribute of one item; a missing item counts 0.
+func (s *DDBStore) counter(k key, attr string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		res, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: &s.table, Key: k.av(),
+			ProjectionExpression:     aws.String("#c"),
+			ExpressionAttributeNames: map[string]string{"#c": attr},
+		})
+		if err != nil {
+			return 0, fmt.Errorf("store: counter %s: %w", attr, err)
+		}
+		var n int
+		if v, ok := res.Item[attr]; ok {
+			if err := attributevalue.Unmarshal(v, &n); err != nil {
+				return 0, err
+			}
+		}
+		return n, nil
+	}
+}
