@@ -446,7 +446,7 @@ func TestImportRequestSchema(t *testing.T) {
 		{"unknown top-level field", body(func(b map[string]any) { b["dryRun"] = true }), false},
 		{"unknown row field", body(func(b map[string]any) { b["participants"] = []any{row(func(r map[string]any) { r["phone"] = "1" })} }), false},
 		{"missing screenerId", body(func(b map[string]any) { delete(b, "screenerId") }), false},
-		{"malformed screenerId", body(func(b map[string]any) { b["screenerId"] = "scr_123" }), false},
+		{"empty screenerId", body(func(b map[string]any) { b["screenerId"] = "" }), false},
 		{"missing participants", body(func(b map[string]any) { delete(b, "participants") }), false},
 		{"1001 rows", body(func(b map[string]any) { b["participants"] = many }), false},
 		{"empty name", body(func(b map[string]any) { b["participants"] = []any{row(func(r map[string]any) { r["name"] = "" })} }), false},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/auth"
 	"github.com/participant-roster/roster/pkg/capacity"
+	"github.com/participant-roster/roster/pkg/ids"
 	"github.com/participant-roster/roster/pkg/routes"
 	"github.com/participant-roster/roster/pkg/screening"
 	"github.com/participant-roster/roster/pkg/spotapi"
@@ -85,7 +86,7 @@ func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log 
 	st := store.New(client, table)
 	svc := screening.NewService(st)
 	return &App{
-		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now}, Log: log,
+		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
 		Spot: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log},
 	}
 }

@@ -72,3 +72,18 @@ func isCrockford(c byte) bool {
 	}
 	return false
 }
+
+// Sequence returns a generator of ids that are the same on every run: the n-th id has time
+// start + n ms and no randomness. Demo data uses it so sample events can name demo records.
+func Sequence(start time.Time) func(Prefix) string {
+	var mu sync.Mutex
+	n := 0
+	return func(p Prefix) string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		id := ulid.ULID{}
+		_ = id.SetTime(ulid.Timestamp(start.Add(time.Duration(n) * time.Millisecond)))
+		return string(p) + strings.ToLower(id.String())
+	}
+}

@@ -25,6 +25,7 @@ type AdminStore interface {
 type Admin struct {
 	Store AdminStore
 	Now   func() time.Time
+	NewID func(ids.Prefix) string
 }
 
 // CreateScreener makes a screener with an active publication.
@@ -33,9 +34,9 @@ func (a *Admin) CreateScreener(ctx context.Context, ws string, actor Actor, titl
 		return Screener{}, &ValidationError{Message: "title must not be empty"}
 	}
 	now := a.Now().UTC()
-	pub := ids.New(ids.Publication)
+	pub := a.NewID(ids.Publication)
 	s := Screener{
-		ID: ids.New(ids.Screener), Title: title, Description: description, ActivePublicationID: &pub,
+		ID: a.NewID(ids.Screener), Title: title, Description: description, ActivePublicationID: &pub,
 		CreatedBy: &actor, CreatedAt: now, UpdatedBy: &actor, UpdatedAt: now,
 	}
 	return s, a.Store.CreateScreener(ctx, ws, s)
@@ -53,7 +54,7 @@ func (a *Admin) StartSession(ctx context.Context, ws, screenerParticipantID stri
 	}
 	now := a.Now().UTC()
 	s := Session{
-		ID: ids.New(ids.ScreenerSession), ScreenerID: sp.ScreenerID, ScreenerParticipantID: sp.ID,
+		ID: a.NewID(ids.ScreenerSession), ScreenerID: sp.ScreenerID, ScreenerParticipantID: sp.ID,
 		PublicationID: scr.ActivePublicationID, LinkSlug: slug(), State: SessionInProgress,
 		StartedAt: now, LastActiveAt: now,
 	}

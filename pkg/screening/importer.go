@@ -205,7 +205,7 @@ func (p *importPlan) linkIDs() []string {
 func (p *importPlan) create(r ImportRow, now time.Time) (*Change, ScreenerParticipant) {
 	actor := p.actor
 	part := Participant{
-		ID: ids.New(ids.Participant), Email: r.Email, Name: r.Name,
+		ID: p.svc.NewID(ids.Participant), Email: r.Email, Name: r.Name,
 		CreatedBy: &actor, CreatedAt: now, UpdatedBy: &actor, UpdatedAt: now,
 	}
 	if r.ExternalUID != nil {
@@ -246,7 +246,7 @@ func (p *importPlan) update(before Participant, sp ScreenerParticipant, linked b
 
 func (p *importPlan) newLink(part Participant, now time.Time) ScreenerParticipant {
 	return ScreenerParticipant{
-		ID: ids.New(ids.ScreenerParticipant), ScreenerID: p.req.ScreenerID, ParticipantID: part.ID,
+		ID: p.svc.NewID(ids.ScreenerParticipant), ScreenerID: p.req.ScreenerID, ParticipantID: part.ID,
 		ExternalUID: part.ExternalUID, Name: part.Name, Email: part.Email, CreatedAt: now,
 	}
 }

@@ -3,17 +3,20 @@ package screening
 import (
 	"context"
 	"time"
+
+	"github.com/participant-roster/roster/pkg/ids"
 )
 
 // Service answers the Spot screener-participant API's questions for one store.
 type Service struct {
 	Store Store
 	Now   func() time.Time
+	NewID func(ids.Prefix) string
 }
 
 // NewService returns a service over store.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now}
+	return &Service{Store: store, Now: time.Now, NewID: ids.New}
 }
 
 // RemoveScreenerParticipant severs a participant's link to a screener. The tenant participant
