@@ -35,7 +35,10 @@ func (a *App) LambdaHandler(logicalID string) (LambdaHandler, error) {
 	var accessor core.RequestAccessorV2
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		start := time.Now()
-		ctx, meter := capacity.WithMeter(ctx)
+		meter := capacity.FromContext(ctx) // a caller (test, benchmark) may bring its own
+		if meter == nil {
+			ctx, meter = capacity.WithMeter(ctx)
+		}
 		requestID := ev.RequestContext.RequestID
 		ctx = httpx.WithRequestID(ctx, requestID)
 		w := core.NewProxyResponseWriterV2()

@@ -60,8 +60,10 @@ func getOne[I any, T any](ctx context.Context, s *DDBStore, k key, conv func(I) 
 }
 
 // batchGet reads many items, 100 keys a call, consistently (imports plan writes on them), and
-// retries what DynamoDB leaves unprocessed.
+// retries what DynamoDB leaves unprocessed. Repeated keys are read once (DynamoDB rejects a
+// batch that names a key twice).
 func (s *DDBStore) batchGet(ctx context.Context, keys []key) ([]item, error) {
+	keys = unique(keys)
 	var out []item
 	for start := 0; start < len(keys); start += 100 {
 		chunk := keys[start:min(start+100, len(keys))]
@@ -223,4 +225,16 @@ func (s *DDBStore) counter(k key, attr string) func(context.Context) (int, error
 		}
 		return n, nil
 	}
+}
+
+func unique(keys []key) []key {
+	seen := make(map[key]bool, len(keys))
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -7,11 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/participant-roster/roster/pkg/apispec"
 	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/auth"
 	"github.com/participant-roster/roster/pkg/ids"
@@ -68,7 +70,8 @@ func NewEnv(t testing.TB) *Env {
 	if err := CreateTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	// Request lines are noise in tests; errors (a 500's cause) are what a failure needs.
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return &Env{T: t, Client: client, Table: table, App: app.New(client, table, 0, log)}
 }
 
@@ -154,16 +157,65 @@ func (r Response) JSON(v any) {
 	}
 }
 
-// Invoke calls a function's Lambda handler with an event.
+// Invoke calls a function's Lambda handler with an event and checks the response against the
+// API reference (api/openapi.yaml): a status or body the reference does not document fails
+// the test.
 func (e *Env) Invoke(logicalID string, ev events.APIGatewayV2HTTPRequest) Response {
+	e.T.Helper()
+	return e.InvokeContext(context.Background(), logicalID, ev)
+}
+
+// InvokeContext is Invoke with a context, e.g. one carrying a capacity meter.
+func (e *Env) InvokeContext(ctx context.Context, logicalID string, ev events.APIGatewayV2HTTPRequest) Response {
+	e.T.Helper()
+	resp := e.InvokeUnchecked(ctx, logicalID, ev)
+	if err := validate(ev, resp.APIGatewayV2HTTPResponse); err != nil {
+		e.T.Errorf("%s %s: response does not match api/openapi.yaml: %v\nbody: %s", ev.RequestContext.HTTP.Method, ev.RawPath, err, resp.Body)
+	}
+	return resp
+}
+
+// InvokeUnchecked calls the handler without checking the response against the reference, for
+// events API Gateway would never send (another function's path, say).
+func (e *Env) InvokeUnchecked(ctx context.Context, logicalID string, ev events.APIGatewayV2HTTPRequest) Response {
 	e.T.Helper()
 	h, err := e.App.LambdaHandler(logicalID)
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	resp, err := h(context.Background(), ev)
+	resp, err := h(ctx, ev)
 	if err != nil {
 		e.T.Fatalf("%s returned an error instead of a response: %v", logicalID, err)
 	}
 	return Response{APIGatewayV2HTTPResponse: resp, T: e.T}
+}
+
+var (
+	specOnce sync.Once
+	spec     *apispec.Spec
+	specErr  error
+)
+
+func validate(ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) error {
+	specOnce.Do(func() { spec, specErr = apispec.Load() })
+	if specErr != nil {
+		return specErr
+	}
+	reqHeaders, respHeaders := http.Header{}, http.Header{}
+	for k, v := range ev.Headers {
+		reqHeaders.Set(k, v)
+	}
+	for k, v := range resp.Headers {
+		respHeaders.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			respHeaders.Add(k, v)
+		}
+	}
+	u := ev.RawPath
+	if ev.RawQueryString != "" {
+		u += "?" + ev.RawQueryString
+	}
+	return spec.ValidateResponse(ev.RequestContext.HTTP.Method, u, reqHeaders, resp.StatusCode, respHeaders, []byte(resp.Body))
 }
