@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -42,7 +44,11 @@ func (a *App) LambdaHandler(logicalID string) (LambdaHandler, error) {
 		requestID := ev.RequestContext.RequestID
 		ctx = httpx.WithRequestID(ctx, requestID)
 		w := core.NewProxyResponseWriterV2()
-		req, convErr := accessor.EventToRequestWithContext(ctx, ev)
+		var req *http.Request
+		convErr := readable(ev)
+		if convErr == nil {
+			req, convErr = accessor.EventToRequestWithContext(ctx, ev)
+		}
 		if convErr != nil {
 			req, _ = http.NewRequestWithContext(ctx, ev.RequestContext.HTTP.Method, "/", nil)
 			spotapi.WriteProblem(w, req, http.StatusBadRequest, spotapi.CodeInvalidQuery, "The request could not be read: its path or body is malformed.", nil)
@@ -57,6 +63,23 @@ func (a *App) LambdaHandler(logicalID string) (LambdaHandler, error) {
 		a.logRequest(ctx, route, ev, resp.StatusCode, start, meter)
 		return resp, nil
 	}, nil
+}
+
+// readable checks what the proxy library would fail on (and log as plain text) first.
+func readable(ev events.APIGatewayV2HTTPRequest) error {
+	path := ev.RawPath
+	if path == "" {
+		path = ev.RequestContext.HTTP.Path
+	}
+	if _, err := url.Parse("https://host" + path); err != nil {
+		return err
+	}
+	if ev.IsBase64Encoded {
+		if _, err := base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // serve runs the route's mux; a request the route does not match (another path or method,
