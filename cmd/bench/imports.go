@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/capacity"
+	"github.com/participant-roster/roster/pkg/ids"
+	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/store"
+)
+
+const (
+	importRows = 1000
+	batchSize  = 25 // BatchWriteItem's limit
+)
+
+// metered is one timed call and what it cost.
+type metered struct {
+	d            time.Duration
+	read, write  float64
+	dynamoDBCall int
+}
+
+func measure(ctx context.Context, f func(context.Context) error) (metered, error) {
+	ctx, m := capacity.WithMeter(ctx)
+	t := time.Now()
+	err := f(ctx)
+	d := time.Since(t)
+	if err == nil && m.Calls() == 0 {
+		err = fmt.Errorf("nothing was recorded on the caller's capacity meter")
+	}
+	r, w := m.Units()
+	return metered{d: d, read: r, write: w, dynamoDBCall: m.Calls()}, err
+}
+
+// measureImport is measure 3: 1,000 new rows through the import handler against raw
+// BatchWriteItem of the same items, then the same import again, unchanged.
+func (b *bench) measureImport(rounds int) (section, error) {
+	const fn = "ImportScreenerParticipantsFunction"
+	var imports, raws, reimports []metered
+	itemCount := 0
+	perRound := newTable("Round", "Import", "Raw BatchWriteItem", "Re-import (unchanged)")
+	for r := range rounds {
+		progress("measure 3: import round %d/%d", r+1, rounds)
+		scrImport, err := b.newScreener(fmt.Sprintf("Import %d", r))
+		if err != nil {
+			return section{}, err
+		}
+		scrRaw, err := b.newScreener(fmt.Sprintf("Raw %d", r))
+		if err != nil {
+			return section{}, err
+		}
+		// Same-length tags: both sides write rows of the same sizes.
+		body, err := importBody(scrImport, rows(fmt.Sprintf("i%d", r), importRows))
+		if err != nil {
+			return section{}, err
+		}
+		items, err := b.rawImportItems(scrRaw, rows(fmt.Sprintf("r%d", r), importRows))
+		if err != nil {
+			return section{}, err
+		}
+		itemCount = len(items)
+		viaHandler := func(ctx context.Context) error {
+			resp, err := b.invoke(ctx, fn, b.event("POST", "/screener-participants-import", "", body))
+			if err != nil {
+				return err
+			}
+			var out []json.RawMessage
+			if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+				return err
+			}
+			if len(out) != importRows {
+				return fmt.Errorf("import answered %d screener participants, want %d", len(out), importRows)
+			}
+			return nil
+		}
+		raw := func(ctx context.Context) error { return b.batchWrite(ctx, items) }
+
+		var imp, rw metered
+		// Alternate which goes first, so the table's growth weighs on both alike.
+		if r%2 == 0 {
+			if imp, err = measure(b.ctx, viaHandler); err == nil {
+				rw, err = measure(b.ctx, raw)
+			}
+		} else {
+			if rw, err = measure(b.ctx, raw); err == nil {
+				imp, err = measure(b.ctx, viaHandler)
+			}
+		}
+		if err != nil {
+			return section{}, err
+		}
+		again, err := measure(b.ctx, viaHandler)
+		if err != nil {
+			return section{}, err
+		}
+		imports, raws, reimports = append(imports, imp), append(raws, rw), append(reimports, again)
+		perRound.add(strconv.Itoa(r+1), secs(imp.d), secs(rw.d), secs(again.d))
+		gc()
+	}
+	impD, rawD, reD := median(imports, durationOf), median(raws, durationOf), median(reimports, durationOf)
+	impW, rawW := medianOf(imports, writeOf), medianOf(raws, writeOf)
+	t := newTable("Figure", "Value", "Target", "Met")
+	t.add("Import of 1,000 new rows through the handler, median time", secs(impD), "", "")
+	t.add(fmt.Sprintf("Raw BatchWriteItem of the same %s items (%d per batch, sequential), median time",
+		thousands(itemCount), batchSize), secs(rawD), "", "")
+	t.add("Ratio (import / raw)", fmtRatio(ratio(impD, rawD)), "", "")
+	t.add("Write units per row, import", fmt.Sprintf("%.2f", impW/importRows), "", "")
+	t.add("Write units per row, raw BatchWriteItem", fmt.Sprintf("%.2f", rawW/importRows), "", "")
+	t.add("Read units, import", units(medianOf(imports, readOf)), "", "")
+	t.add("DynamoDB calls: import / raw", fmt.Sprintf("%s / %s", units(medianOf(imports, callsOf)), units(medianOf(raws, callsOf))), "", "")
+	t.add("Re-import of the same 1,000 rows, unchanged: write units", spread(collect(reimports, writeOf)), "0", met(slices.Max(collect(reimports, writeOf)) == 0))
+	t.add("Re-import: median time", secs(reD), "", "")
+	t.add("Re-import: read units", units(medianOf(reimports, readOf)), "", "")
+	t.add("Re-import: DynamoDB calls", units(medianOf(reimports, callsOf)), "", "")
+	return section{
+		title: "3. Import of 1,000 new rows: handler vs raw BatchWriteItem, and an unchanged re-import",
+		intro: fmt.Sprintf("%d rounds, each on two new screeners: `POST /screener-participants-import` (UPDATES_ONLY, "+
+			"1,000 rows with external uid, email and name) through the function's Lambda handler, and raw sequential "+
+			"BatchWriteItem calls writing the same four items per row the store writes (participant, email marker, "+
+			"external-uid marker, screener participant; built with the store's own item types) for 1,000 other rows of "+
+			"the same sizes. Then the first import is posted again unchanged. Times are medians over the rounds; the raw "+
+			"time covers the BatchWriteItem calls only (items encoded beforehand). Units come from a capacity meter on "+
+			"the request context.", rounds),
+		tables: []*table{t, perRound},
+	}, nil
+}
+
+// rawImportItems builds, for each row, the items an import of it into screener writes, as the
+// importer would make them (new participant linked to a new screener participant).
+func (b *bench) rawImportItems(screener string, rs []importRow) ([]map[string]types.AttributeValue, error) {
+	actor := b.actor()
+	var out []map[string]types.AttributeValue
+	for _, r := range rs {
+		now := time.Now().UTC()
+		p := screening.Participant{
+			ID: ids.New(ids.Participant), ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name,
+			CreatedBy: &actor, CreatedAt: now, UpdatedBy: &actor, UpdatedAt: now,
+		}
+		sp := screening.ScreenerParticipant{
+			ID: ids.New(ids.ScreenerParticipant), ScreenerID: screener, ParticipantID: p.ID,
+			ExternalUID: p.ExternalUID, Name: p.Name, Email: p.Email, CreatedAt: now,
+		}
+		p.Links = map[string]string{screener: sp.ID}
+		items, err := store.BenchImportItems(b.ws, p, sp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+	}
+	return out, nil
+}
+
+// batchWrite puts items 25 a call, one call at a time, retrying what comes back unprocessed.
+func (b *bench) batchWrite(ctx context.Context, items []map[string]types.AttributeValue) error {
+	for from := 0; from < len(items); from += batchSize {
+		var reqs []types.WriteRequest
+		for _, it := range items[from:min(from+batchSize, len(items))] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		}
+		pending := map[string][]types.WriteRequest{b.table: reqs}
+		for len(pending) > 0 {
+			out, err := b.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("BatchWriteItem: %w", err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+func durationOf(m metered) time.Duration { return m.d }
+func writeOf(m metered) float64          { return m.write }
+func readOf(m metered) float64           { return m.read }
+func callsOf(m metered) float64          { return float64(m.dynamoDBCall) }
+
+func median(ms []metered, f func(metered) time.Duration) time.Duration {
+	ds := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		ds[i] = f(m)
+	}
+	return percentile(ds, 50)
+}
+
+func collect(ms []metered, f func(metered) float64) []float64 {
+	xs := make([]float64, len(ms))
+	for i, m := range ms {
+		xs[i] = f(m)
+	}
+	return xs
+}
+
+func medianOf(ms []metered, f func(metered) float64) float64 { return medianFloat(collect(ms, f)) }

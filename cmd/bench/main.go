@@ -1,0 +1,239 @@
+// Command bench measures the service's Lambda handlers against raw DynamoDB calls on the same
+// items, prices list pages and imports in capacity units, and times each function's cold start;
+// it prints the tables and rewrites BENCHMARK.md with them:
+//
+//	make bench    # go run ./cmd/withstack -- go run ./cmd/bench
+//
+// Everything runs in one process against one DynamoDB Local (the one withstack started, see
+// localstack.DynamoDBEndpoint), in a fresh table made from template.yaml.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/participant-roster/roster/pkg/app"
+	"github.com/participant-roster/roster/pkg/auth"
+	"github.com/participant-roster/roster/pkg/ids"
+	"github.com/participant-roster/roster/pkg/localstack"
+	"github.com/participant-roster/roster/pkg/routes"
+	"github.com/participant-roster/roster/pkg/samtemplate"
+	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/testkit"
+)
+
+// config holds the sizes of the run; the defaults are what BENCHMARK.md reports.
+type config struct {
+	getRequests   int // measure 1: requests of each kind
+	listRequests  int // measure 2: requests of each kind
+	seedRows      int // measure 2: participants of the big screener
+	offsetRounds  int // measure 2: requests per offset
+	importRounds  int // measure 3
+	coldStarts    int // measure 4: timed starts per function
+	skipColdStart bool
+	out           string
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.getRequests, "get", 2000, "GET requests of each kind (handler, raw GetItem)")
+	flag.IntVar(&c.listRequests, "list", 300, "list requests of each kind (handler, raw Query)")
+	flag.IntVar(&c.seedRows, "seed", 11000, "participants imported into the big screener, in 1,000-row imports (>= 10,100)")
+	flag.IntVar(&c.offsetRounds, "offset-rounds", 5, "list requests at each offset (read units, latency)")
+	flag.IntVar(&c.importRounds, "import-rounds", 3, "rounds of the 1,000-row import comparison")
+	flag.IntVar(&c.coldStarts, "starts", 5, "timed cold starts per function")
+	flag.BoolVar(&c.skipColdStart, "skip-cold-start", false, "skip measure 4 (builds and cold starts)")
+	flag.StringVar(&c.out, "out", "", "report path (default <repo root>/BENCHMARK.md; - for stdout only)")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bench is the wired service over a fresh table, and one tenant with a key.
+type bench struct {
+	ctx      context.Context
+	root     string
+	endpoint string
+	client   *dynamodb.Client
+	table    string
+	app      *app.App
+	handlers map[string]app.LambdaHandler
+
+	ws, keyID, keyName, secret string
+}
+
+func run(c config) error {
+	start := time.Now()
+	ctx := context.Background()
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		return err
+	}
+	if c.out == "" {
+		c.out = filepath.Join(root, "BENCHMARK.md")
+	}
+	endpoint, stop, err := localstack.DynamoDBEndpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("DynamoDB Local: %w", err)
+	}
+	defer stop()
+	b, err := newBench(ctx, root, endpoint)
+	if err != nil {
+		return err
+	}
+	progress("table %s at %s", b.table, endpoint)
+
+	var sections []section
+	seed, err := b.seed(c.seedRows)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	s, err := b.measureGet(c.getRequests, seed.sample)
+	if err != nil {
+		return fmt.Errorf("measure 1: %w", err)
+	}
+	sections = append(sections, s)
+	if s, err = b.measureList(c, seed); err != nil {
+		return fmt.Errorf("measure 2: %w", err)
+	}
+	sections = append(sections, s)
+	if s, err = b.measureImport(c.importRounds); err != nil {
+		return fmt.Errorf("measure 3: %w", err)
+	}
+	sections = append(sections, s)
+	if !c.skipColdStart {
+		if s, err = b.measureColdStarts(c.coldStarts); err != nil {
+			return fmt.Errorf("measure 4: %w", err)
+		}
+		sections = append(sections, s)
+	}
+
+	doc := document(machineInfo(root, endpoint, time.Since(start)), sections)
+	fmt.Print(doc)
+	if c.out == "-" {
+		return nil
+	}
+	if err := os.WriteFile(c.out, []byte(doc), 0o644); err != nil {
+		return err
+	}
+	progress("wrote %s in %s", c.out, time.Since(start).Round(time.Second))
+	return nil
+}
+
+func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
+	client, err := app.NewDynamoDBClient(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	table := localstack.UniqueTableName("bench")
+	if err := testkit.CreateTable(ctx, client, table); err != nil {
+		return nil, err
+	}
+	// As deployed: JSON request lines (formatted, then dropped instead of written to stdout) and
+	// the deployed auth cache lifetime.
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	b := &bench{
+		ctx: ctx, root: root, endpoint: endpoint, client: client, table: table,
+		app:      app.New(client, table, app.DefaultAuthCacheTTL, log),
+		handlers: map[string]app.LambdaHandler{},
+	}
+	for _, r := range routes.All {
+		h, err := b.app.LambdaHandler(r.LogicalID)
+		if err != nil {
+			return nil, err
+		}
+		b.handlers[r.LogicalID] = h
+	}
+	b.ws = ids.New(ids.Workspace)
+	if err := b.app.Store.CreateWorkspace(ctx, b.ws, "bench workspace", time.Now()); err != nil {
+		return nil, err
+	}
+	var hash string
+	b.keyID, b.secret, hash = auth.NewSecret()
+	b.keyName = "bench key"
+	if err := b.app.Store.PutKey(ctx, auth.Key{ID: b.keyID, WorkspaceID: b.ws, Name: b.keyName, SecretHash: hash, CreatedAt: time.Now()}); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// event is an API Gateway v2 event carrying the tenant's credentials.
+func (b *bench) event(method, path, rawQuery, body string) events.APIGatewayV2HTTPRequest {
+	h := map[string]string{"x-spot-api-key": b.keyID, "x-spot-api-secret": b.secret}
+	if body != "" {
+		h["content-type"] = "application/json"
+	}
+	return testkit.Event(method, path, rawQuery, h, body)
+}
+
+// invoke calls a function's handler and insists on a 200.
+func (b *bench) invoke(ctx context.Context, fn string, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	resp, err := b.handlers[fn](ctx, ev)
+	if err != nil {
+		return resp, fmt.Errorf("%s: %w", fn, err)
+	}
+	if resp.StatusCode != 200 {
+		return resp, fmt.Errorf("%s %s?%s: status %d: %.500s", fn, ev.RawPath, ev.RawQueryString, resp.StatusCode, resp.Body)
+	}
+	return resp, nil
+}
+
+func (b *bench) actor() screening.Actor {
+	return screening.Actor{Type: "ApplicationActor", ID: b.keyID, Name: b.keyName}
+}
+
+func (b *bench) newScreener(title string) (string, error) {
+	s, err := b.app.Admin.CreateScreener(b.ctx, b.ws, screening.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, title, nil)
+	return s.ID, err
+}
+
+// importRow is a row as the import body carries it.
+type importRow struct {
+	ExternalUID string `json:"externalUid"`
+	Email       string `json:"email"`
+	Name        string `json:"name"`
+}
+
+// rows makes n distinct rows; tag keeps sets apart and every row the same size.
+func rows(tag string, n int) []importRow {
+	out := make([]importRow, n)
+	for i := range out {
+		out[i] = importRow{
+			ExternalUID: fmt.Sprintf("crm-%s-%06d", tag, i),
+			Email:       fmt.Sprintf("person.%s.%06d@example.com", tag, i),
+			Name:        fmt.Sprintf("Person %s %06d", strings.ToUpper(tag), i),
+		}
+	}
+	return out
+}
+
+func (r importRow) domain() screening.ImportRow {
+	uid := r.ExternalUID
+	return screening.ImportRow{ExternalUID: &uid, Email: r.Email, Name: r.Name}
+}
+
+func importBody(screenerID string, rs []importRow) (string, error) {
+	b, err := json.Marshal(map[string]any{"screenerId": screenerID, "importMode": "UPDATES_ONLY", "participants": rs})
+	return string(b), err
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// gc settles the heap between phases so one phase's garbage is not collected in the next.
+func gc() { runtime.GC() }

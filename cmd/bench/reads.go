@@ -1,0 +1,280 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/participant-roster/roster/pkg/capacity"
+	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/store"
+)
+
+const (
+	getTarget  = 1.3 // measure 1: handler / raw GetItem
+	listTarget = 1.5 // measure 2: handler / raw Query, p50
+	warmUp     = 200 // untimed requests of each kind before a latency measure
+	pageSize   = 100
+)
+
+// seeded is the big screener of measures 1 and 2.
+type seeded struct {
+	screenerID string
+	sample     string // a screener participant id in it
+	rows       int
+	imports    []time.Duration
+	total      time.Duration
+}
+
+// seed imports n rows into a new screener through Service.Import, 1,000 rows a request.
+func (b *bench) seed(n int) (seeded, error) {
+	scr, err := b.newScreener("Big screener")
+	if err != nil {
+		return seeded{}, err
+	}
+	s := seeded{screenerID: scr, rows: n}
+	all := rows("seed", n)
+	start := time.Now()
+	for from := 0; from < n; from += 1000 {
+		chunk := all[from:min(from+1000, n)]
+		req := screening.ImportRequest{ScreenerID: scr, Mode: screening.UpdatesOnly}
+		for _, r := range chunk {
+			req.Rows = append(req.Rows, r.domain())
+		}
+		t := time.Now()
+		sps, err := b.app.Service.Import(b.ctx, b.ws, b.actor(), req)
+		if err != nil {
+			return s, err
+		}
+		s.imports = append(s.imports, time.Since(t))
+		if from == 0 {
+			s.sample = sps[len(sps)/2].ID
+		}
+		progress("seed: %d/%d rows", min(from+1000, n), n)
+	}
+	s.total = time.Since(start)
+	gc()
+	return s, nil
+}
+
+// paired runs warm-up untimed requests of each kind, then n timed requests of each, alternating
+// which goes first so that drift in the machine or the table hits both alike.
+func paired(n int, a, b func() (time.Duration, error)) (as, bs []time.Duration, err error) {
+	for range warmUp {
+		if _, err := a(); err != nil {
+			return nil, nil, err
+		}
+		if _, err := b(); err != nil {
+			return nil, nil, err
+		}
+	}
+	gc()
+	as, bs = make([]time.Duration, 0, n), make([]time.Duration, 0, n)
+	for i := range n {
+		first, second := a, b
+		if i%2 == 1 {
+			first, second = b, a
+		}
+		d1, err := first()
+		if err != nil {
+			return nil, nil, err
+		}
+		d2, err := second()
+		if err != nil {
+			return nil, nil, err
+		}
+		if i%2 == 1 {
+			d1, d2 = d2, d1
+		}
+		as, bs = append(as, d1), append(bs, d2)
+	}
+	return as, bs, nil
+}
+
+// measureGet is measure 1: one screener participant through the handler and by raw GetItem.
+func (b *bench) measureGet(n int, spID string) (section, error) {
+	progress("measure 1: GET /screener-participants/{id}, %d requests of each kind", n)
+	const fn = "GetScreenerParticipantFunction"
+	path := "/screener-participants/" + spID
+	handler := func() (time.Duration, error) {
+		ev := b.event("GET", path, "", "")
+		t := time.Now()
+		_, err := b.invoke(b.ctx, fn, ev)
+		return time.Since(t), err
+	}
+	// The store's GetItem: same client, same key, default (eventually consistent) read.
+	key := store.BenchScreenerParticipantKey(b.ws, spID)
+	raw := func() (time.Duration, error) {
+		in := &dynamodb.GetItemInput{TableName: aws.String(b.table), Key: key}
+		t := time.Now()
+		out, err := b.client.GetItem(b.ctx, in)
+		d := time.Since(t)
+		if err == nil && out.Item == nil {
+			err = errors.New("raw GetItem found no item")
+		}
+		return d, err
+	}
+	hs, rs, err := paired(n, handler, raw)
+	if err != nil {
+		return section{}, err
+	}
+	h50, h95, r50, r95 := percentile(hs, 50), percentile(hs, 95), percentile(rs, 50), percentile(rs, 95)
+	t := newTable("Figure", "Value", "Target", "Met")
+	t.add("Handler p50 (GetScreenerParticipantFunction, event in, response out)", ms(h50), "", "")
+	t.add("Handler p95", ms(h95), "", "")
+	t.add("Raw GetItem p50", ms(r50), "", "")
+	t.add("Raw GetItem p95", ms(r95), "", "")
+	t.add("Ratio p50 (handler / raw)", fmtRatio(ratio(h50, r50)), fmt.Sprintf("≤ %.1fx", getTarget), met(ratio(h50, r50) <= getTarget))
+	t.add("Ratio p95 (handler / raw)", fmtRatio(ratio(h95, r95)), fmt.Sprintf("≤ %.1fx", getTarget), met(ratio(h95, r95) <= getTarget))
+	t.add("Overhead p50 (handler − raw)", ms(h50-r50), "", "")
+	return section{
+		title: "1. GET /screener-participants/{id}: handler vs raw GetItem",
+		intro: fmt.Sprintf("%d requests of each kind, alternating, after %d untimed of each. The handler is the "+
+			"function's Lambda handler called in process with an API Gateway v2 event (credentials checked, auth cache "+
+			"TTL %s as deployed, so the key is read once and then cached); the raw call is the store's GetItem of the "+
+			"same item (same client, eventually consistent).", n, warmUp, "60s"),
+		tables: []*table{t},
+	}, nil
+}
+
+type listPage struct {
+	Total  int               `json:"total"`
+	Offset int               `json:"offset"`
+	Items  []json.RawMessage `json:"items"`
+}
+
+// listQuery is the raw query string of a screener's list page.
+func listQuery(screenerID string, offset int) string {
+	q := url.Values{"filter[screenerId][eq]": {screenerID}, "pagination[limit]": {strconv.Itoa(pageSize)}}
+	if offset > 0 {
+		q.Set("pagination[offset]", strconv.Itoa(offset))
+	}
+	return q.Encode()
+}
+
+// measureList is measure 2: a screener's first page of 100 through the handler and by raw
+// Query, then what a page costs deeper in the list.
+func (b *bench) measureList(c config, s seeded) (section, error) {
+	progress("measure 2: GET /screener-participants?filter[screenerId][eq]=..., %d requests of each kind", c.listRequests)
+	const fn = "ListScreenerParticipantsFunction"
+	check := func(body string, offset int) error {
+		var p listPage
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			return err
+		}
+		if len(p.Items) != pageSize || p.Total != s.rows || p.Offset != offset {
+			return fmt.Errorf("list at offset %d: %d items, total %d, offset %d; want %d, %d, %d",
+				offset, len(p.Items), p.Total, p.Offset, pageSize, s.rows, offset)
+		}
+		return nil
+	}
+	query := listQuery(s.screenerID, 0)
+	checked := false
+	handler := func() (time.Duration, error) {
+		ev := b.event("GET", "/screener-participants", query, "")
+		t := time.Now()
+		resp, err := b.invoke(b.ctx, fn, ev)
+		d := time.Since(t)
+		if err == nil && !checked {
+			err, checked = check(resp.Body, 0), true
+		}
+		return d, err
+	}
+	raw := func() (time.Duration, error) {
+		in := store.BenchRosterQuery(b.table, b.ws, s.screenerID)
+		in.Limit = aws.Int32(pageSize)
+		t := time.Now()
+		out, err := b.client.Query(b.ctx, in)
+		d := time.Since(t)
+		if err == nil && len(out.Items) != pageSize {
+			err = fmt.Errorf("raw Query returned %d items", len(out.Items))
+		}
+		return d, err
+	}
+	hs, rs, err := paired(c.listRequests, handler, raw)
+	if err != nil {
+		return section{}, err
+	}
+	h50, h95, r50, r95 := percentile(hs, 50), percentile(hs, 95), percentile(rs, 50), percentile(rs, 95)
+	lat := newTable("Figure", "Value", "Target", "Met")
+	lat.add("Handler p50 (ListScreenerParticipantsFunction, page of 100 at offset 0)", ms(h50), "", "")
+	lat.add("Handler p95", ms(h95), "", "")
+	lat.add("Raw Query p50 (gsi1, Limit 100)", ms(r50), "", "")
+	lat.add("Raw Query p95", ms(r95), "", "")
+	lat.add("Ratio p50 (handler / raw)", fmtRatio(ratio(h50, r50)), fmt.Sprintf("≤ %.1fx", listTarget), met(ratio(h50, r50) <= listTarget))
+	lat.add("Ratio p95 (handler / raw)", fmtRatio(ratio(h95, r95)), "", "")
+
+	// Raw Query's own read units, for comparison with the list's.
+	rawCtx, rawMeter := capacity.WithMeter(b.ctx)
+	in := store.BenchRosterQuery(b.table, b.ws, s.screenerID)
+	in.Limit = aws.Int32(pageSize)
+	if _, err := b.client.Query(rawCtx, in); err != nil {
+		return section{}, err
+	}
+	rawRead, _ := rawMeter.Units()
+
+	progress("measure 2: read units at offsets 0, 1,000, 10,000 (%d requests each)", c.offsetRounds)
+	cost := newTable("Page of 100", "Read units", "DynamoDB calls", "Handler p50 latency")
+	cost.add("Raw Query, Limit 100 (baseline)", units(rawRead), strconv.Itoa(rawMeter.Calls()), ms(r50))
+	for _, offset := range []int{0, 1000, 10000} {
+		if offset+pageSize > s.rows {
+			return section{}, fmt.Errorf("offset %d needs %d participants; seeded %d", offset, offset+pageSize, s.rows)
+		}
+		var reads []float64
+		var calls []float64
+		var ds []time.Duration
+		for range c.offsetRounds {
+			ctx, m := capacity.WithMeter(b.ctx)
+			ev := b.event("GET", "/screener-participants", listQuery(s.screenerID, offset), "")
+			t := time.Now()
+			resp, err := b.invoke(ctx, fn, ev)
+			ds = append(ds, time.Since(t))
+			if err != nil {
+				return section{}, err
+			}
+			if err := check(resp.Body, offset); err != nil {
+				return section{}, err
+			}
+			if m.Calls() == 0 {
+				return section{}, errors.New("the handler recorded nothing on the caller's capacity meter")
+			}
+			r, _ := m.Units()
+			reads, calls = append(reads, r), append(calls, float64(m.Calls()))
+		}
+		cost.add(fmt.Sprintf("List, offset %s", thousands(offset)), spread(reads),
+			units(medianFloat(calls)), ms(percentile(ds, 50)))
+	}
+	seed := newTable("Seed", "Value")
+	seed.add("Participants in the screener", thousands(s.rows))
+	seed.add("Imports (Service.Import, 1,000 rows each)", strconv.Itoa(len(s.imports)))
+	seed.add("Seed time, total", secs(s.total))
+	seed.add("Per 1,000-row import, median", secs(percentile(s.imports, 50)))
+	gc()
+	return section{
+		title: "2. Filtered list page of 100: handler vs raw Query, and read units by offset",
+		intro: fmt.Sprintf("`GET /screener-participants?filter[screenerId][eq]=<id>&pagination[limit]=100` on a screener "+
+			"with %s participants, %d requests of each kind, alternating, after %d untimed of each; the raw call is the "+
+			"Query the store starts from (gsi1 partition of the screener, Limit 100). Read units come from a capacity "+
+			"meter on the request context (median of %d requests per offset).",
+			thousands(s.rows), c.listRequests, warmUp, c.offsetRounds),
+		tables: []*table{lat, cost, seed},
+		notes: []string{
+			"Besides the Query, the list reads the screener's participant counter (a GetItem run alongside it) for the page's total.",
+			"DynamoDB has no offset: the store reads the skipped items and drops them, so a page's read units grow with its offset.",
+		},
+	}, nil
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

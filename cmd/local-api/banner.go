@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/participant-roster/roster/pkg/demo"
+	"github.com/participant-roster/roster/pkg/samtemplate"
+)
+
+type banner struct {
+	apiURL, endpoint, table, dataDir string
+	fresh                            bool
+	routes                           []samtemplate.HTTPRoute
+	data                             demo.Data
+}
+
+// Defaults of cmd/invoke: when the server runs with them, `make invoke` needs no variables.
+const (
+	invokeDefaultTable    = "roster-local"
+	invokeDefaultEndpoint = "http://127.0.0.1:8000"
+)
+
+// printBanner tells the developer where everything is and how to call it.
+func printBanner(w io.Writer, b banner) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
+
+	p("")
+	p("Participant roster API: %s   (Ctrl-C stops it and DynamoDB Local)", b.apiURL)
+	kept := "kept between runs; `make run FRESH=1` starts over"
+	if b.fresh {
+		kept = "fresh"
+	}
+	p("DynamoDB Local: %s   table %s   data %s (%s)", b.endpoint, b.table, relative(b.dataDir), kept)
+	p("")
+	p("Routes (template.yaml):")
+	for _, r := range b.routes {
+		p("  %s\t%s\t%s", r.Method, r.Path, r.LogicalID)
+	}
+	p("")
+	p("Demo workspace %s (%s), for local use only:", b.data.WorkspaceID, demo.WorkspaceName)
+	p("  x-spot-api-key\t%s", b.data.KeyID)
+	p("  x-spot-api-secret\t%s", b.data.Secret)
+	p("")
+	p("Screeners:")
+	for _, s := range b.data.Screeners {
+		p("  %s\t%s", s.ID, s.Title)
+	}
+	p("Screener participants:")
+	for _, sp := range b.data.ScreenerParticipants {
+		p("  %s\t%s\t%s\t%s\tparticipant %s\tscreener %s", sp.ID, sp.Name, sp.Email, sp.Status(), sp.ParticipantID, sp.ScreenerID)
+	}
+	p("Sessions:")
+	for _, s := range b.data.Sessions {
+		state := string(s.State)
+		if s.Outcome != "" {
+			state += " " + string(s.Outcome)
+		}
+		p("  %s\t%s\tscreener participant %s", s.ID, state, s.ScreenerParticipantID)
+	}
+	_ = tw.Flush()
+
+	query := "/screener-participants"
+	if len(b.data.Screeners) > 0 {
+		query += "?filter[screenerId][eq]=" + b.data.Screeners[0].ID + "&pagination[limit]=2"
+	}
+	fmt.Fprintf(w, "\nTry (-g stops curl from reading the brackets as a glob):\n")
+	fmt.Fprintf(w, "  curl -sg -H 'x-spot-api-key: %s' -H 'x-spot-api-secret: %s' \\\n    '%s%s'\n", b.data.KeyID, b.data.Secret, b.apiURL, query)
+
+	var env []string
+	if b.table != invokeDefaultTable {
+		env = append(env, "TABLE_NAME="+b.table)
+	}
+	if b.endpoint != invokeDefaultEndpoint {
+		env = append(env, "DYNAMODB_ENDPOINT="+b.endpoint)
+	}
+	prefix := strings.Join(env, " ")
+	if prefix != "" {
+		prefix += " "
+	}
+	fmt.Fprintf(w, "\nInvoke one function with a sample event, against this table, from another terminal:\n")
+	fmt.Fprintf(w, "  %smake invoke FN=GetScreenerParticipantFunction EVENT=events/get-screener-participant.json\n\n", prefix)
+}
+
+// relative shortens path to be relative to the working directory when it is inside it.
+func relative(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}

@@ -1,0 +1,197 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/participant-roster/roster/pkg/demo"
+	"github.com/participant-roster/roster/pkg/routes"
+	"github.com/participant-roster/roster/pkg/samtemplate"
+	"github.com/participant-roster/roster/pkg/testkit"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+// TestSampleEvents invokes every events/*.json (what `make invoke` sends) against its function
+// on a fresh table seeded with the demo workspace, one table per event so that the DELETE and
+// import events cannot disturb the others. Each must be a well-formed HTTP API v2 event for
+// its function's route, and answer 2xx with a JSON body that the API reference documents
+// (testkit.Invoke checks that).
+func TestSampleEvents(t *testing.T) {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "events")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		n++
+		t.Run(strings.TrimSuffix(e.Name(), ".json"), func(t *testing.T) {
+			t.Parallel()
+			route, ok := eventOwner(e.Name())
+			if !ok {
+				t.Fatalf("events/%s: no function in routes.All has a Dir that prefixes this name", e.Name())
+			}
+			ev := readEvent(t, filepath.Join(dir, e.Name()))
+			checkEventShape(t, route, ev)
+
+			env := testkit.NewEnv(t)
+			if _, err := demo.Seed(context.Background(), env.App.Store); err != nil {
+				t.Fatal(err)
+			}
+			resp := env.Invoke(route.LogicalID, ev)
+			if resp.StatusCode < 200 || resp.StatusCode > 299 {
+				t.Fatalf("%s answered %d, want 2xx\n%s", route.LogicalID, resp.StatusCode, resp.Body)
+			}
+			if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want application/json", ct)
+			}
+			var body any
+			resp.JSON(&body)
+			checkNamesDemoRecords(t, ev, body)
+		})
+	}
+	if n == 0 {
+		t.Fatal("events/ holds no .json events")
+	}
+}
+
+// eventOwner is the function whose Dir is the file name's longest prefix ending at '.', '-'
+// or '_' (get-screener-session.json is get-screener-session's, not get-screener's), the rule
+// pkg/routes' TestEvents applies.
+func eventOwner(file string) (routes.Route, bool) {
+	var best routes.Route
+	for _, r := range routes.All {
+		rest, ok := strings.CutPrefix(file, r.Dir)
+		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) && len(r.Dir) > len(best.Dir) {
+			best = r
+		}
+	}
+	return best, best.Dir != ""
+}
+
+// readEvent decodes an event strictly: a misspelt field would otherwise be dropped silently.
+func readEvent(t *testing.T, path string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var ev events.APIGatewayV2HTTPRequest
+	if err := dec.Decode(&ev); err != nil {
+		t.Fatalf("%s is not an API Gateway HTTP API v2 event: %v", path, err)
+	}
+	return ev
+}
+
+// checkEventShape checks that the event is one API Gateway would send for the route.
+func checkEventShape(t *testing.T, r routes.Route, ev events.APIGatewayV2HTTPRequest) {
+	t.Helper()
+	rc := ev.RequestContext
+	if ev.Version != "2.0" {
+		t.Errorf("version = %q, want 2.0", ev.Version)
+	}
+	if ev.RouteKey != r.Pattern() || rc.RouteKey != r.Pattern() {
+		t.Errorf("routeKey = %q, requestContext.routeKey = %q, want %q", ev.RouteKey, rc.RouteKey, r.Pattern())
+	}
+	if rc.HTTP.Method != r.Method {
+		t.Errorf("requestContext.http.method = %q, want %q", rc.HTTP.Method, r.Method)
+	}
+	if rc.HTTP.Path != ev.RawPath {
+		t.Errorf("requestContext.http.path = %q, rawPath = %q: they should agree", rc.HTTP.Path, ev.RawPath)
+	}
+	params, ok := matchTemplate(r.Path, ev.RawPath)
+	if !ok {
+		t.Errorf("rawPath %q does not match the route's path %s", ev.RawPath, r.Path)
+	} else if !reflect.DeepEqual(params, ev.PathParameters) && (len(params) > 0 || len(ev.PathParameters) > 0) {
+		t.Errorf("pathParameters = %v, the path gives %v", ev.PathParameters, params)
+	}
+	if rc.RequestID == "" || rc.Stage != "$default" || rc.TimeEpoch == 0 || rc.HTTP.SourceIP == "" {
+		t.Errorf("requestContext lacks requestId, stage $default, timeEpoch or http.sourceIp: %+v", rc)
+	}
+	for name := range ev.Headers {
+		if name != strings.ToLower(name) {
+			t.Errorf("header %q is not lower-case, as API Gateway sends header names", name)
+		}
+	}
+	for _, h := range []string{"x-spot-api-key", "x-spot-api-secret"} {
+		if ev.Headers[h] == "" {
+			t.Errorf("header %s is missing", h)
+		}
+	}
+	if ev.Headers["x-spot-api-key"] != demo.KeyID || ev.Headers["x-spot-api-secret"] != demo.Secret {
+		t.Errorf("the event does not carry the demo credentials (demo.KeyID, demo.Secret)")
+	}
+	values, err := url.ParseQuery(ev.RawQueryString)
+	if err != nil {
+		t.Errorf("rawQueryString %q: %v", ev.RawQueryString, err)
+	}
+	want := map[string]string{}
+	for k, v := range values {
+		want[k] = strings.Join(v, ",")
+	}
+	if len(want) == 0 {
+		want = nil
+	}
+	if !reflect.DeepEqual(want, ev.QueryStringParameters) && (len(want) > 0 || len(ev.QueryStringParameters) > 0) {
+		t.Errorf("queryStringParameters = %v, rawQueryString decodes to %v", ev.QueryStringParameters, want)
+	}
+}
+
+// matchTemplate matches a path against a route path with {name} segments.
+func matchTemplate(template, path string) (map[string]string, bool) {
+	ts := strings.Split(template, "/")
+	ps := strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, s := range ts {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			if ps[i] == "" {
+				return nil, false
+			}
+			params[strings.Trim(s, "{}")] = ps[i]
+		} else if s != ps[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// checkNamesDemoRecords checks that an event names records the demo seed made: a single
+// record comes back with the id in the path, and a list is not empty.
+func checkNamesDemoRecords(t *testing.T, ev events.APIGatewayV2HTTPRequest, body any) {
+	t.Helper()
+	obj, _ := body.(map[string]any)
+	if id := ev.PathParameters["id"]; id != "" {
+		if obj == nil || obj["id"] != id {
+			t.Errorf("response is not the record %s: %v", id, body)
+		}
+	}
+	if obj != nil && strings.HasPrefix(asString(obj["_type"]), "Paginated") {
+		if items, _ := obj["items"].([]any); len(items) == 0 {
+			t.Errorf("the list is empty: the event's filters name no demo record")
+		}
+	}
+}
+
+func asString(v any) string { s, _ := v.(string); return s }
