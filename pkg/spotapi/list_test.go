@@ -80,6 +80,9 @@ func TestListQueryErrors(t *testing.T) {
 		{"ListScreenerParticipantsFunction", "/screener-participants", q("filter[screenerId][eq]", ""), "filter[screenerId][eq]:REQUIRED"},
 		{"ListParticipantsFunction", "/participants", q("filter[screenerId][eq]", "scr_01jd3m00000000000000000000"), "filter[screenerId][eq]:UNKNOWN_FILTER"},
 		{"ListScreenersFunction", "/screeners", q("filter[title][eq]", "x"), "filter[title][eq]:UNKNOWN_FILTER"},
+		{"ListParticipantsFunction", "/participants", q("filter[email][eq]", strings.Repeat("a", 2000)+"@example.com"), "filter[email][eq]:TOO_LONG"},
+		{"ListParticipantsFunction", "/participants", q("filter[externalUid][eq]", strings.Repeat("é", 300)), "filter[externalUid][eq]:TOO_LONG"},
+		{"ListParticipantsFunction", "/participants", "filter%5BexternalUid%5D%5Beq%5D=%FF", "filter[externalUid][eq]:TOO_LONG"},
 		{"ListScreenerSessionsFunction", "/screener-sessions", q("filter[screenerParticipantId][eq]", "ptp_01jd3m00000000000000000000"), "filter[screenerParticipantId][eq]:INVALID"},
 	} {
 		p := wantProblem(t, c.get(tc.fn, tc.path, tc.query), 400, "INVALID_QUERY")
@@ -191,5 +194,23 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLongestFilterValueReachesTheStore: the longest accepted value (256 four-byte runes,
+// 1,024 bytes) is a valid DynamoDB key part, so the list answers instead of failing.
+func TestLongestFilterValueReachesTheStore(t *testing.T) {
+	c := newClient(t, testkit.NewEnv(t))
+	uid := strings.Repeat("𝄞", 256)
+	scr := c.screener("S")
+	wantStatus(t, c.importRows(scr, "", uidRow(uid, "clef@example.com", "Clef")), 200)
+	var pg page[struct {
+		ExternalUID string `json:"externalUid"`
+	}]
+	r := c.get("ListParticipantsFunction", "/participants", q("filter[externalUid][eq]", uid))
+	wantStatus(t, r, 200)
+	r.JSON(&pg)
+	if pg.Total != 1 || pg.Items[0].ExternalUID != uid {
+		t.Fatalf("%+v", pg)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/participant-roster/roster/pkg/ids"
 	"github.com/participant-roster/roster/pkg/screening"
@@ -17,6 +18,8 @@ const (
 	DefaultLimit = 100
 	MaxLimit     = 500
 	maxOffset    = 1 << 30
+	// maxFilterRunes matches the longest external uid; 256 runes fit DynamoDB's key limit.
+	maxFilterRunes = screening.MaxExternalUIDLen
 )
 
 // filterSpec says which filters a list accepts and how a value is checked: an id prefix, or
@@ -94,6 +97,9 @@ func addFilter(filters map[string]string, name, value string, spec filterSpec) *
 		return &FieldError{Field: name, Code: FieldUnknownOperator, Message: fmt.Sprintf("unknown filter operator %q; the only operator is eq", op)}
 	case value == "":
 		return &FieldError{Field: name, Code: screening.CodeRequired, Message: "the filter value must not be empty"}
+	case prefix == "" && (!utf8.ValidString(value) || utf8.RuneCountInString(value) > maxFilterRunes):
+		// Free-text values become key parts, which DynamoDB caps at 1,024 bytes.
+		return &FieldError{Field: name, Code: screening.CodeTooLong, Message: fmt.Sprintf("the filter value must be valid UTF-8 of at most %d characters", maxFilterRunes)}
 	case prefix != "" && !ids.Valid(prefix, value):
 		return &FieldError{Field: name, Code: screening.CodeInvalid, Message: fmt.Sprintf("%q is not a %s id", value, strings.TrimSuffix(string(prefix), "_"))}
 	}
