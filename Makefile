@@ -90,7 +90,9 @@ lint: ensure-cfn-lint ## gofmt, go vet and cfn-lint
 	PATH="$$PATH:$(USER_BIN)" cfn-lint template.yaml
 
 invoke: ## Invoke one function locally: FN=<LogicalID> EVENT=events/<file>.json
-	go run ./cmd/invoke -fn $(FN) -event $(EVENT)
+	$(if $(FN),,$(error FN=<LogicalID> is required, e.g. make invoke FN=ListScreenersFunction EVENT=events/list-screeners.json))
+	$(if $(EVENT),,$(error EVENT=events/<file>.json is required))
+	go run ./cmd/invoke -fn "$(FN)" -event "$(EVENT)"
 
 deploy: ## sam build and deploy (ENV=default|prod, from samconfig.toml)
 	sam build --config-env $(ENV) && sam deploy --config-env $(ENV)

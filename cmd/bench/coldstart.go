@@ -94,7 +94,8 @@ func (b *bench) measureColdStarts(starts int) (section, error) {
 		notes: []string{
 			"This covers process start, Go runtime and package initialisation, reading the environment and building the " +
 				"DynamoDB client and handler. It does not cover what Lambda adds (sandbox creation, fetching the code) nor " +
-				"the smaller CPU share of a 256 MB arm64 function, so it is a lower bound for the Init duration Lambda reports.",
+				"the smaller CPU share of a 256 MB arm64 function, so it is not Lambda's Init Duration: read it as the part " +
+				"the code and binary control.",
 		},
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -36,27 +37,33 @@ import (
 
 // config holds the sizes of the run; the defaults are what BENCHMARK.md reports.
 type config struct {
-	getRequests   int // measure 1: requests of each kind
-	listRequests  int // measure 2: requests of each kind
-	seedRows      int // measure 2: participants of the big screener
-	offsetRounds  int // measure 2: requests per offset
-	importRounds  int // measure 3
-	coldStarts    int // measure 4: timed starts per function
-	skipColdStart bool
-	out           string
+	getRequests  int // measure 1: requests of each kind
+	listRequests int // measure 2: requests of each kind
+	seedRows     int // measure 2: participants of the big screener
+	offsetRounds int // measure 2: requests per offset
+	importRounds int // measure 3
+	coldStarts   int // measure 4: timed starts per function
+	only         map[string]bool
+	out          string
+	cpuProfile   string
 }
 
 func main() {
 	var c config
 	flag.IntVar(&c.getRequests, "get", 2000, "GET requests of each kind (handler, raw GetItem)")
-	flag.IntVar(&c.listRequests, "list", 300, "list requests of each kind (handler, raw Query)")
+	flag.IntVar(&c.listRequests, "list", 1000, "list requests of each kind (handler, raw Query)")
 	flag.IntVar(&c.seedRows, "seed", 11000, "participants imported into the big screener, in 1,000-row imports (>= 10,100)")
 	flag.IntVar(&c.offsetRounds, "offset-rounds", 5, "list requests at each offset (read units, latency)")
-	flag.IntVar(&c.importRounds, "import-rounds", 3, "rounds of the 1,000-row import comparison")
+	flag.IntVar(&c.importRounds, "import-rounds", 5, "rounds of the 1,000-row import comparison")
 	flag.IntVar(&c.coldStarts, "starts", 5, "timed cold starts per function")
-	flag.BoolVar(&c.skipColdStart, "skip-cold-start", false, "skip measure 4 (builds and cold starts)")
+	only := flag.String("only", "1,2,3,4", "measures to run, comma-separated (a partial run is for trying things out)")
 	flag.StringVar(&c.out, "out", "", "report path (default <repo root>/BENCHMARK.md; - for stdout only)")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process only) to this file")
 	flag.Parse()
+	c.only = map[string]bool{}
+	for _, m := range strings.Split(*only, ",") {
+		c.only[strings.TrimSpace(m)] = true
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -86,6 +93,17 @@ func run(c config) error {
 	if c.out == "" {
 		c.out = filepath.Join(root, "BENCHMARK.md")
 	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	endpoint, stop, err := localstack.DynamoDBEndpoint(ctx)
 	if err != nil {
 		return fmt.Errorf("DynamoDB Local: %w", err)
@@ -98,26 +116,28 @@ func run(c config) error {
 	progress("table %s at %s", b.table, endpoint)
 
 	var sections []section
-	seed, err := b.seed(c.seedRows)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+	var seed seeded
+	if c.only["1"] || c.only["2"] {
+		if seed, err = b.seed(c.seedRows); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
 	}
-	s, err := b.measureGet(c.getRequests, seed.sample)
-	if err != nil {
-		return fmt.Errorf("measure 1: %w", err)
+	steps := []struct {
+		name string
+		run  func() (section, error)
+	}{
+		{"1", func() (section, error) { return b.measureGet(c.getRequests, seed.sample) }},
+		{"2", func() (section, error) { return b.measureList(c, seed) }},
+		{"3", func() (section, error) { return b.measureImport(c.importRounds) }},
+		{"4", func() (section, error) { return b.measureColdStarts(c.coldStarts) }},
 	}
-	sections = append(sections, s)
-	if s, err = b.measureList(c, seed); err != nil {
-		return fmt.Errorf("measure 2: %w", err)
-	}
-	sections = append(sections, s)
-	if s, err = b.measureImport(c.importRounds); err != nil {
-		return fmt.Errorf("measure 3: %w", err)
-	}
-	sections = append(sections, s)
-	if !c.skipColdStart {
-		if s, err = b.measureColdStarts(c.coldStarts); err != nil {
-			return fmt.Errorf("measure 4: %w", err)
+	for _, step := range steps {
+		if !c.only[step.name] {
+			continue
+		}
+		s, err := step.run()
+		if err != nil {
+			return fmt.Errorf("measure %s: %w", step.name, err)
 		}
 		sections = append(sections, s)
 	}
@@ -231,8 +251,11 @@ func importBody(screenerID string, rs []importRow) (string, error) {
 	return string(b), err
 }
 
+var began = time.Now()
+
+// progress reports on stderr, with the time since the program started.
 func progress(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "bench: %6.1fs "+format+"\n", append([]any{time.Since(began).Seconds()}, args...)...)
 }
 
 // gc settles the heap between phases so one phase's garbage is not collected in the next.

@@ -36,6 +36,14 @@ func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 func fmtRatio(r float64) string { return fmt.Sprintf("%.2fx", r) }
 
+// fmtTarget shows a ratio next to its target with enough digits that the verdict is visible.
+func fmtTarget(r, target float64) string {
+	if s := fmtRatio(r); s != fmtRatio(target) {
+		return s
+	}
+	return fmt.Sprintf("%.3fx", r)
+}
+
 func units(u float64) string {
 	if u == math.Trunc(u) {
 		return fmt.Sprintf("%.0f", u)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -39,7 +41,11 @@ func printBanner(w io.Writer, b banner) {
 	p("DynamoDB Local: %s   table %s   data %s (%s)", b.endpoint, b.table, relative(b.dataDir), kept)
 	p("")
 	p("Routes (template.yaml):")
-	for _, r := range b.routes {
+	routes := slices.Clone(b.routes)
+	slices.SortFunc(routes, func(x, y samtemplate.HTTPRoute) int {
+		return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Method, y.Method))
+	})
+	for _, r := range routes {
 		p("  %s\t%s\t%s", r.Method, r.Path, r.LogicalID)
 	}
 	p("")
@@ -84,7 +90,9 @@ func printBanner(w io.Writer, b banner) {
 		prefix += " "
 	}
 	fmt.Fprintf(w, "\nInvoke one function with a sample event, against this table, from another terminal:\n")
-	fmt.Fprintf(w, "  %smake invoke FN=GetScreenerParticipantFunction EVENT=events/get-screener-participant.json\n\n", prefix)
+	fmt.Fprintf(w, "  %smake invoke FN=GetScreenerParticipantFunction EVENT=events/get-screener-participant.json\n", prefix)
+	fmt.Fprintf(w, "Manage workspaces, keys, screeners, participants and sessions of this table:\n")
+	fmt.Fprintf(w, "  %sgo run ./cmd/roster-admin key list -workspace %s\n\n", prefix, b.data.WorkspaceID)
 }
 
 // relative shortens path to be relative to the working directory when it is inside it.

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/app"
+	"github.com/participant-roster/roster/pkg/capacity"
 	"github.com/participant-roster/roster/pkg/demo"
 	"github.com/participant-roster/roster/pkg/localapi"
 	"github.com/participant-roster/roster/pkg/localstack"
@@ -78,8 +79,8 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	var o options
 	fs := flag.NewFlagSet("local-api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&o.port, "port", 3000, "HTTP port of the API, on 127.0.0.1")
-	fs.IntVar(&o.ddbPort, "ddb-port", 8000, "DynamoDB Local port (a free one is picked if it is busy)")
+	fs.IntVar(&o.port, "port", 3000, "HTTP port of the API, on 127.0.0.1 (0: any free port)")
+	fs.IntVar(&o.ddbPort, "ddb-port", 8000, "DynamoDB Local port (a free one is picked if it is busy; 0: any free port)")
 	fs.StringVar(&o.table, "table", "roster-local", "DynamoDB table name")
 	fs.BoolVar(&o.fresh, "fresh", false, "wipe the local data ("+dataSubdir+") before starting")
 	fs.StringVar(&o.dataDir, "data-dir", "", "where DynamoDB Local keeps its data (default <repo>/"+dataSubdir+")")
@@ -148,9 +149,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if _, err := localstack.EnsureDynamoDBLocal(root); err != nil {
 		return err
 	}
-	ddbPort := o.ddbPort
-	if !portFree(ddbPort) {
-		ddbPort = 0
+	ddbPort, moved := o.ddbPort, false
+	if ddbPort != 0 && !portFree(ddbPort) {
+		ddbPort, moved = 0, true // StartDynamoDB picks a free port
 	}
 	db, err := localstack.StartDynamoDB(ctx, localstack.DynamoDBOptions{Root: root, Port: ddbPort, DataDir: dataDir})
 	if err != nil {
@@ -163,11 +164,13 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "local-api: DynamoDB Local stopped")
 		}
 	}()
-	if ddbPort == 0 {
+	if moved {
 		fmt.Fprintf(stderr, "local-api: port %d is busy, so DynamoDB Local listens on %s instead\n", o.ddbPort, db.Endpoint)
 	}
 
-	client, err := app.NewDynamoDBClient(ctx, db.Endpoint)
+	// Not app.NewDynamoDBClient: that loads the developer's AWS config, and a stale AWS_PROFILE
+	// would stop a server that never talks to AWS. Same client otherwise, metering included.
+	client, err := localstack.NewClient(ctx, db.Endpoint, capacity.Option)
 	if err != nil {
 		return err
 	}

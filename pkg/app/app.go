@@ -51,25 +51,25 @@ func ConfigFromEnv() (Config, error) {
 	return c, nil
 }
 
-// NewDynamoDBClient returns a metered client: ordinary AWS credentials and region, or a local
-// endpoint with dummy credentials.
+// NewDynamoDBClient returns a metered client: on AWS (endpoint "") with the ordinary
+// credentials and region; on a local endpoint with dummy credentials and nothing read from the
+// developer's AWS config, so a stale profile cannot break local runs and local runs can never
+// reach AWS.
 func NewDynamoDBClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
-	var opts []func(*config.LoadOptions) error
 	if endpoint != "" {
-		opts = append(opts, config.WithRegion("us-east-1"),
-			config.WithCredentialsProvider(staticCredentials{}))
+		return dynamodb.New(dynamodb.Options{
+			Region:      "us-east-1",
+			Credentials: staticCredentials{},
+			// DynamoDB Local's error responses lack the CRC32 header the SDK checks.
+			DisableValidateResponseChecksum: true,
+			BaseEndpoint:                    &endpoint,
+		}, capacity.Option), nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg, capacity.Option, func(o *dynamodb.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = &endpoint
-			// DynamoDB Local's error responses lack the CRC32 header the SDK checks.
-			o.DisableValidateResponseChecksum = true
-		}
-	}), nil
+	return dynamodb.NewFromConfig(cfg, capacity.Option), nil
 }
 
 // App is the wired service.

@@ -171,6 +171,13 @@ func (s *Server) Match(method, path string) (samtemplate.HTTPRoute, bool) {
 	return best, found
 }
 
+// PathParameters matches a (decoded) path against a route path such as /screeners/{id}, and
+// returns the path parameters if it matches.
+func PathParameters(template, path string) (map[string]string, bool) {
+	params, _, ok := matchPath(template, path)
+	return params, ok
+}
+
 // matchPath matches a path against a template path such as /screeners/{id} or /files/{key+}.
 // score ranks specificity: literal segments count most, then single-segment parameters.
 func matchPath(template, path string) (params map[string]string, score int, ok bool) {

@@ -19,7 +19,7 @@ var ErrExists = errors.New("store: already exists")
 
 var _ screening.AdminStore = (*DDBStore)(nil)
 
-// CreateWorkspace creates a workspace with zero counters.
+// CreateWorkspace creates a workspace.
 func (s *DDBStore) CreateWorkspace(ctx context.Context, id, name string, now time.Time) error {
 	k := workspaceKey(id)
 	op, err := s.put(workspaceItem{PK: k.pk, SK: k.sk, Type: "Workspace", ID: id, Name: name, CreatedAt: fmtTime(now)}, "attribute_not_exists(pk)")
@@ -86,7 +86,7 @@ func (s *DDBStore) CreateScreener(ctx context.Context, w string, sc screening.Sc
 	if err != nil {
 		return err
 	}
-	count, _ := s.counterOp(workspaceKey(w), "attribute_exists(pk)", map[string]int{"screenerCount": 1})
+	count, _ := s.counterOp(countKey(screenersPartition(w)), "", map[string]int{"count": 1})
 	return s.transactCreate(ctx, op, count)
 }
 
@@ -97,7 +97,7 @@ func (s *DDBStore) StartSession(ctx context.Context, w string, ses screening.Ses
 		return err
 	}
 	latest := s.latestUpdate(w, ses, "attribute_exists(pk)", nil)
-	wsCount, _ := s.counterOp(workspaceKey(w), "attribute_exists(pk)", map[string]int{"sessionCount": 1})
+	wsCount, _ := s.counterOp(countKey(sessionsPartition(w)), "", map[string]int{"count": 1})
 	scrCount, _ := s.counterOp(screenerKey(w, ses.ScreenerID), "attribute_exists(pk)", map[string]int{"sessionCount": 1})
 	return s.transactCreate(ctx, op, latest, wsCount, scrCount)
 }

@@ -19,7 +19,7 @@ import (
 
 const (
 	maxTransactItems = 100 // DynamoDB's limit per TransactWriteItems
-	counterSlots     = 2   // the workspace and screener counter updates each transaction carries
+	counterSlots     = 3   // the counter updates each transaction carries (see transact)
 	maxAttempts      = 8
 )
 
@@ -257,7 +257,8 @@ func (s *DDBStore) deleteOp(k key, condition string, values map[string]types.Att
 	}}
 }
 
-// counterOp adds deltas to an item's counters; a condition keeps counters off deleted items.
+// counterOp adds deltas to an item's counters (ADD creates a missing counter item); a condition
+// keeps counters off records that must exist.
 func (s *DDBStore) counterOp(k key, condition string, deltas map[string]int) (types.TransactWriteItem, bool) {
 	var parts []string
 	names := map[string]string{}
@@ -273,10 +274,14 @@ func (s *DDBStore) counterOp(k key, condition string, deltas map[string]int) (ty
 	if len(parts) == 0 {
 		return types.TransactWriteItem{}, false
 	}
-	return types.TransactWriteItem{Update: &types.Update{
+	u := &types.Update{
 		TableName: aws.String(s.table), Key: k.av(), UpdateExpression: aws.String("ADD " + strings.Join(parts, ", ")),
-		ConditionExpression: aws.String(condition), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	}}, true
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}
+	if condition != "" {
+		u.ConditionExpression = aws.String(condition)
+	}
+	return types.TransactWriteItem{Update: u}, true
 }
 
 func (s *DDBStore) transact(ctx context.Context, w, scr string, batch []unit) error {
@@ -287,13 +292,18 @@ func (s *DDBStore) transact(ctx context.Context, w, scr string, batch []unit) er
 		newParticipants += u.newParticipants
 		links += u.linkDelta
 	}
-	if op, ok := s.counterOp(workspaceKey(w), "attribute_exists(pk)", map[string]int{
-		"participantCount": newParticipants, "screenerParticipantCount": links,
-	}); ok {
-		ops = append(ops, op)
-	}
-	if op, ok := s.counterOp(screenerKey(w, scr), "attribute_exists(pk)", map[string]int{"participantCount": links}); ok {
-		ops = append(ops, op)
+	for _, c := range []struct {
+		k         key
+		condition string
+		deltas    map[string]int
+	}{
+		{countKey(participantsPartition(w)), "", map[string]int{"count": newParticipants}},
+		{countKey(screenerParticipantsPartition(w)), "", map[string]int{"count": links}},
+		{screenerKey(w, scr), "attribute_exists(pk)", map[string]int{"participantCount": links}},
+	} {
+		if op, ok := s.counterOp(c.k, c.condition, c.deltas); ok {
+			ops = append(ops, op)
+		}
 	}
 	return s.transactWrite(ctx, ops)
 }

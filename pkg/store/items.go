@@ -16,16 +16,12 @@ type actorAttr struct {
 }
 
 type workspaceItem struct {
-	PK                       string `dynamodbav:"pk"`
-	SK                       string `dynamodbav:"sk"`
-	Type                     string `dynamodbav:"type"`
-	ID                       string `dynamodbav:"id"`
-	Name                     string `dynamodbav:"name"`
-	CreatedAt                string `dynamodbav:"createdAt"`
-	ParticipantCount         int    `dynamodbav:"participantCount"`
-	ScreenerCount            int    `dynamodbav:"screenerCount"`
-	ScreenerParticipantCount int    `dynamodbav:"screenerParticipantCount"`
-	SessionCount             int    `dynamodbav:"sessionCount"`
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Type      string `dynamodbav:"type"`
+	ID        string `dynamodbav:"id"`
+	Name      string `dynamodbav:"name"`
+	CreatedAt string `dynamodbav:"createdAt"`
 }
 
 type keyItem struct {
@@ -65,9 +61,15 @@ type markerItem struct {
 	ParticipantID string `dynamodbav:"participantId"`
 }
 
+// screenerItem also sits, as the counter, at the head of its roster (gsi1) and its sessions
+// (gsi2) partitions.
 type screenerItem struct {
 	PK                  string     `dynamodbav:"pk"`
 	SK                  string     `dynamodbav:"sk"`
+	GSI1PK              string     `dynamodbav:"gsi1pk"`
+	GSI1SK              string     `dynamodbav:"gsi1sk"`
+	GSI2PK              string     `dynamodbav:"gsi2pk"`
+	GSI2SK              string     `dynamodbav:"gsi2sk"`
 	Type                string     `dynamodbav:"type"`
 	ID                  string     `dynamodbav:"id"`
 	Title               string     `dynamodbav:"title"`
@@ -165,7 +167,8 @@ func (it participantItem) domain() screening.Participant {
 func newScreenerItem(w string, s screening.Screener) screenerItem {
 	k := screenerKey(w, s.ID)
 	return screenerItem{
-		PK: k.pk, SK: k.sk, Type: "Screener", ID: s.ID, Title: s.Title, Description: s.Description,
+		PK: k.pk, SK: k.sk, GSI1PK: screenerRosterPartition(w, s.ID), GSI1SK: countSK,
+		GSI2PK: screenerSessionsPartition(w, s.ID), GSI2SK: countSK, Type: "Screener", ID: s.ID, Title: s.Title, Description: s.Description,
 		ActivePublicationID: s.ActivePublicationID, CreatedBy: toActorAttr(s.CreatedBy), CreatedAt: fmtTime(s.CreatedAt),
 		UpdatedBy: toActorAttr(s.UpdatedBy), UpdatedAt: fmtTime(s.UpdatedAt),
 	}
@@ -204,8 +207,8 @@ func (it screenerParticipantItem) domain() screening.ScreenerParticipant {
 func newSessionItem(w string, s screening.Session) sessionItem {
 	k := sessionKey(w, s.ID)
 	it := sessionItem{
-		PK: k.pk, SK: k.sk, GSI1PK: screenerSessionsPartition(w, s.ScreenerID), GSI1SK: s.ID,
-		GSI2PK: participantSessionsPartition(w, s.ScreenerParticipantID), GSI2SK: s.ID,
+		PK: k.pk, SK: k.sk, GSI1PK: participantSessionsPartition(w, s.ScreenerParticipantID), GSI1SK: s.ID,
+		GSI2PK: screenerSessionsPartition(w, s.ScreenerID), GSI2SK: s.ID,
 		Type: "ScreenerSession", ID: s.ID, ScreenerID: s.ScreenerID, ScreenerParticipantID: s.ScreenerParticipantID,
 		PublicationID: s.PublicationID, LinkSlug: s.LinkSlug, State: string(s.State), Outcome: string(s.Outcome),
 		StartedAt: fmtTime(s.StartedAt), LastActiveAt: fmtTime(s.LastActiveAt),

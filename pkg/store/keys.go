@@ -16,6 +16,12 @@ const (
 
 type key struct{ pk, sk string }
 
+// countSK is the sort key of a list's counter. '#' sorts before every id, so the Query that
+// reads a page of a partition meets the partition's total first, in the same call.
+const countSK = "#COUNT"
+
+func countKey(partition string) key { return key{partition, countSK} }
+
 func (k key) av() map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(k.pk), attrSK: str(k.sk)}
 }

@@ -25,8 +25,7 @@ func (s *DDBStore) GetScreener(ctx context.Context, w, id string) (screening.Scr
 }
 
 func (s *DDBStore) ListScreeners(ctx context.Context, w string, p screening.Page) (screening.List[screening.Screener], error) {
-	return listPage(ctx, s, partition{pk: screenersPartition(w)}, p,
-		s.counter(workspaceKey(w), "screenerCount"), screenerItem.domain)
+	return listPage(ctx, s, partition{pk: screenersPartition(w), countAttr: "count"}, p, screenerItem.domain)
 }
 
 func (s *DDBStore) GetParticipant(ctx context.Context, w, id string) (screening.Participant, error) {
@@ -37,8 +36,7 @@ func (s *DDBStore) GetParticipant(ctx context.Context, w, id string) (screening.
 // the uniqueness markers to at most one participant.
 func (s *DDBStore) ListParticipants(ctx context.Context, w string, f screening.ParticipantFilter, p screening.Page) (screening.List[screening.Participant], error) {
 	if f == (screening.ParticipantFilter{}) {
-		return listPage(ctx, s, partition{pk: participantsPartition(w)}, p,
-			s.counter(workspaceKey(w), "participantCount"), participantItem.domain)
+		return listPage(ctx, s, partition{pk: participantsPartition(w), countAttr: "count"}, p, participantItem.domain)
 	}
 	id, err := s.participantByFilter(ctx, w, f)
 	if err != nil || id == "" {
@@ -83,11 +81,9 @@ func (s *DDBStore) GetScreenerParticipant(ctx context.Context, w, id string) (sc
 
 func (s *DDBStore) ListScreenerParticipants(ctx context.Context, w, screenerID string, p screening.Page) (screening.List[screening.ScreenerParticipant], error) {
 	if screenerID == "" {
-		return listPage(ctx, s, partition{pk: screenerParticipantsPartition(w)}, p,
-			s.counter(workspaceKey(w), "screenerParticipantCount"), screenerParticipantItem.domain)
+		return listPage(ctx, s, partition{pk: screenerParticipantsPartition(w), countAttr: "count"}, p, screenerParticipantItem.domain)
 	}
-	return listPage(ctx, s, partition{index: indexGSI1, pk: screenerRosterPartition(w, screenerID)}, p,
-		s.counter(screenerKey(w, screenerID), "participantCount"), screenerParticipantItem.domain)
+	return listPage(ctx, s, rosterPartition(w, screenerID), p, screenerParticipantItem.domain)
 }
 
 func (s *DDBStore) GetSession(ctx context.Context, w, id string) (screening.Session, error) {
@@ -100,7 +96,7 @@ func (s *DDBStore) GetSession(ctx context.Context, w, id string) (screening.Sess
 func (s *DDBStore) ListSessions(ctx context.Context, w string, f screening.SessionFilter, p screening.Page) (screening.List[screening.Session], error) {
 	switch {
 	case f.ScreenerParticipantID != "":
-		items, err := s.queryAll(ctx, partition{index: indexGSI2, pk: participantSessionsPartition(w, f.ScreenerParticipantID)})
+		items, err := s.queryAll(ctx, partition{index: indexGSI1, pk: participantSessionsPartition(w, f.ScreenerParticipantID)})
 		if err != nil {
 			return screening.List[screening.Session]{}, err
 		}
@@ -116,11 +112,9 @@ func (s *DDBStore) ListSessions(ctx context.Context, w string, f screening.Sessi
 		}
 		return pageOf(all, p), nil
 	case f.ScreenerID != "":
-		return listPage(ctx, s, partition{index: indexGSI1, pk: screenerSessionsPartition(w, f.ScreenerID)}, p,
-			s.counter(screenerKey(w, f.ScreenerID), "sessionCount"), sessionItem.domain)
+		return listPage(ctx, s, partition{index: indexGSI2, pk: screenerSessionsPartition(w, f.ScreenerID), countAttr: "sessionCount"}, p, sessionItem.domain)
 	}
-	return listPage(ctx, s, partition{pk: sessionsPartition(w)}, p,
-		s.counter(workspaceKey(w), "sessionCount"), sessionItem.domain)
+	return listPage(ctx, s, partition{pk: sessionsPartition(w), countAttr: "count"}, p, sessionItem.domain)
 }
 
 func pageOf[T any](all []T, p screening.Page) screening.List[T] {
@@ -186,7 +180,7 @@ func getMany[I any, T any](ctx context.Context, s *DDBStore, ids []string, keyOf
 
 // Roster lists every screener participant of a screener (access pattern 9).
 func (s *DDBStore) Roster(ctx context.Context, w, screenerID string) ([]screening.ScreenerParticipant, error) {
-	items, err := s.queryAll(ctx, partition{index: indexGSI1, pk: screenerRosterPartition(w, screenerID)})
+	items, err := s.queryAll(ctx, rosterPartition(w, screenerID))
 	if err != nil {
 		return nil, err
 	}
@@ -199,4 +193,10 @@ func (s *DDBStore) Roster(ctx context.Context, w, screenerID string) ([]screenin
 		out[i] = it.domain()
 	}
 	return out, nil
+}
+
+// rosterPartition is a screener's screener participants (gsi1), headed by the screener item,
+// whose participantCount is their total.
+func rosterPartition(w, screenerID string) partition {
+	return partition{index: indexGSI1, pk: screenerRosterPartition(w, screenerID), countAttr: "participantCount"}
 }

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -107,20 +105,38 @@ func decodeAll[I any](items []item) ([]I, error) {
 	return out, nil
 }
 
-// partition names what a list reads: a partition of the table or of an index.
+// partition names what a list reads: a partition of the table or of an index, and the
+// attribute of its counter item (at sort key countSK) that holds its total, if it has one.
 type partition struct {
-	index string // "" for the table
-	pk    string
+	index     string // "" for the table
+	pk        string
+	countAttr string
+}
+
+func (p partition) keyAttrs() (pkAttr, skAttr string) {
+	switch p.index {
+	case indexGSI1:
+		return attrGSI1PK, attrGSI1SK
+	case indexGSI2:
+		return attrGSI2PK, attrGSI2SK
+	}
+	return attrPK, attrSK
+}
+
+// count returns the total an item holds if it is the partition's counter item.
+func (p partition) count(it item) (n int, isCounter bool) {
+	_, skAttr := p.keyAttrs()
+	if sk, ok := it[skAttr].(*types.AttributeValueMemberS); !ok || sk.Value != countSK {
+		return 0, false
+	}
+	if v, ok := it[p.countAttr]; ok {
+		_ = attributevalue.Unmarshal(v, &n)
+	}
+	return n, true
 }
 
 func (p partition) query(table string) *dynamodb.QueryInput {
-	pkAttr := attrPK
-	switch p.index {
-	case indexGSI1:
-		pkAttr = attrGSI1PK
-	case indexGSI2:
-		pkAttr = attrGSI2PK
-	}
+	pkAttr, _ := p.keyAttrs()
 	in := &dynamodb.QueryInput{
 		TableName:                 &table,
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -133,33 +149,42 @@ func (p partition) query(table string) *dynamodb.QueryInput {
 	return in
 }
 
-// queryPage returns the page's items of a partition in sort-key (creation) order. DynamoDB has
-// no offset: the skipped items are read and dropped, which the benchmark prices.
-func (s *DDBStore) queryPage(ctx context.Context, part partition, page screening.Page) ([]item, error) {
+// queryPage returns a page of a partition's records in sort-key (creation) order, and the
+// partition's total from its counter item, which the first Query call meets first. DynamoDB
+// has no offset: the skipped items are read and dropped, which the benchmark prices.
+func (s *DDBStore) queryPage(ctx context.Context, part partition, page screening.Page) ([]item, int, error) {
 	in := part.query(s.table)
 	want := page.Offset + page.Limit
 	var out []item
-	seen := 0
+	seen, total := 0, 0
 	for {
-		in.Limit = aws.Int32(int32(min(want-seen, 1000)))
+		limit := want - seen
+		if in.ExclusiveStartKey == nil {
+			limit++ // room for the counter item
+		}
+		in.Limit = aws.Int32(int32(min(limit, 1000)))
 		res, err := s.client.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("store: query %s: %w", part.pk, err)
+			return nil, 0, fmt.Errorf("store: query %s: %w", part.pk, err)
 		}
 		for _, it := range res.Items {
-			if seen >= page.Offset {
+			if n, isCounter := part.count(it); isCounter {
+				total = n
+				continue
+			}
+			if seen >= page.Offset && seen < want {
 				out = append(out, it)
 			}
 			seen++
 		}
 		if seen >= want || res.LastEvaluatedKey == nil {
-			return out, nil
+			return out, total, nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
 }
 
-// queryAll reads a whole partition.
+// queryAll reads a whole partition's records (its counter item left out).
 func (s *DDBStore) queryAll(ctx context.Context, part partition) ([]item, error) {
 	in := part.query(s.table)
 	var out []item
@@ -168,7 +193,11 @@ func (s *DDBStore) queryAll(ctx context.Context, part partition) ([]item, error)
 		if err != nil {
 			return nil, fmt.Errorf("store: query %s: %w", part.pk, err)
 		}
-		out = append(out, res.Items...)
+		for _, it := range res.Items {
+			if _, isCounter := part.count(it); !isCounter {
+				out = append(out, it)
+			}
+		}
 		if res.LastEvaluatedKey == nil {
 			return out, nil
 		}
@@ -176,23 +205,10 @@ func (s *DDBStore) queryAll(ctx context.Context, part partition) ([]item, error)
 	}
 }
 
-// listPage reads a page and the total that counts it at the same time: a list costs one
-// round trip, not two.
-func listPage[I any, T any](ctx context.Context, s *DDBStore, part partition, page screening.Page,
-	total func(context.Context) (int, error), conv func(I) T) (screening.List[T], error) {
-	var (
-		wg       sync.WaitGroup
-		n        int
-		countErr error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		n, countErr = total(ctx)
-	}()
-	items, err := s.queryPage(ctx, part, page)
-	wg.Wait()
-	if err = errors.Join(err, countErr); err != nil {
+// listPage reads one page and its total in one Query.
+func listPage[I any, T any](ctx context.Context, s *DDBStore, part partition, page screening.Page, conv func(I) T) (screening.List[T], error) {
+	items, n, err := s.queryPage(ctx, part, page)
+	if err != nil {
 		return screening.List[T]{}, err
 	}
 	decoded, err := decodeAll[I](items)
@@ -204,27 +220,6 @@ func listPage[I any, T any](ctx context.Context, s *DDBStore, part partition, pa
 		out.Items[i] = conv(it)
 	}
 	return out, nil
-}
-
-// counter reads one counter attribute of one item; a missing item counts 0.
-func (s *DDBStore) counter(k key, attr string) func(context.Context) (int, error) {
-	return func(ctx context.Context) (int, error) {
-		res, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: &s.table, Key: k.av(),
-			ProjectionExpression:     aws.String("#c"),
-			ExpressionAttributeNames: map[string]string{"#c": attr},
-		})
-		if err != nil {
-			return 0, fmt.Errorf("store: counter %s: %w", attr, err)
-		}
-		var n int
-		if v, ok := res.Item[attr]; ok {
-			if err := attributevalue.Unmarshal(v, &n); err != nil {
-				return 0, err
-			}
-		}
-		return n, nil
-	}
 }
 
 func unique(keys []key) []key {
