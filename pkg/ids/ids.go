@@ -23,6 +23,9 @@ const (
 	ScreenerParticipant Prefix = "scpar_"
 	ScreenerSession     Prefix = "scses_"
 	Publication         Prefix = "scpub_"
+	SnapUser            Prefix = "usr_"
+	SnapParticipant     Prefix = "sptp_"
+	SnapResponse        Prefix = "resp_"
 )
 
 const ulidLen = 26

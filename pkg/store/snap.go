@@ -1,0 +1,497 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/auth"
+	"github.com/participant-roster/roster/pkg/ids"
+	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/survey"
+)
+
+// The Snap family's records. Access patterns (continuing the table in doc.go):
+//
+//	| 13 | verify a Snap user's API key by username         | table | pk=SNAPUSER#<lower username>, sk=SNAPUSER          |
+//	| 14 | get / list a workspace's surveys                 | table | pk=WS#<ws>#SURVEY, sk=<guid>                       |
+//	| 15 | page a survey's participants in creation order   | table | pk=WS#<ws>#SURVEY#<guid>#PTP, sk=<ulid>            |
+//	| 16 | find a participant by login (unique marker)      | table | pk=WS#<ws>#SURVEY#<guid>#LOGIN, sk=<lower login>   |
+//	| 17 | find a participant by email (unique marker)      | table | pk=WS#<ws>#SURVEY#<guid>#EMAIL, sk=<lower email>   |
+//	| 18 | page a survey's responses in creation order      | table | pk=WS#<ws>#SURVEY#<guid>#RESP, sk=<ulid>           |
+//
+// A survey item's importJobId marks its roster locked by a bulk import; every participant
+// write checks it in the same transaction.
+
+// Errors of Snap participant writes.
+var (
+	ErrRosterLocked = errors.New("store: roster locked by an import")
+	ErrLoginTaken   = errors.New("store: login taken")
+	ErrEmailTaken   = errors.New("store: email taken")
+)
+
+func snapUserKey(username string) key {
+	return key{"SNAPUSER#" + strings.ToLower(username), "SNAPUSER"}
+}
+func surveysPartition(w string) string { return ws(w) + "#SURVEY" }
+func surveyKey(w, id string) key       { return key{surveysPartition(w), id} }
+func surveyPartition(w, id, kind string) string {
+	return surveysPartition(w) + "#" + id + "#" + kind
+}
+func snapParticipantKey(w, surveyID, id string) key {
+	return key{surveyPartition(w, surveyID, "PTP"), id}
+}
+func loginKey(w, surveyID, login string) key {
+	return key{surveyPartition(w, surveyID, "LOGIN"), strings.ToLower(login)}
+}
+func snapEmailKey(w, surveyID, email string) key {
+	return key{surveyPartition(w, surveyID, "EMAIL"), strings.ToLower(email)}
+}
+
+type snapUserItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Type        string `dynamodbav:"type"`
+	ID          string `dynamodbav:"id"`
+	WorkspaceID string `dynamodbav:"workspaceId"`
+	Username    string `dynamodbav:"username"`
+	Fullname    string `dynamodbav:"fullname"`
+	SecretHash  string `dynamodbav:"secretHash"`
+	Revoked     bool   `dynamodbav:"revoked"`
+	CreatedAt   string `dynamodbav:"createdAt"`
+}
+
+type surveyItem struct {
+	PK          string        `dynamodbav:"pk"`
+	SK          string        `dynamodbav:"sk"`
+	Type        string        `dynamodbav:"type"`
+	Survey      survey.Survey `dynamodbav:"survey"`
+	ImportJobID string        `dynamodbav:"importJobId,omitempty"`
+	CaseSeq     int           `dynamodbav:"caseSeq"`
+}
+
+type snapParticipantItem struct {
+	PK          string             `dynamodbav:"pk"`
+	SK          string             `dynamodbav:"sk"`
+	Type        string             `dynamodbav:"type"`
+	Participant survey.Participant `dynamodbav:"participant"`
+	Version     int64              `dynamodbav:"version"`
+}
+
+type responseItem struct {
+	PK     string            `dynamodbav:"pk"`
+	SK     string            `dynamodbav:"sk"`
+	Type   string            `dynamodbav:"type"`
+	CaseID int               `dynamodbav:"caseId"`
+	Status string            `dynamodbav:"status"`
+	Values map[string]string `dynamodbav:"values"`
+}
+
+// SnapKeys is the credential store of the Snap family: the key id is the username.
+func (s *DDBStore) SnapKeys() auth.KeyStore { return snapKeys{s} }
+
+type snapKeys struct{ s *DDBStore }
+
+func (k snapKeys) GetKey(ctx context.Context, username string) (auth.Key, error) {
+	var it snapUserItem
+	found, err := k.s.getItem(ctx, snapUserKey(username), &it)
+	if err != nil {
+		return auth.Key{}, err
+	}
+	if !found || it.SecretHash == "" {
+		return auth.Key{}, auth.ErrKeyNotFound
+	}
+	return auth.Key{ID: it.ID, WorkspaceID: it.WorkspaceID, Name: it.Username, SecretHash: it.SecretHash, Revoked: it.Revoked, CreatedAt: parseTime(it.CreatedAt)}, nil
+}
+
+// GetSnapUser reads a user by username.
+func (s *DDBStore) GetSnapUser(ctx context.Context, username string) (survey.User, error) {
+	var it snapUserItem
+	found, err := s.getItem(ctx, snapUserKey(username), &it)
+	if err != nil {
+		return survey.User{}, err
+	}
+	if !found {
+		return survey.User{}, screening.ErrNotFound
+	}
+	return survey.User{ID: it.ID, WorkspaceID: it.WorkspaceID, Username: it.Username, Fullname: it.Fullname, CreatedAt: parseTime(it.CreatedAt)}, nil
+}
+
+// PutSnapUser creates a user with its API key's hash; a username is unique across workspaces
+// (it is how the credential is found).
+func (s *DDBStore) PutSnapUser(ctx context.Context, u survey.User, secretHash string) error {
+	k := snapUserKey(u.Username)
+	op, err := s.put(snapUserItem{PK: k.pk, SK: k.sk, Type: "SnapUser", ID: u.ID, WorkspaceID: u.WorkspaceID,
+		Username: u.Username, Fullname: u.Fullname, SecretHash: secretHash, CreatedAt: fmtTime(u.CreatedAt)}, "attribute_not_exists(pk)")
+	if err != nil {
+		return err
+	}
+	return s.transactCreate(ctx, op)
+}
+
+// SetSnapUserKey replaces a user's API key hash (issue a new key) or revokes it.
+func (s *DDBStore) SetSnapUserKey(ctx context.Context, w, username, secretHash string, revoked bool) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: snapUserKey(username).av(),
+		UpdateExpression:    aws.String("SET secretHash = :h, revoked = :r"),
+		ConditionExpression: aws.String("workspaceId = :ws"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": str(secretHash), ":r": &types.AttributeValueMemberBOOL{Value: revoked}, ":ws": str(w),
+		},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return screening.ErrNotFound
+	}
+	return err
+}
+
+// GetSurvey reads a survey of a workspace, and whether an import holds its roster.
+func (s *DDBStore) GetSurvey(ctx context.Context, w, id string) (survey.Survey, bool, error) {
+	var it surveyItem
+	found, err := s.getItem(ctx, surveyKey(w, id), &it)
+	if err != nil {
+		return survey.Survey{}, false, err
+	}
+	if !found {
+		return survey.Survey{}, false, screening.ErrNotFound
+	}
+	return it.Survey, it.ImportJobID != "", nil
+}
+
+// ListSurveys reads every survey of a workspace, in id order.
+func (s *DDBStore) ListSurveys(ctx context.Context, w string) ([]survey.Survey, error) {
+	items, err := s.queryAll(ctx, partition{pk: surveysPartition(w)})
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := decodeAll[surveyItem](items)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]survey.Survey, len(decoded))
+	for i, it := range decoded {
+		out[i] = it.Survey
+	}
+	return out, nil
+}
+
+// PutSurvey creates a survey, or replaces its definition keeping its lock and case sequence.
+func (s *DDBStore) PutSurvey(ctx context.Context, w string, sv survey.Survey) error {
+	av, err := attributevalue.Marshal(sv)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: surveyKey(w, sv.ID).av(),
+		UpdateExpression:          aws.String("SET survey = :s, #type = :t, caseSeq = if_not_exists(caseSeq, :zero)"),
+		ExpressionAttributeNames:  map[string]string{"#type": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": av, ":t": str("Survey"), ":zero": &types.AttributeValueMemberN{Value: "0"}},
+	})
+	return err
+}
+
+// LockRoster marks a survey's roster held by an import job; it fails if another holds it.
+func (s *DDBStore) LockRoster(ctx context.Context, w, surveyID, jobID string) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: surveyKey(w, surveyID).av(),
+		UpdateExpression:          aws.String("SET importJobId = :j"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(importJobId) OR importJobId = :j)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return ErrRosterLocked
+	}
+	return err
+}
+
+// UnlockRoster releases the lock if this job holds it.
+func (s *DDBStore) UnlockRoster(ctx context.Context, w, surveyID, jobID string) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: surveyKey(w, surveyID).av(),
+		UpdateExpression:          aws.String("REMOVE importJobId"),
+		ConditionExpression:       aws.String("importJobId = :j"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return nil // not held by this job: nothing to release
+	}
+	return err
+}
+
+// GetSnapParticipant finds a participant by its unique id: the login on a logged-on survey,
+// else the email address.
+func (s *DDBStore) GetSnapParticipant(ctx context.Context, w string, sv survey.Survey, uniqueID string) (survey.StoredParticipant, error) {
+	mk := snapEmailKey(w, sv.ID, uniqueID)
+	if sv.Logins {
+		mk = loginKey(w, sv.ID, uniqueID)
+	}
+	var m markerItem
+	found, err := s.getItem(ctx, mk, &m)
+	if err != nil {
+		return survey.StoredParticipant{}, err
+	}
+	if !found {
+		return survey.StoredParticipant{}, screening.ErrNotFound
+	}
+	var it snapParticipantItem
+	found, err = s.getItem(ctx, snapParticipantKey(w, sv.ID, m.ParticipantID), &it)
+	if err != nil {
+		return survey.StoredParticipant{}, err
+	}
+	if !found {
+		return survey.StoredParticipant{}, screening.ErrNotFound
+	}
+	return it.stored(), nil
+}
+
+func (it snapParticipantItem) stored() survey.StoredParticipant {
+	return survey.StoredParticipant{ID: it.SK, Version: it.Version, Participant: it.Participant}
+}
+
+// ListSnapParticipants pages a survey's participants in creation order after the participant
+// with id after ("" for the start). more says whether anything follows the page.
+func (s *DDBStore) ListSnapParticipants(ctx context.Context, w, surveyID, after string, max int) ([]survey.StoredParticipant, bool, error) {
+	items, more, err := s.pageAfter(ctx, surveyPartition(w, surveyID, "PTP"), after, max)
+	if err != nil {
+		return nil, false, err
+	}
+	decoded, err := decodeAll[snapParticipantItem](items)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]survey.StoredParticipant, len(decoded))
+	for i, it := range decoded {
+		out[i] = it.stored()
+	}
+	return out, more, nil
+}
+
+// pageAfter reads up to max items of a partition after sort key after, and whether more follow.
+func (s *DDBStore) pageAfter(ctx context.Context, pk, after string, max int) ([]item, bool, error) {
+	in := partition{pk: pk}.query(s.table)
+	if after != "" {
+		in.ExclusiveStartKey = key{pk, after}.av()
+	}
+	var out []item
+	for {
+		in.Limit = aws.Int32(int32(min(max-len(out)+1, 1000))) // one more tells whether more follow
+		res, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, false, fmt.Errorf("store: query %s: %w", pk, err)
+		}
+		out = append(out, res.Items...)
+		if len(out) > max {
+			return out[:max], true, nil
+		}
+		if res.LastEvaluatedKey == nil {
+			return out, false, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// snapMarkers are the unique markers a participant holds: its login and its email.
+func snapMarkers(w, surveyID string, p survey.Participant) (login, email *key) {
+	if p.Login != nil && p.Login.Login != nil && *p.Login.Login != "" {
+		k := loginKey(w, surveyID, *p.Login.Login)
+		login = &k
+	}
+	if p.Invitation != nil && p.Invitation.EmailAddress != "" {
+		k := snapEmailKey(w, surveyID, p.Invitation.EmailAddress)
+		email = &k
+	}
+	return login, email
+}
+
+// rosterOpen is the check every participant write makes on its survey, in the same
+// transaction: the survey exists and no import holds its roster.
+func (s *DDBStore) rosterOpen(w, surveyID string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
+	}}
+}
+
+// AddSnapParticipant stores a new participant with its unique markers.
+func (s *DDBStore) AddSnapParticipant(ctx context.Context, w, surveyID string, p survey.Participant) (survey.StoredParticipant, error) {
+	sp := survey.StoredParticipant{ID: ids.New(ids.SnapParticipant), Version: 1, Participant: p}
+	k := snapParticipantKey(w, surveyID, sp.ID)
+	put, err := s.put(snapParticipantItem{PK: k.pk, SK: k.sk, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
+	if err != nil {
+		return sp, err
+	}
+	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID), put}
+	login, email := snapMarkers(w, surveyID, p)
+	claims, err := s.claimMarkers(sp.ID, login, email)
+	if err != nil {
+		return sp, err
+	}
+	return sp, s.snapTransact(ctx, w, surveyID, append(ops, claims.ops...), claims)
+}
+
+type markerClaims struct {
+	ops               []types.TransactWriteItem
+	loginAt, emailAt  int // index among ops (offset added by snapTransact), -1 if none
+	participantOffset int
+}
+
+func (s *DDBStore) claimMarkers(participantID string, login, email *key) (markerClaims, error) {
+	c := markerClaims{loginAt: -1, emailAt: -1}
+	for _, m := range []struct {
+		k  *key
+		at *int
+	}{{login, &c.loginAt}, {email, &c.emailAt}} {
+		if m.k == nil {
+			continue
+		}
+		op, err := s.put(markerItem{PK: m.k.pk, SK: m.k.sk, Type: "Marker", ParticipantID: participantID}, "attribute_not_exists(pk)")
+		if err != nil {
+			return c, err
+		}
+		*m.at = len(c.ops)
+		c.ops = append(c.ops, op)
+	}
+	return c, nil
+}
+
+// snapTransact writes a participant change and names what failed: the lock, a taken login or
+// email, or (a version check) a concurrent change.
+func (s *DDBStore) snapTransact(ctx context.Context, w, surveyID string, ops []types.TransactWriteItem, claims markerClaims) error {
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) {
+		if err != nil {
+			return fmt.Errorf("store: participant write: %w", err)
+		}
+		return nil
+	}
+	first := len(ops) - len(claims.ops)
+	for i, r := range canceled.CancellationReasons {
+		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue
+		}
+		switch {
+		case i == 0:
+			if _, locked, err := s.GetSurvey(ctx, w, surveyID); err == nil && locked {
+				return ErrRosterLocked
+			}
+			return screening.ErrNotFound
+		case claims.loginAt >= 0 && i == first+claims.loginAt:
+			return ErrLoginTaken
+		case claims.emailAt >= 0 && i == first+claims.emailAt:
+			return ErrEmailTaken
+		}
+	}
+	if retry, conflict := classify(err); conflict || retry {
+		return screening.ErrConflict
+	}
+	return fmt.Errorf("store: participant write: %w", err)
+}
+
+// ReplaceSnapParticipant writes a participant's new state under its version, moving its email
+// marker if the email changed (the login, its unique id on logged-on surveys, cannot change).
+func (s *DDBStore) ReplaceSnapParticipant(ctx context.Context, w, surveyID string, before survey.StoredParticipant, after survey.Participant) error {
+	k := snapParticipantKey(w, surveyID, before.ID)
+	put, err := s.put(snapParticipantItem{PK: k.pk, SK: k.sk, Type: "SnapParticipant", Participant: after, Version: before.Version + 1},
+		"version = :v")
+	if err != nil {
+		return err
+	}
+	put.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(before.Version, 10)}}
+	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID), put}
+	oldLogin, oldEmail := snapMarkers(w, surveyID, before.Participant)
+	newLogin, newEmail := snapMarkers(w, surveyID, after)
+	var claimLogin, claimEmail *key
+	for _, m := range []struct {
+		old, new *key
+		claim    **key
+	}{{oldLogin, newLogin, &claimLogin}, {oldEmail, newEmail, &claimEmail}} {
+		if m.old != nil && (m.new == nil || *m.old != *m.new) {
+			ops = append(ops, s.deleteOp(*m.old, "participantId = :me", map[string]types.AttributeValue{":me": str(before.ID)}))
+		}
+		if m.new != nil && (m.old == nil || *m.old != *m.new) {
+			*m.claim = m.new
+		}
+	}
+	claims, err := s.claimMarkers(before.ID, claimLogin, claimEmail)
+	if err != nil {
+		return err
+	}
+	return s.snapTransact(ctx, w, surveyID, append(ops, claims.ops...), claims)
+}
+
+// DeleteSnapParticipant removes a participant and frees its login and email.
+func (s *DDBStore) DeleteSnapParticipant(ctx context.Context, w, surveyID string, p survey.StoredParticipant) error {
+	ops := []types.TransactWriteItem{
+		s.rosterOpen(w, surveyID),
+		s.deleteOp(snapParticipantKey(w, surveyID, p.ID), "attribute_exists(pk)", nil),
+	}
+	login, email := snapMarkers(w, surveyID, p.Participant)
+	for _, m := range []*key{login, email} {
+		if m != nil {
+			ops = append(ops, s.deleteOp(*m, "participantId = :me", map[string]types.AttributeValue{":me": str(p.ID)}))
+		}
+	}
+	return s.snapTransact(ctx, w, surveyID, ops, markerClaims{loginAt: -1, emailAt: -1})
+}
+
+// AddResponse stores a response with the survey's next case id.
+func (s *DDBStore) AddResponse(ctx context.Context, w, surveyID string, r survey.Response) (survey.Response, error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: surveyKey(w, surveyID).av(),
+		UpdateExpression: aws.String("ADD caseSeq :one"), ConditionExpression: aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return r, screening.ErrNotFound
+	}
+	if err != nil {
+		return r, err
+	}
+	if err := attributevalue.Unmarshal(out.Attributes["caseSeq"], &r.CaseID); err != nil {
+		return r, err
+	}
+	r.ID = ids.New(ids.SnapResponse)
+	k := key{surveyPartition(w, surveyID, "RESP"), r.ID}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: mustMarshal(responseItem{
+		PK: k.pk, SK: k.sk, Type: "SnapResponse", CaseID: r.CaseID, Status: r.Status, Values: r.Values,
+	})})
+	return r, err
+}
+
+// ListResponses pages a survey's responses in creation order after response id after.
+func (s *DDBStore) ListResponses(ctx context.Context, w, surveyID, after string, max int) ([]survey.Response, bool, error) {
+	items, more, err := s.pageAfter(ctx, surveyPartition(w, surveyID, "RESP"), after, max)
+	if err != nil {
+		return nil, false, err
+	}
+	decoded, err := decodeAll[responseItem](items)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]survey.Response, len(decoded))
+	for i, it := range decoded {
+		out[i] = survey.Response{ID: it.SK, CaseID: it.CaseID, Status: it.Status, Values: it.Values}
+	}
+	return out, more, nil
+}
+
+func mustMarshal(v any) map[string]types.AttributeValue {
+	av, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		panic("store: item does not encode: " + err.Error()) // our own struct types always do
+	}
+	return av
+}
