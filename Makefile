@@ -55,6 +55,54 @@ build-ListScreenerSessionsFunction:
 build-GetScreenerSessionFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener-session
 
+build-SnapGetUserInfoFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-user-info
+
+build-SnapListSurveysFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-surveys
+
+build-SnapGetSurveyFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-survey
+
+build-SnapListSurveyVariablesFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-survey-variables
+
+build-SnapGetSurveyVariableFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-survey-variable
+
+build-SnapListSurveyResponsesFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-survey-responses
+
+build-SnapListParticipantsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participants
+
+build-SnapGetParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-participant
+
+build-SnapAddParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-add-participant
+
+build-SnapUpdateParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-update-participant
+
+build-SnapDeleteParticipantFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-delete-participant
+
+build-SnapListParticipantSubjectsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participant-subjects
+
+build-SnapGetParticipantSubjectFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-participant-subject
+
+build-SnapAddParticipantSubjectFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-add-participant-subject
+
+build-SnapUpdateParticipantSubjectFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-update-participant-subject
+
+build-SnapDeleteParticipantSubjectFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-delete-participant-subject
+
 .PHONY: help build run test bench lint invoke deploy clean ensure-cfn-lint $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list

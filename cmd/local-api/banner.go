@@ -12,6 +12,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/demo"
 	"github.com/participant-roster/roster/pkg/samtemplate"
+	"github.com/participant-roster/roster/pkg/survey"
 )
 
 type banner struct {
@@ -69,6 +70,7 @@ func printBanner(w io.Writer, b banner) {
 		}
 		p("  %s\t%s\tscreener participant %s", s.ID, state, s.ScreenerParticipantID)
 	}
+	printSnap(p, b.data.Snap)
 	_ = tw.Flush()
 
 	query := "/screener-participants"
@@ -77,6 +79,9 @@ func printBanner(w io.Writer, b banner) {
 	}
 	fmt.Fprintf(w, "\nTry (-g stops curl from reading the brackets as a glob):\n")
 	fmt.Fprintf(w, "  curl -sg -H 'x-spot-api-key: %s' -H 'x-spot-api-secret: %s' \\\n    '%s%s'\n", b.data.KeyID, b.data.Secret, b.apiURL, query)
+	if snap := b.data.Snap; snap.User.Username != "" {
+		fmt.Fprintf(w, "  curl -s -H 'X-USERNAME: %s' -H 'X-API-KEY: %s' -H 'X-VERSION: 2.0' \\\n    '%s/snaponline/api/surveys'\n", snap.User.Username, snap.APIKey, b.apiURL)
+	}
 
 	var env []string
 	if b.table != invokeDefaultTable {
@@ -91,8 +96,60 @@ func printBanner(w io.Writer, b banner) {
 	}
 	fmt.Fprintf(w, "\nInvoke one function with a sample event, against this table, from another terminal:\n")
 	fmt.Fprintf(w, "  %smake invoke FN=GetScreenerParticipantFunction EVENT=events/get-screener-participant.json\n", prefix)
-	fmt.Fprintf(w, "Manage workspaces, keys, screeners, participants and sessions of this table:\n")
+	fmt.Fprintf(w, "  %smake invoke FN=SnapGetParticipantFunction EVENT=events/snap-get-participant.json\n", prefix)
+	fmt.Fprintf(w, "Manage this table's workspaces, keys, screeners, participants, sessions, Snap users, surveys and responses:\n")
 	fmt.Fprintf(w, "  %sgo run ./cmd/roster-admin key list -workspace %s\n\n", prefix, b.data.WorkspaceID)
+}
+
+// printSnap prints the Snap XMP Online demo: its credentials, surveys and participants.
+func printSnap(p func(format string, args ...any), snap demo.SnapData) {
+	if snap.User.Username == "" {
+		return
+	}
+	p("")
+	p("Snap XMP Online demo (same workspace), for local use only:")
+	p("  X-USERNAME\t%s\t(%s, %s)", snap.User.Username, snap.User.Fullname, snap.User.ID)
+	p("  X-API-KEY\t%s", snap.APIKey)
+	p("  colleague X-USERNAME\t%s\t(%s, %s; the group survey is shared with them)", snap.Colleague.Username, snap.Colleague.Fullname, snap.Colleague.ID)
+	p("  colleague X-API-KEY\t%s", snap.ColleagueAPIKey)
+	p("Surveys:")
+	for _, sv := range snap.Surveys {
+		var unique []string
+		for _, sp := range snap.Participants[sv.ID] {
+			id := sp.UniqueID(sv.Settings)
+			if sv.Group && sp.Login != nil {
+				names := make([]string, len(sp.Login.Subjects))
+				for i, sub := range sp.Login.Subjects {
+					names[i] = sub.Name
+				}
+				id += " (subjects " + strings.Join(names, ", ") + ")"
+			}
+			unique = append(unique, id)
+		}
+		p("  %s\t%s\t%s\t%d responses\tparticipants %s", sv.ID, sv.Name, surveyKind(sv), len(snap.Responses[sv.ID]), strings.Join(unique, ", "))
+	}
+}
+
+// surveyKind describes a survey's participant features.
+func surveyKind(sv survey.Survey) string {
+	var parts []string
+	if sv.Invites {
+		parts = append(parts, "invites")
+	}
+	if sv.Logins {
+		parts = append(parts, "logins")
+	}
+	kind := strings.Join(parts, "+")
+	if len(parts) == 1 {
+		kind += " only"
+	}
+	if sv.Group {
+		kind += ", group"
+	}
+	if sv.SOIAllowed {
+		kind += ", SOI"
+	}
+	return kind
 }
 
 // relative shortens path to be relative to the working directory when it is inside it.

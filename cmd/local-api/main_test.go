@@ -120,7 +120,8 @@ func TestServeKeepsDataAndFreshWipesIt(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 
 	url, stderr, stop := startCommand(t, dataDir, false)
-	for _, want := range []string{demo.KeyID, demo.Secret, "curl -sg", "filter[screenerId][eq]=scr_", "make invoke"} {
+	for _, want := range []string{demo.KeyID, demo.Secret, "curl -sg", "filter[screenerId][eq]=scr_", "make invoke",
+		demo.SnapUsername, demo.SnapAPIKey, demo.GroupSurveyID, demo.FeedbackSurveyID, "/snaponline/api/surveys'"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the banner lacks %q:\n%s", want, stderr)
 		}

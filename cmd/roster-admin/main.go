@@ -1,5 +1,6 @@
 // Command roster-admin is the operator's tool: it creates workspaces, issues and revokes Spot
-// API keys, and creates screeners, participants and sessions, writing straight to the table.
+// API keys, and creates screeners, participants and sessions; for Snap XMP Online it creates
+// API users and their keys, surveys and responses. It writes straight to the table.
 //
 //	roster-admin [-table T] [-endpoint URL] [-json] <command> [flags]
 //
@@ -11,6 +12,15 @@
 //	participant add    -workspace W -screener S -email E -name N [-external-uid U]
 //	session start      -workspace W -screener-participant SP
 //	session complete   -workspace W -session S -outcome qualified|disqualified
+//
+//	snap-user create   -workspace W -username EMAIL -fullname NAME   (prints the API key once)
+//	snap-user key      -username EMAIL               (a new API key, printed once)
+//	snap-user revoke   -username EMAIL
+//	survey create      -workspace W -owner USERNAME -file definition.json   (prints the GUID)
+//	survey share       -workspace W -survey GUID -username EMAIL
+//	response add       -workspace W -survey GUID [-status S] -values 'V46=2,V48=1;3,V50=text' | -file values.json
+//
+// The survey definition format is in README.md; examples/survey-definition.json is one.
 //
 // -table defaults to $TABLE_NAME, else roster-local. -endpoint defaults to $DYNAMODB_ENDPOINT
 // when it is set, else to http://127.0.0.1:8000 (the DynamoDB Local of `make run`); an empty

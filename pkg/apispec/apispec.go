@@ -1,15 +1,20 @@
-// Package apispec loads the project's API reference, api/openapi.yaml, and checks real
-// request/response pairs against it with kin-openapi's openapi3filter. Tests use it to prove
+// Package apispec loads the project's API references, one per API family, and checks real
+// request/response pairs against them with kin-openapi's openapi3filter. Tests use it to prove
 // that what the handlers answer is what the reference documents: the status is listed for the
 // operation, the body matches the schema (unknown fields included, since the response schemas
 // forbid additional properties) and the documented response headers are present.
 //
-// The document is found by walking up from the working directory (and, failing that, from this
-// source file) to the directory holding go.mod. It is meant for tests and developer tools, not
-// for the Lambda functions, which have no repository around them.
+// Two documents are loaded: api/openapi.yaml (Spot Thought, paths at the root) and
+// api/snap-openapi.yaml (Snap XMP Online, every path under /snaponline/api/). A request path
+// selects its document by that prefix.
+//
+// The documents are found by walking up from the working directory (and, failing that, from
+// this source file) to the directory holding go.mod. It is meant for tests and developer tools,
+// not for the Lambda functions, which have no repository around them.
 package apispec
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,15 +33,31 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 )
 
-// RelPath is where the API reference lives, relative to the repository root.
-const RelPath = "api/openapi.yaml"
+// Where the API references live, relative to the repository root.
+const (
+	// RelPath is the Spot Thought reference; it documents every path outside SnapPrefix.
+	RelPath = "api/openapi.yaml"
+	// SnapRelPath is the Snap XMP Online reference; it documents the paths under SnapPrefix.
+	SnapRelPath = "api/snap-openapi.yaml"
+	// SnapPrefix starts every Snap XMP Online path.
+	SnapPrefix = "/snaponline/api/"
+)
 
-// Spec is the loaded, validated API reference.
+// Spec is the loaded, validated API references of both families.
 type Spec struct {
-	doc    *openapi3.T
-	path   string
-	ops    []Operation
-	routes []route
+	spot, snap *Document
+	ops        []Operation
+}
+
+// Document is one loaded, validated API reference.
+type Document struct {
+	relPath string
+	doc     *openapi3.T
+	path    string
+	ops     []Operation
+	routes  []route
+	// requestIDInBody: the document's error envelope repeats X-Request-Id as requestId (Spot).
+	requestIDInBody bool
 }
 
 // Operation is one documented method and path template, e.g. GET /screener-participants/{id}.
@@ -44,6 +65,7 @@ type Operation struct {
 	Method      string // upper case, as in routes.Route.Method
 	Path        string // the OpenAPI path template, with {param} placeholders
 	OperationID string
+	Document    string // the RelPath of the document that holds it: RelPath or SnapRelPath
 }
 
 // route is one operation with its path template split into segments for matching.
@@ -61,18 +83,45 @@ var (
 	loadErr  error
 )
 
-// Load reads and validates api/openapi.yaml once per process and returns the same *Spec on
-// every call.
+// Load reads and validates api/openapi.yaml and api/snap-openapi.yaml once per process and
+// returns the same *Spec on every call.
 func Load() (*Spec, error) {
 	loadOnce.Do(func() { loaded, loadErr = load() })
 	return loaded, loadErr
 }
 
 func load() (*Spec, error) {
-	path, err := locate()
+	root, err := locate()
 	if err != nil {
 		return nil, err
 	}
+	spot, err := loadDocument(root, RelPath)
+	if err != nil {
+		return nil, err
+	}
+	spot.requestIDInBody = true
+	snap, err := loadDocument(root, SnapRelPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range spot.ops {
+		if isSnapPath(op.Path) {
+			return nil, fmt.Errorf("apispec: %s documents %s %s, a path under %s that %s documents", RelPath, op.Method, op.Path, SnapPrefix, SnapRelPath)
+		}
+	}
+	for _, op := range snap.ops {
+		if !isSnapPath(op.Path) {
+			return nil, fmt.Errorf("apispec: %s documents %s %s, a path outside %s", SnapRelPath, op.Method, op.Path, SnapPrefix)
+		}
+	}
+	s := &Spec{spot: spot, snap: snap}
+	s.ops = append(append(s.ops, spot.ops...), snap.ops...)
+	sortOps(s.ops)
+	return s, nil
+}
+
+func loadDocument(root, rel string) (*Document, error) {
+	path := filepath.Join(root, filepath.FromSlash(rel))
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
 	doc, err := loader.LoadFromFile(path)
@@ -82,7 +131,7 @@ func load() (*Spec, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("apispec: %s is not a valid OpenAPI document: %w", path, err)
 	}
-	s := &Spec{doc: doc, path: path}
+	d := &Document{relPath: rel, doc: doc, path: path}
 	for tmpl, item := range doc.Paths.Map() {
 		segs := splitPath(tmpl)
 		lit := 0
@@ -92,21 +141,25 @@ func load() (*Spec, error) {
 			}
 		}
 		for method, oper := range item.Operations() {
-			op := Operation{Method: strings.ToUpper(method), Path: tmpl, OperationID: oper.OperationID}
-			s.ops = append(s.ops, op)
-			s.routes = append(s.routes, route{op: op, segments: segs, literals: lit, item: item, oper: oper})
+			op := Operation{Method: strings.ToUpper(method), Path: tmpl, OperationID: oper.OperationID, Document: rel}
+			d.ops = append(d.ops, op)
+			d.routes = append(d.routes, route{op: op, segments: segs, literals: lit, item: item, oper: oper})
 		}
 	}
-	sort.Slice(s.ops, func(i, j int) bool {
-		if s.ops[i].Path != s.ops[j].Path {
-			return s.ops[i].Path < s.ops[j].Path
-		}
-		return s.ops[i].Method < s.ops[j].Method
-	})
-	return s, nil
+	sortOps(d.ops)
+	return d, nil
 }
 
-// locate finds RelPath under the nearest directory holding go.mod, starting from the working
+func sortOps(ops []Operation) {
+	sort.Slice(ops, func(i, j int) bool {
+		if ops[i].Path != ops[j].Path {
+			return ops[i].Path < ops[j].Path
+		}
+		return ops[i].Method < ops[j].Method
+	})
+}
+
+// locate finds the nearest directory holding go.mod and RelPath, starting from the working
 // directory, then from this source file's directory.
 func locate() (string, error) {
 	var starts []string
@@ -119,11 +172,10 @@ func locate() (string, error) {
 	for _, dir := range starts {
 		for {
 			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				p := filepath.Join(dir, filepath.FromSlash(RelPath))
-				if _, err := os.Stat(p); err == nil {
-					return p, nil
+				if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(RelPath))); err == nil {
+					return dir, nil
 				}
-				break // a module root without the document: try the next start
+				break // a module root without the documents: try the next start
 			}
 			parent := filepath.Dir(dir)
 			if parent == dir {
@@ -135,32 +187,75 @@ func locate() (string, error) {
 	return "", fmt.Errorf("apispec: %s not found above %v", RelPath, starts)
 }
 
-// Doc returns the loaded document. Callers must not modify it.
-func (s *Spec) Doc() *openapi3.T { return s.doc }
+// isSnapPath reports whether a request path (or path template) belongs to the Snap family.
+func isSnapPath(p string) bool {
+	return strings.HasPrefix(p, SnapPrefix) || p == strings.TrimSuffix(SnapPrefix, "/")
+}
 
-// Path returns the file the document was loaded from.
-func (s *Spec) Path() string { return s.path }
+// Doc returns the Spot Thought document (api/openapi.yaml). Callers must not modify it.
+func (s *Spec) Doc() *openapi3.T { return s.spot.doc }
 
-// Operations lists every documented operation, sorted by path and then method.
+// Path returns the file the Spot Thought document was loaded from.
+func (s *Spec) Path() string { return s.spot.path }
+
+// Spot returns the Spot Thought document.
+func (s *Spec) Spot() *Document { return s.spot }
+
+// Snap returns the Snap XMP Online document.
+func (s *Spec) Snap() *Document { return s.snap }
+
+// Documents returns both documents, Spot first.
+func (s *Spec) Documents() []*Document { return []*Document{s.spot, s.snap} }
+
+// DocumentFor returns the document that documents a request path (or path template): Snap
+// for paths under SnapPrefix, Spot for every other.
+func (s *Spec) DocumentFor(path string) *Document {
+	if isSnapPath(path) {
+		return s.snap
+	}
+	return s.spot
+}
+
+// Operations lists every documented operation of both documents, sorted by path and then
+// method.
 func (s *Spec) Operations() []Operation {
 	out := make([]Operation, len(s.ops))
 	copy(out, s.ops)
 	return out
 }
 
-// ValidateResponse checks one exchange against the document: rawURL (a path such as
-// "/screener-participants/scpar_...?x=1", or an absolute URL) and method select the operation;
-// status must be documented for it; the documented response headers must be present and
-// valid; the body must be JSON of the documented schema, with a Content-Type the operation
-// lists. For error bodies, requestId must equal the X-Request-Id header. Security requirements
-// are not checked. The error, when not nil, says everything that is wrong.
+// Doc returns the loaded document. Callers must not modify it.
+func (d *Document) Doc() *openapi3.T { return d.doc }
+
+// Path returns the file the document was loaded from.
+func (d *Document) Path() string { return d.path }
+
+// RelPath returns where the document lives relative to the repository root.
+func (d *Document) RelPath() string { return d.relPath }
+
+// Operations lists the document's operations, sorted by path and then method.
+func (d *Document) Operations() []Operation {
+	out := make([]Operation, len(d.ops))
+	copy(out, d.ops)
+	return out
+}
+
+// ValidateResponse checks one exchange against the documents: rawURL (a path such as
+// "/screener-participants/scpar_...?x=1", or an absolute URL) selects the document (Snap for
+// paths under SnapPrefix, else Spot) and, with method, the operation; status must be documented
+// for it; the documented response headers must be present and valid; the body must be JSON of
+// the documented schema, with a Content-Type the operation lists, or empty when the response is
+// documented without content. For Spot error bodies, requestId must equal the X-Request-Id
+// header. Security requirements are not checked. The error, when not nil, says everything that
+// is wrong.
 func (s *Spec) ValidateResponse(method, rawURL string, reqHeaders http.Header, status int, respHeaders http.Header, body []byte) error {
 	method = strings.ToUpper(method)
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return fmt.Errorf("apispec: bad URL %q: %w", rawURL, err)
 	}
-	r, params, err := s.find(method, u)
+	d := s.DocumentFor(u.Path)
+	r, params, err := d.find(method, u)
 	if err != nil {
 		return err
 	}
@@ -186,7 +281,7 @@ func (s *Spec) ValidateResponse(method, rawURL string, reqHeaders http.Header, s
 			Request:    req,
 			PathParams: params,
 			Route: &routers.Route{
-				Spec:      s.doc,
+				Spec:      d.doc,
 				Path:      r.op.Path,
 				PathItem:  r.item,
 				Method:    r.op.Method,
@@ -199,11 +294,16 @@ func (s *Spec) ValidateResponse(method, rawURL string, reqHeaders http.Header, s
 		Options: opts,
 	}
 	in.SetBodyBytes(body)
-	where := fmt.Sprintf("%s %s (%s) status %d", method, u.Path, r.op.Path, status)
+	where := fmt.Sprintf("%s %s (%s %s) status %d", method, u.Path, d.relPath, r.op.Path, status)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		return fmt.Errorf("apispec: %s: %w", where, err)
 	}
-	if status >= 400 {
+	// openapi3filter accepts any body where the document lists no content: there, insist on
+	// none (a Snap DELETE answers 200 with an empty body).
+	if resp := documentedResponse(r.oper, status); resp != nil && len(resp.Content) == 0 && len(bytes.TrimSpace(body)) > 0 {
+		return fmt.Errorf("apispec: %s: the response is documented without a body, got %d bytes", where, len(body))
+	}
+	if status >= 400 && d.requestIDInBody {
 		var e struct {
 			RequestID *string `json:"requestId"`
 		}
@@ -216,8 +316,20 @@ func (s *Spec) ValidateResponse(method, rawURL string, reqHeaders http.Header, s
 	return nil
 }
 
+// documentedResponse is the response the operation documents for status (or its default).
+func documentedResponse(oper *openapi3.Operation, status int) *openapi3.Response {
+	ref := oper.Responses.Status(status)
+	if ref == nil {
+		ref = oper.Responses.Default()
+	}
+	if ref == nil {
+		return nil
+	}
+	return ref.Value
+}
+
 // find returns the documented operation serving method and u's path, and the path parameters.
-func (s *Spec) find(method string, u *url.URL) (*route, map[string]string, error) {
+func (d *Document) find(method string, u *url.URL) (*route, map[string]string, error) {
 	segs := splitPath(u.EscapedPath())
 	for i, seg := range segs {
 		dec, err := url.PathUnescape(seg)
@@ -229,8 +341,8 @@ func (s *Spec) find(method string, u *url.URL) (*route, map[string]string, error
 	var best *route
 	var bestParams map[string]string
 	pathKnown := false
-	for i := range s.routes {
-		r := &s.routes[i]
+	for i := range d.routes {
+		r := &d.routes[i]
 		params, ok := match(r.segments, segs)
 		if !ok {
 			continue
@@ -247,9 +359,9 @@ func (s *Spec) find(method string, u *url.URL) (*route, map[string]string, error
 	case best != nil:
 		return best, bestParams, nil
 	case pathKnown:
-		return nil, nil, fmt.Errorf("apispec: %s %s: %w", method, u.Path, ErrMethodNotDocumented)
+		return nil, nil, fmt.Errorf("apispec: %s %s (%s): %w", method, u.Path, d.relPath, ErrMethodNotDocumented)
 	default:
-		return nil, nil, fmt.Errorf("apispec: %s %s: %w", method, u.Path, ErrPathNotDocumented)
+		return nil, nil, fmt.Errorf("apispec: %s %s (%s): %w", method, u.Path, d.relPath, ErrPathNotDocumented)
 	}
 }
 

@@ -29,11 +29,25 @@ func mustLoad(t *testing.T) *Spec {
 
 func TestDocumentIsValidOpenAPI(t *testing.T) {
 	s := mustLoad(t)
-	if err := s.Doc().Validate(context.Background()); err != nil {
-		t.Fatalf("openapi3.T.Validate: %v", err)
+	for _, d := range s.Documents() {
+		if err := d.Doc().Validate(context.Background()); err != nil {
+			t.Errorf("%s: openapi3.T.Validate: %v", d.RelPath(), err)
+		}
+		if got := d.Doc().OpenAPI; got != "3.0.3" {
+			t.Errorf("%s: openapi = %q, want 3.0.3", d.RelPath(), got)
+		}
+		if len(d.Operations()) == 0 {
+			t.Errorf("%s: no operations", d.RelPath())
+		}
 	}
-	if got := s.Doc().OpenAPI; got != "3.0.3" {
-		t.Errorf("openapi = %q, want 3.0.3", got)
+	if s.Spot().RelPath() != RelPath || s.Snap().RelPath() != SnapRelPath {
+		t.Errorf("documents %s, %s; want %s, %s", s.Spot().RelPath(), s.Snap().RelPath(), RelPath, SnapRelPath)
+	}
+	if s.Doc() != s.Spot().Doc() || s.Path() != s.Spot().Path() {
+		t.Errorf("Doc/Path are not the Spot document's")
+	}
+	if n := len(s.Spot().Operations()) + len(s.Snap().Operations()); len(s.Operations()) != n {
+		t.Errorf("Operations() has %d operations, the documents %d", len(s.Operations()), n)
 	}
 	again, err := Load()
 	if err != nil || again != s {
@@ -41,35 +55,74 @@ func TestDocumentIsValidOpenAPI(t *testing.T) {
 	}
 }
 
-// Every Spot route the registry serves is documented, and the document lists nothing the
-// registry does not serve.
-func TestEveryRouteIsDocumented(t *testing.T) {
+// The document a path selects.
+func TestDocumentFor(t *testing.T) {
 	s := mustLoad(t)
-	documented := map[string]bool{}
-	for _, op := range s.Operations() {
-		documented[op.Method+" "+op.Path] = true
-	}
-	served := map[string]bool{}
-	for _, r := range routes.All {
-		if r.Family != routes.Spot {
-			continue // other API families have their own reference
-		}
-		served[r.Pattern()] = true
-		if !documented[r.Pattern()] {
-			t.Errorf("route %s (%s) has no operation in %s", r.Pattern(), r.LogicalID, RelPath)
-		}
-	}
-	for op := range documented {
-		if !served[op] {
-			t.Errorf("%s documents %s, which no Spot route serves", RelPath, op)
+	for path, want := range map[string]*Document{
+		"/screener-participants":                       s.Spot(),
+		"/snaponline/api/account":                      s.Snap(),
+		"/snaponline/api/surveys/x/participants/y":     s.Snap(),
+		"/snaponline/api":                              s.Snap(),
+		"/snaponline/apix":                             s.Spot(),
+		"/snaponline":                                  s.Spot(),
+		"/participants/ptp_01jbz7q0a1b2c3d4e5f6g7h8j9": s.Spot(),
+	} {
+		if got := s.DocumentFor(path); got != want {
+			t.Errorf("DocumentFor(%q) = %s, want %s", path, got.RelPath(), want.RelPath())
 		}
 	}
 }
 
-// Operation-level conventions every operation follows.
+// familyDocument is the reference that documents a route family.
+func familyDocument(t *testing.T, s *Spec, f routes.Family) *Document {
+	t.Helper()
+	switch f {
+	case routes.Spot:
+		return s.Spot()
+	case routes.Snap:
+		return s.Snap()
+	}
+	t.Fatalf("family %q has no API reference", f)
+	return nil
+}
+
+// Every route the registry serves is documented in its family's document, which is also the
+// document its path selects, and the documents list nothing the registry does not serve.
+func TestEveryRouteIsDocumented(t *testing.T) {
+	s := mustLoad(t)
+	documented := map[string]string{} // pattern -> document
+	for _, op := range s.Operations() {
+		documented[op.Method+" "+op.Path] = op.Document
+	}
+	served := map[string]bool{}
+	families := map[routes.Family]bool{}
+	for _, r := range routes.All {
+		families[r.Family] = true
+		d := familyDocument(t, s, r.Family)
+		served[r.Pattern()] = true
+		if got := s.DocumentFor(r.Path); got != d {
+			t.Errorf("route %s (%s, family %s): its path selects %s, not %s", r.Pattern(), r.LogicalID, r.Family, got.RelPath(), d.RelPath())
+		}
+		if doc, ok := documented[r.Pattern()]; !ok {
+			t.Errorf("route %s (%s) has no operation in %s", r.Pattern(), r.LogicalID, d.RelPath())
+		} else if doc != d.RelPath() {
+			t.Errorf("route %s (%s) is documented in %s, not %s", r.Pattern(), r.LogicalID, doc, d.RelPath())
+		}
+	}
+	for op, doc := range documented {
+		if !served[op] {
+			t.Errorf("%s documents %s, which no route serves", doc, op)
+		}
+	}
+	if !families[routes.Spot] || !families[routes.Snap] {
+		t.Errorf("routes.All covers families %v; want both spot and snap", families)
+	}
+}
+
+// Operation-level conventions every Spot operation follows.
 func TestOperationConventions(t *testing.T) {
 	s := mustLoad(t)
-	for _, r := range s.routes {
+	for _, r := range s.Spot().routes {
 		name := r.op.Method + " " + r.op.Path
 		if r.op.OperationID == "" {
 			t.Errorf("%s: no operationId", name)
@@ -284,6 +337,15 @@ func TestValidateResponseUnknownOperation(t *testing.T) {
 	if !errors.Is(err, ErrPathNotDocumented) {
 		t.Errorf("unknown path: got %v", err)
 	}
+	// A Snap path is looked up in the Snap document only, and a Spot path in the Spot one.
+	err = s.ValidateResponse("GET", "/snaponline/api/screeners", nil, 200, okHeaders(), []byte(`{}`))
+	if !errors.Is(err, ErrPathNotDocumented) {
+		t.Errorf("Spot path under the Snap prefix: got %v", err)
+	}
+	err = s.ValidateResponse("GET", "/surveys", nil, 200, snapHeaders(), []byte(`[]`))
+	if !errors.Is(err, ErrPathNotDocumented) {
+		t.Errorf("unknown path: got %v", err)
+	}
 	err = s.ValidateResponse("PUT", "/screener-participants/"+spID, nil, 200, okHeaders(), mustJSON(t, goodSP()))
 	if !errors.Is(err, ErrMethodNotDocumented) {
 		t.Errorf("unknown method: got %v", err)
@@ -294,58 +356,89 @@ func TestValidateResponseUnknownOperation(t *testing.T) {
 	}
 }
 
-// Every example in the document passes ValidateResponse for its own operation and status.
+// Every example in both documents passes ValidateResponse for its own operation and status,
+// and every response without content validates with an empty body.
 func TestExamplesValidate(t *testing.T) {
 	s := mustLoad(t)
-	n := 0
-	for _, r := range s.routes {
-		url := r.op.Path
-		for _, p := range append(append(openapi3.Parameters{}, r.item.Parameters...), r.oper.Parameters...) {
-			if p.Value.In == "path" {
-				url = strings.ReplaceAll(url, "{"+p.Value.Name+"}", fmt.Sprint(p.Value.Example))
-			}
-		}
-		for code, resp := range r.oper.Responses.Map() {
-			status, _ := strconv.Atoi(code)
-			mt := resp.Value.Content.Get(jsonCT)
-			if mt == nil {
-				t.Errorf("%s %s %s: no application/json content", r.op.Method, r.op.Path, code)
-				continue
-			}
-			var examples []any
-			if mt.Example != nil {
-				examples = append(examples, mt.Example)
-			}
-			keys := make([]string, 0, len(mt.Examples))
-			for k := range mt.Examples {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				examples = append(examples, mt.Examples[k].Value.Value)
-			}
-			if len(examples) == 0 {
-				t.Errorf("%s %s %s: no example", r.op.Method, r.op.Path, code)
-			}
-			for _, ex := range examples {
-				h := errHeaders()
-				if status < 400 {
-					h = okHeaders()
-				}
-				if m, ok := ex.(map[string]any); ok {
-					if id, ok := m["requestId"].(string); ok {
-						h.Set("X-Request-Id", id)
+	for _, d := range s.Documents() {
+		n := 0
+		snap := d == s.Snap()
+		for _, r := range d.routes {
+			name := r.op.Method + " " + r.op.Path
+			url := r.op.Path
+			for _, p := range append(append(openapi3.Parameters{}, r.item.Parameters...), r.oper.Parameters...) {
+				if p.Value.In == "path" {
+					if p.Value.Example == nil {
+						t.Errorf("%s: path parameter %s has no example", name, p.Value.Name)
 					}
+					url = strings.ReplaceAll(url, "{"+p.Value.Name+"}", fmt.Sprint(p.Value.Example))
 				}
-				if err := s.ValidateResponse(r.op.Method, url, nil, status, h, mustJSON(t, ex)); err != nil {
-					t.Errorf("example of %s %s %s: %v", r.op.Method, r.op.Path, code, err)
+			}
+			for code, resp := range r.oper.Responses.Map() {
+				status, _ := strconv.Atoi(code)
+				headers := func() http.Header {
+					switch {
+					case snap && status == 201:
+						h := snapHeaders()
+						h.Set("Location", "https://api.example.com"+url+"/x")
+						return h
+					case snap:
+						return snapHeaders()
+					case status < 400:
+						return okHeaders()
+					}
+					return errHeaders()
 				}
-				n++
+				if len(resp.Value.Content) == 0 {
+					if !snap || r.op.Method != "DELETE" || status != 200 {
+						t.Errorf("%s %s: no content (only a Snap DELETE answers 200 without a body)", name, code)
+						continue
+					}
+					h := headers()
+					h.Del("Content-Type")
+					if err := s.ValidateResponse(r.op.Method, url, nil, status, h, nil); err != nil {
+						t.Errorf("empty body of %s %s: %v", name, code, err)
+					}
+					n++
+					continue
+				}
+				mt := resp.Value.Content.Get(jsonCT)
+				if mt == nil {
+					t.Errorf("%s %s: no application/json content", name, code)
+					continue
+				}
+				var examples []any
+				if mt.Example != nil {
+					examples = append(examples, mt.Example)
+				}
+				keys := make([]string, 0, len(mt.Examples))
+				for k := range mt.Examples {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					examples = append(examples, mt.Examples[k].Value.Value)
+				}
+				if len(examples) == 0 {
+					t.Errorf("%s %s: no example", name, code)
+				}
+				for _, ex := range examples {
+					h := headers()
+					if m, ok := ex.(map[string]any); ok {
+						if id, ok := m["requestId"].(string); ok {
+							h.Set("X-Request-Id", id)
+						}
+					}
+					if err := s.ValidateResponse(r.op.Method, url, nil, status, h, mustJSON(t, ex)); err != nil {
+						t.Errorf("example of %s %s: %v", name, code, err)
+					}
+					n++
+				}
 			}
 		}
-	}
-	if n < 30 {
-		t.Errorf("only %d examples checked", n)
+		if n < 30 {
+			t.Errorf("%s: only %d examples checked", d.RelPath(), n)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/participant-roster/roster/pkg/ids"
 	"github.com/participant-roster/roster/pkg/routes"
 	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/snapapi"
 	"github.com/participant-roster/roster/pkg/spotapi"
 	"github.com/participant-roster/roster/pkg/store"
 )
@@ -78,6 +79,7 @@ type App struct {
 	Service *screening.Service
 	Admin   *screening.Admin
 	Spot    *spotapi.API
+	Snap    *snapapi.API
 	Log     *slog.Logger
 }
 
@@ -88,6 +90,7 @@ func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log 
 	return &App{
 		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
 		Spot: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log},
+		Snap: &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log},
 	}
 }
 
@@ -97,9 +100,31 @@ func (a *App) HTTPHandler(logicalID string) (routes.Route, http.Handler, error) 
 	if !ok {
 		return routes.Route{}, nil, fmt.Errorf("no route for function %q", logicalID)
 	}
-	h, ok := a.Spot.Handlers()[logicalID]
+	handlers := a.Spot.Handlers()
+	if route.Family == routes.Snap {
+		handlers = a.Snap.Handlers()
+	}
+	h, ok := handlers[logicalID]
 	if !ok {
 		return routes.Route{}, nil, fmt.Errorf("no handler for function %q", logicalID)
 	}
 	return route, h, nil
+}
+
+// errorWriter writes a family's error body for failures outside its handlers.
+type errorWriter func(w http.ResponseWriter, r *http.Request, status int, message string)
+
+func errorsOf(f routes.Family) errorWriter {
+	if f == routes.Snap {
+		return func(w http.ResponseWriter, _ *http.Request, status int, message string) {
+			snapapi.WriteMessage(w, status, message)
+		}
+	}
+	return func(w http.ResponseWriter, r *http.Request, status int, message string) {
+		code := map[int]string{
+			http.StatusBadRequest: spotapi.CodeInvalidQuery, http.StatusNotFound: spotapi.CodeNotFound,
+			http.StatusMethodNotAllowed: spotapi.CodeNotFound, http.StatusInternalServerError: spotapi.CodeInternal,
+		}[status]
+		spotapi.WriteProblem(w, r, status, code, message, nil)
+	}
 }

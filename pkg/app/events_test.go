@@ -59,6 +59,9 @@ func TestSampleEvents(t *testing.T) {
 			if resp.StatusCode < 200 || resp.StatusCode > 299 {
 				t.Fatalf("%s answered %d, want 2xx\n%s", route.LogicalID, resp.StatusCode, resp.Body)
 			}
+			if resp.Body == "" && route.Family == routes.Snap && route.Method == "DELETE" {
+				return // documented: Snap deletes answer 200 with no body
+			}
 			if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type = %q, want application/json", ct)
 			}
@@ -132,13 +135,14 @@ func checkEventShape(t *testing.T, r routes.Route, ev events.APIGatewayV2HTTPReq
 			t.Errorf("header %q is not lower-case, as API Gateway sends header names", name)
 		}
 	}
-	for _, h := range []string{"x-spot-api-key", "x-spot-api-secret"} {
-		if ev.Headers[h] == "" {
-			t.Errorf("header %s is missing", h)
-		}
+	creds := map[string]string{"x-spot-api-key": demo.KeyID, "x-spot-api-secret": demo.Secret}
+	if r.Family == routes.Snap {
+		creds = map[string]string{"x-username": demo.SnapUsername, "x-api-key": demo.SnapAPIKey}
 	}
-	if ev.Headers["x-spot-api-key"] != demo.KeyID || ev.Headers["x-spot-api-secret"] != demo.Secret {
-		t.Errorf("the event does not carry the demo credentials (demo.KeyID, demo.Secret)")
+	for h, want := range creds {
+		if ev.Headers[h] != want {
+			t.Errorf("header %s = %q, want the demo credential %q", h, ev.Headers[h], want)
+		}
 	}
 	values, err := url.ParseQuery(ev.RawQueryString)
 	if err != nil {

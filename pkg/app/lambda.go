@@ -17,7 +17,6 @@ import (
 	"github.com/participant-roster/roster/pkg/capacity"
 	"github.com/participant-roster/roster/pkg/httpx"
 	"github.com/participant-roster/roster/pkg/routes"
-	"github.com/participant-roster/roster/pkg/spotapi"
 )
 
 // LambdaHandler is what API Gateway (HTTP API, payload 2.0) calls.
@@ -51,7 +50,7 @@ func (a *App) LambdaHandler(logicalID string) (LambdaHandler, error) {
 		}
 		if convErr != nil {
 			req, _ = http.NewRequestWithContext(ctx, ev.RequestContext.HTTP.Method, "/", nil)
-			spotapi.WriteProblem(w, req, http.StatusBadRequest, spotapi.CodeInvalidQuery, "The request could not be read: its path or body is malformed.", nil)
+			errorsOf(route.Family)(w, req, http.StatusBadRequest, "The request could not be read: its path or body is malformed.")
 		} else {
 			a.serve(mux, route, w, req)
 		}
@@ -89,7 +88,7 @@ func (a *App) serve(mux *http.ServeMux, route routes.Route, w http.ResponseWrite
 	defer func() {
 		if p := recover(); p != nil {
 			a.Log.ErrorContext(r.Context(), "panic", slog.Any("panic", p), slog.String("requestId", httpx.RequestID(r.Context())))
-			spotapi.WriteProblem(w, r, http.StatusInternalServerError, spotapi.CodeInternal, "Internal error; the request id identifies it in our logs.", nil)
+			errorsOf(route.Family)(w, r, http.StatusInternalServerError, "Internal error; the request id identifies it in our logs.")
 		}
 	}()
 	if _, pattern := mux.Handler(r); pattern == "" {
@@ -98,7 +97,7 @@ func (a *App) serve(mux *http.ServeMux, route routes.Route, w http.ResponseWrite
 			status, msg = http.StatusMethodNotAllowed, "This path does not accept "+r.Method+"."
 			w.Header().Set("Allow", route.Method)
 		}
-		spotapi.WriteProblem(w, r, status, spotapi.CodeNotFound, msg, nil)
+		errorsOf(route.Family)(w, r, status, msg)
 		return
 	}
 	mux.ServeHTTP(w, r)

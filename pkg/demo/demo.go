@@ -1,6 +1,7 @@
 // Package demo provisions the demo workspace that `make run` serves and that the sample events
-// in events/ name. Its ids and credentials are the same on every run; they are for local use
-// only and are printed by `make run`.
+// in events/ name: the Spot Thought screeners (demo.go) and the Snap XMP Online surveys
+// (snap.go). Its ids and credentials are the same on every run; they are for local use only and
+// are printed by `make run`.
 package demo
 
 import (
@@ -32,6 +33,8 @@ type Data struct {
 	Screeners                  []screening.Screener
 	ScreenerParticipants       []screening.ScreenerParticipant
 	Sessions                   []screening.Session
+	// Snap is the Snap XMP Online demo in the same workspace (see snap.go).
+	Snap SnapData
 }
 
 // Rows are the demo CRM roster of the first screener.
@@ -46,6 +49,8 @@ var Rows = []screening.ImportRow{
 func ptr(s string) *string { return &s }
 
 // Seed provisions the demo workspace unless it exists, and returns its records either way.
+// The Snap demo is provisioned unless its researcher exists, so a table seeded before the Snap
+// family existed gains it.
 func Seed(ctx context.Context, st *store.DDBStore) (Data, error) {
 	exists, err := st.WorkspaceExists(ctx, WorkspaceID)
 	if err != nil {
@@ -56,7 +61,17 @@ func Seed(ctx context.Context, st *store.DDBStore) (Data, error) {
 			return Data{}, fmt.Errorf("demo: %w", err)
 		}
 	}
-	return read(ctx, st)
+	if err := seedSnap(ctx, st); err != nil {
+		return Data{}, fmt.Errorf("demo: snap: %w", err)
+	}
+	data, err := read(ctx, st)
+	if err != nil {
+		return Data{}, err
+	}
+	if data.Snap, err = readSnap(ctx, st); err != nil {
+		return Data{}, fmt.Errorf("demo: snap: %w", err)
+	}
+	return data, nil
 }
 
 func create(ctx context.Context, st *store.DDBStore) error {

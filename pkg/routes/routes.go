@@ -9,6 +9,7 @@ type Family string
 
 const (
 	Spot Family = "spot"
+	Snap Family = "snap"
 )
 
 // Route is one API Gateway route served by one Lambda function.
@@ -33,6 +34,23 @@ var All = []Route{
 	{"GetScreenerFunction", "get-screener", "GET", "/screeners/{id}", true, Spot},
 	{"ListScreenerSessionsFunction", "list-screener-sessions", "GET", "/screener-sessions", true, Spot},
 	{"GetScreenerSessionFunction", "get-screener-session", "GET", "/screener-sessions/{id}", true, Spot},
+
+	{"SnapGetUserInfoFunction", "snap-get-user-info", "GET", "/snaponline/api/account", true, Snap},
+	{"SnapListSurveysFunction", "snap-list-surveys", "GET", "/snaponline/api/surveys", true, Snap},
+	{"SnapGetSurveyFunction", "snap-get-survey", "GET", "/snaponline/api/surveys/{surveyId}", true, Snap},
+	{"SnapListSurveyVariablesFunction", "snap-list-survey-variables", "GET", "/snaponline/api/surveys/{surveyId}/variables", true, Snap},
+	{"SnapGetSurveyVariableFunction", "snap-get-survey-variable", "GET", "/snaponline/api/surveys/{surveyId}/variables/{variableId}", true, Snap},
+	{"SnapListSurveyResponsesFunction", "snap-list-survey-responses", "GET", "/snaponline/api/surveys/{surveyId}/responses", true, Snap},
+	{"SnapListParticipantsFunction", "snap-list-participants", "GET", "/snaponline/api/surveys/{surveyId}/participants", true, Snap},
+	{"SnapGetParticipantFunction", "snap-get-participant", "GET", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}", true, Snap},
+	{"SnapAddParticipantFunction", "snap-add-participant", "POST", "/snaponline/api/surveys/{surveyId}/participants", false, Snap},
+	{"SnapUpdateParticipantFunction", "snap-update-participant", "PUT", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}", false, Snap},
+	{"SnapDeleteParticipantFunction", "snap-delete-participant", "DELETE", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}", false, Snap},
+	{"SnapListParticipantSubjectsFunction", "snap-list-participant-subjects", "GET", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects", true, Snap},
+	{"SnapGetParticipantSubjectFunction", "snap-get-participant-subject", "GET", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", true, Snap},
+	{"SnapAddParticipantSubjectFunction", "snap-add-participant-subject", "POST", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects", false, Snap},
+	{"SnapUpdateParticipantSubjectFunction", "snap-update-participant-subject", "PUT", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", false, Snap},
+	{"SnapDeleteParticipantSubjectFunction", "snap-delete-participant-subject", "DELETE", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", false, Snap},
 }
 
 // ByLogicalID finds a route by its function's logical id.

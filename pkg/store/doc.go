@@ -18,6 +18,20 @@
 //	| 10 | get / list screener sessions                     | table | pk=WS#<ws>#SES, sk=<scsesId>                    |
 //	| 11 | list a screener participant's sessions           | gsi1  | gsi1pk=WS#<ws>#SCPAR#<scparId>#SES              |
 //	| 12 | list a screener's sessions                       | gsi2  | gsi2pk=WS#<ws>#SCR#<scrId>#SES                  |
+//	| 13 | verify a Snap user's API key by username         | table | pk=SNAPUSER#<lower username>, sk=SNAPUSER       |
+//	| 14 | get / list a workspace's surveys                 | table | pk=WS#<ws>#SURVEY, sk=<guid>                    |
+//	| 15 | page a survey's participants in creation order   | table | pk=WS#<ws>#SURVEY#<guid>#PTP, sk=<sptpId>       |
+//	| 16 | find a survey participant by login (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#LOGIN, sk=<lower login>|
+//	| 17 | find a survey participant by email (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#EMAIL, sk=<lower email>|
+//	| 18 | page a survey's responses in creation order      | table | pk=WS#<ws>#SURVEY#<guid>#RESP, sk=<respId>      |
+//
+// The two credential lookups (1, 13) are the only partitions not led by the tenant: they are
+// what finds the tenant. Snap pages (15, 18) resume after a progress token's id with
+// ExclusiveStartKey, so a token stays valid when records are added or deleted.
+//
+// A survey item's importJobId marks its roster locked by a bulk import; every participant
+// write checks it with a ConditionCheck in the same transaction (no window between check and
+// write).
 //
 // Ids are ULIDs, so every sort key that is an id lists in creation order. No key holds a
 // mutable attribute except the email marker, which a change of email replaces (delete and

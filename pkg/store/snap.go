@@ -18,17 +18,7 @@ import (
 	"github.com/participant-roster/roster/pkg/survey"
 )
 
-// The Snap family's records. Access patterns (continuing the table in doc.go):
-//
-//	| 13 | verify a Snap user's API key by username         | table | pk=SNAPUSER#<lower username>, sk=SNAPUSER          |
-//	| 14 | get / list a workspace's surveys                 | table | pk=WS#<ws>#SURVEY, sk=<guid>                       |
-//	| 15 | page a survey's participants in creation order   | table | pk=WS#<ws>#SURVEY#<guid>#PTP, sk=<ulid>            |
-//	| 16 | find a participant by login (unique marker)      | table | pk=WS#<ws>#SURVEY#<guid>#LOGIN, sk=<lower login>   |
-//	| 17 | find a participant by email (unique marker)      | table | pk=WS#<ws>#SURVEY#<guid>#EMAIL, sk=<lower email>   |
-//	| 18 | page a survey's responses in creation order      | table | pk=WS#<ws>#SURVEY#<guid>#RESP, sk=<ulid>           |
-//
-// A survey item's importJobId marks its roster locked by a bulk import; every participant
-// write checks it in the same transaction.
+// The Snap family's records; their access patterns are 13 to 18 in the table of doc.go.
 
 // Errors of Snap participant writes.
 var (
