@@ -43,6 +43,9 @@ type config struct {
 	offsetRounds int // measure 2: requests per offset
 	importRounds int // measure 3
 	coldStarts   int // measure 4: timed starts per function
+	snapAdds     int // measure 5: requests of each kind
+	snapWalkRows int // measure 6: participants of the walked survey
+	snapWalks    int // measure 6: timed walks of each kind
 	only         map[string]bool
 	out          string
 	cpuProfile   string
@@ -56,7 +59,10 @@ func main() {
 	flag.IntVar(&c.offsetRounds, "offset-rounds", 5, "list requests at each offset (read units, latency)")
 	flag.IntVar(&c.importRounds, "import-rounds", 5, "rounds of the 1,000-row import comparison")
 	flag.IntVar(&c.coldStarts, "starts", 5, "timed cold starts per function")
-	only := flag.String("only", "1,2,3,4", "measures to run, comma-separated (a partial run is for trying things out)")
+	flag.IntVar(&c.snapAdds, "snap-add", 1000, "Snap Add Participant requests of each kind (handler, raw TransactWriteItems)")
+	flag.IntVar(&c.snapWalkRows, "snap-walk-seed", 20000, "participants of the survey whose list is walked in pages of 5,000")
+	flag.IntVar(&c.snapWalks, "snap-walks", 3, "timed walks of the participant list of each kind (handler, raw Query)")
+	only := flag.String("only", "1,2,3,4,5,6", "measures to run, comma-separated (a partial run is for trying things out)")
 	flag.StringVar(&c.out, "out", "", "report path (default <repo root>/BENCHMARK.md; - for stdout only)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process only) to this file")
 	flag.Parse()
@@ -130,6 +136,8 @@ func run(c config) error {
 		{"2", func() (section, error) { return b.measureList(c, seed) }},
 		{"3", func() (section, error) { return b.measureImport(c.importRounds) }},
 		{"4", func() (section, error) { return b.measureColdStarts(c.coldStarts) }},
+		{"5", func() (section, error) { return b.measureSnapAdd(c.snapAdds) }},
+		{"6", func() (section, error) { return b.measureSnapWalk(c.snapWalkRows, c.snapWalks) }},
 	}
 	for _, step := range steps {
 		if !c.only[step.name] {

@@ -63,3 +63,49 @@ func sanitizeTableName(prefix string) string {
 	}
 	return clean
 }
+
+// SQSEndpointEnv names the environment variable holding the local SQS
+// (moto_server) endpoint shared by a whole test run (set by cmd/withstack).
+const SQSEndpointEnv = "SQS_ENDPOINT"
+
+// SQSEndpoint returns the SQS endpoint tests should use. When $SQS_ENDPOINT is
+// set (e.g. under cmd/withstack) it is returned as is and stop does nothing,
+// so all packages share one moto_server. Otherwise it starts a private
+// moto_server on a free 127.0.0.1 port, and stop shuts it down.
+//
+// Tests sharing one endpoint must not collide: use UniqueQueueName.
+func SQSEndpoint(ctx context.Context) (endpoint string, stop func(), err error) {
+	if ep := os.Getenv(SQSEndpointEnv); ep != "" {
+		return ep, func() {}, nil
+	}
+	s, err := StartSQS(ctx, SQSOptions{})
+	if err != nil {
+		return "", nil, err
+	}
+	return s.Endpoint, func() { _ = s.Stop() }, nil
+}
+
+// UniqueQueueName is UniqueTableName for SQS: prefix-<unix nanos>-<random
+// hex>, with characters SQS rejects in a standard queue name (anything but
+// letters, digits, '_', '-') replaced with '-' and the prefix cut so that the
+// whole name fits SQS's 80 characters.
+func UniqueQueueName(prefix string) string {
+	const maxName = 80
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	suffix := "-" + strconv.FormatInt(time.Now().UnixNano(), 10) + "-" + hex.EncodeToString(rnd[:])
+	if prefix == "" {
+		prefix = "queue"
+	}
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			return r
+		}
+		return '-'
+	}, prefix)
+	if limit := maxName - len(suffix); len(clean) > limit {
+		clean = clean[:limit]
+	}
+	return clean + suffix
+}

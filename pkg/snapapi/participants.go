@@ -1,20 +1,42 @@
 package snapapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/participant-roster/roster/pkg/ids"
 	"github.com/participant-roster/roster/pkg/screening"
 	"github.com/participant-roster/roster/pkg/survey"
 )
 
-// MaxBodyBytes bounds a participant or subject body.
-const MaxBodyBytes = 1 << 20
+// Size limits. A participant is one DynamoDB item, which cannot exceed 400 KB: bodies are
+// capped well below, and a participant whose stored form would outgrow maxParticipantBytes
+// (subjects added one by one can) is refused with a 400 instead of failing in the store.
+const (
+	MaxBodyBytes        = 256 << 10
+	maxParticipantBytes = 300 << 10
+	maxUniqueIDBytes    = 512 // a unique id is a store key; DynamoDB caps keys at 1,024 bytes
+)
+
+// MsgParticipantTooLarge answers a participant that would not fit in one stored item.
+const MsgParticipantTooLarge = "The participant is too large to store; send less seeding."
+
+// storable reports whether a path's unique id can name a stored participant at all.
+func storable(uniqueID string) bool {
+	return uniqueID != "" && len(uniqueID) <= maxUniqueIDBytes && utf8.ValidString(uniqueID)
+}
+
+// fits reports whether a participant fits in one stored item.
+func fits(p survey.Participant) bool {
+	b, err := json.Marshal(p)
+	return err == nil && len(b) <= maxParticipantBytes
+}
 
 type invitationJSON struct {
 	OptedOut        bool               `json:"optedOut"`
@@ -116,7 +138,12 @@ func (a *API) listParticipants(w http.ResponseWriter, r *http.Request) {
 // participant loads the {participantUniqueId} participant; false when it answered.
 func (a *API) participant(w http.ResponseWriter, r *http.Request) (survey.StoredParticipant, bool) {
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	p, err := a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, r.PathValue("participantUniqueId"))
+	id := r.PathValue("participantUniqueId")
+	if !storable(id) {
+		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
+		return survey.StoredParticipant{}, false
+	}
+	p, err := a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, id)
 	if err != nil {
 		a.writeError(w, r, err)
 		return p, false
@@ -181,6 +208,10 @@ func (a *API) addParticipant(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	if !fits(p) {
+		WriteMessage(w, http.StatusBadRequest, MsgParticipantTooLarge)
+		return
+	}
 	if _, err := a.Store.AddSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, p); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -204,7 +235,11 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
 	urlID := r.PathValue("participantUniqueId")
-	existing, err := a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, urlID)
+	var existing survey.StoredParticipant
+	err := screening.ErrNotFound
+	if storable(urlID) {
+		existing, err = a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, urlID)
+	}
 	var current *survey.Participant
 	switch {
 	case err == nil:
@@ -214,8 +249,15 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := decodeAndValidate(body, survey.Context{Survey: sv.Survey, UserID: c.userID(), Op: survey.Update, URLUniqueID: urlID, Existing: current})
-	if err != nil {
+	switch {
+	case err != nil:
 		a.writeError(w, r, err)
+		return
+	case current == nil: // validation names a missing participant; this only guards the store
+		WriteMessage(w, http.StatusBadRequest, survey.MsgParticipantToUpdateNotFound)
+		return
+	case !fits(p):
+		WriteMessage(w, http.StatusBadRequest, MsgParticipantTooLarge)
 		return
 	}
 	if err := a.Store.ReplaceSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, existing, p); err != nil {
@@ -324,6 +366,10 @@ func (a *API) changeSubject(w http.ResponseWriter, r *http.Request, withBody boo
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
 	after, err := change(sv.Survey, p, body)
+	if err == nil && !fits(after) {
+		WriteMessage(w, http.StatusBadRequest, MsgParticipantTooLarge)
+		return
+	}
 	if err == nil {
 		err = a.Store.ReplaceSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, p, after)
 	}

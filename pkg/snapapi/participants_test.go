@@ -191,3 +191,34 @@ func TestFiftySimultaneousAddsOfOneLogin(t *testing.T) {
 		t.Fatalf("%d participants stored", len(list.Participants))
 	}
 }
+
+// TestLimitsGiveClearErrors: what would not fit DynamoDB's key or item limits is a 4xx, never
+// a 500 from the store.
+func TestLimitsGiveClearErrors(t *testing.T) {
+	f := newFixture(t)
+	long := strings.Repeat("x", 1500)
+	wantMessage(t, f.add(f.owner, f.loginOnly, `{"loginSection":{"login":"`+long+`","interviewer":null,"subjects":[{"subjectName":""}]}}`),
+		400, "The login name must be at most 128 characters.")
+	wantMessage(t, f.do(f.owner, "2.0", "SnapGetParticipantFunction", "GET", base+f.loginOnly+"/participants/"+long, "", ""), 404, "Participant not found.")
+	wantMessage(t, f.do(f.owner, "2.0", "SnapUpdateParticipantFunction", "PUT", base+f.loginOnly+"/participants/"+long, "",
+		`{"loginSection":{"login":"`+long+`","interviewer":null,"subjects":[{"subjectName":""}]}}`), 400, "The login name must be at most 128 characters.")
+	wantMessage(t, f.do(f.owner, "2.0", "SnapDeleteParticipantFunction", "DELETE", base+f.loginOnly+"/participants/"+long, "", ""), 404, "Participant not found.")
+	// Subjects added one by one cannot grow a participant past what one item holds.
+	wantStatus(t, f.add(f.owner, f.group, groupBody("big", "big@example.com")), 201)
+	seeding := strings.Repeat("y", 150<<10)
+	path := base + f.group + "/participants/big/subjects"
+	var last int
+	for i := 0; i < 3; i++ {
+		r := f.do(f.owner, "2.0", "SnapAddParticipantSubjectFunction", "POST", path, "", `{"subjectName":"S`+string(rune('0'+i))+`","questionnaireSeeding":{"V50":"`+seeding+`"}}`)
+		last = r.StatusCode
+		if last == 400 {
+			wantMessage(t, r, 400, "The participant is too large to store; send less seeding.")
+			break
+		}
+		wantStatus(t, r, 201)
+	}
+	if last != 400 {
+		t.Fatal("a participant grew past the item limit without a 400")
+	}
+	wantStatus(t, f.do(f.owner, "2.0", "SnapGetParticipantFunction", "GET", base+f.group+"/participants/big", "", ""), 200)
+}

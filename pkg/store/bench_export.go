@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/participant-roster/roster/pkg/ids"
 	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/survey"
 )
 
 // BenchScreenerParticipantKey is the table key GetScreenerParticipant reads.
@@ -49,4 +51,34 @@ func BenchImportItems(w string, p screening.Participant, sp screening.ScreenerPa
 		out[i] = av
 	}
 	return out, nil
+}
+
+// BenchSnapAddOps are the writes AddSnapParticipant makes, in one TransactWriteItems, for a new
+// participant of a survey: the survey's roster check, the participant item and its login and
+// email markers, with the store's own item types, keys and conditions. id is the participant's
+// new id.
+func (s *DDBStore) BenchSnapAddOps(w, surveyID string, p survey.Participant) (id string, ops []types.TransactWriteItem, err error) {
+	id = ids.New(ids.SnapParticipant)
+	k := snapParticipantKey(w, surveyID, id)
+	put, err := s.put(snapParticipantItem{PK: k.pk, SK: k.sk, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
+	if err != nil {
+		return "", nil, err
+	}
+	login, email := snapMarkers(w, surveyID, p)
+	claims, err := s.claimMarkers(id, login, email)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, append([]types.TransactWriteItem{s.rosterOpen(w, surveyID), put}, claims.ops...), nil
+}
+
+// BenchSnapSurveyKey is the table key of a survey item (the one every participant write checks).
+func BenchSnapSurveyKey(w, surveyID string) map[string]types.AttributeValue {
+	return surveyKey(w, surveyID).av()
+}
+
+// BenchSnapParticipantsQuery is the Query ListSnapParticipants pages (the survey's participant
+// partition), without Limit or ExclusiveStartKey.
+func BenchSnapParticipantsQuery(table, w, surveyID string) *dynamodb.QueryInput {
+	return partition{pk: surveyPartition(w, surveyID, "PTP")}.query(table)
 }

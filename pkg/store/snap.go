@@ -274,7 +274,8 @@ func (s *DDBStore) pageAfter(ctx context.Context, pk, after string, max int) ([]
 	}
 	var out []item
 	for {
-		in.Limit = aws.Int32(int32(min(max-len(out)+1, 1000))) // one more tells whether more follow
+		// One more than asked tells whether more follow; DynamoDB still stops at 1 MB a response.
+		in.Limit = aws.Int32(int32(max - len(out) + 1))
 		res, err := s.client.Query(ctx, in)
 		if err != nil {
 			return nil, false, fmt.Errorf("store: query %s: %w", pk, err)
@@ -354,18 +355,33 @@ func (s *DDBStore) claimMarkers(participantID string, login, email *key) (marker
 	return c, nil
 }
 
-// snapTransact writes a participant change and names what failed: the lock, a taken login or
-// email, or (a version check) a concurrent change.
+// snapTransact writes a participant change, retrying what DynamoDB cancels for contention
+// (every write to a survey checks the same survey item, so concurrent writes can collide), and
+// names what failed: the lock, a taken login or email, or (a version check) a concurrent change.
 func (s *DDBStore) snapTransact(ctx context.Context, w, surveyID string, ops []types.TransactWriteItem, claims markerClaims) error {
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
-	var canceled *types.TransactionCanceledException
-	if !errors.As(err, &canceled) {
-		if err != nil {
+	for attempt := 0; ; attempt++ {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+		if err == nil {
+			return nil
+		}
+		retry, conflict := classify(err)
+		switch {
+		case conflict:
+			return s.whyCanceled(ctx, w, surveyID, err, len(ops)-len(claims.ops), claims)
+		case !retry || attempt+1 >= maxAttempts:
 			return fmt.Errorf("store: participant write: %w", err)
 		}
-		return nil
+		if err := backoff(ctx, attempt+1); err != nil {
+			return err
+		}
 	}
-	first := len(ops) - len(claims.ops)
+}
+
+// whyCanceled maps the failed condition of a canceled participant write to its error; first is
+// the index of the first marker claim among the ops.
+func (s *DDBStore) whyCanceled(ctx context.Context, w, surveyID string, err error, first int, claims markerClaims) error {
+	var canceled *types.TransactionCanceledException
+	errors.As(err, &canceled)
 	for i, r := range canceled.CancellationReasons {
 		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
 			continue
@@ -382,10 +398,7 @@ func (s *DDBStore) snapTransact(ctx context.Context, w, surveyID string, ops []t
 			return ErrEmailTaken
 		}
 	}
-	if retry, conflict := classify(err); conflict || retry {
-		return screening.ErrConflict
-	}
-	return fmt.Errorf("store: participant write: %w", err)
+	return screening.ErrConflict // the participant's version moved: it changed meanwhile
 }
 
 // ReplaceSnapParticipant writes a participant's new state under its version, moving its email

@@ -162,7 +162,7 @@ func (s *DDBStore) queryPage(ctx context.Context, part partition, page screening
 		if in.ExclusiveStartKey == nil {
 			limit++ // room for the counter item
 		}
-		in.Limit = aws.Int32(int32(min(limit, 1000)))
+		in.Limit = aws.Int32(int32(limit)) // DynamoDB still stops a response at 1 MB
 		res, err := s.client.Query(ctx, in)
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: query %s: %w", part.pk, err)

@@ -125,6 +125,8 @@ const (
 	// MsgSeedingSpellingsDiffer: the invitation section has both invitationSeeding and
 	// inviteSeeding (the vendor spells it both ways) and they differ.
 	MsgSeedingSpellingsDiffer = "The invitation section has both 'invitationSeeding' and 'inviteSeeding' and they differ; send one of them."
+	// MsgLoginTooLong: a login longer than MaxLoginLen (a login is a key of the store).
+	MsgLoginTooLong = "The login name must be at most 128 characters."
 )
 
 // MsgBadJSON: the body is not valid JSON; detail is the parser's complaint.

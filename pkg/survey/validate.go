@@ -3,6 +3,7 @@ package survey
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Op is the participant call being validated.
@@ -30,6 +31,10 @@ type Context struct {
 
 // MaxEmailLen is the longest email address accepted (RFC 5321's path limit).
 const MaxEmailLen = 254
+
+// MaxLoginLen is the longest login accepted: logins are store keys, which DynamoDB caps at
+// 1,024 bytes, and 128 characters stay under it in any case form.
+const MaxLoginLen = 128
 
 // ValidateParticipant checks an Add or Update Participant body against the survey and returns
 // the participant to store: statuses derived (NotStarted for a new participant's subjects, the
@@ -70,6 +75,9 @@ func ValidateParticipant(ctx Context, in ParticipantInput) (Participant, error) 
 		login = strings.TrimSpace(deref(in.Login.Login))
 		if login == "" {
 			return Participant{}, reject(MsgLoginNameRequired)
+		}
+		if utf8.RuneCountInString(login) > MaxLoginLen {
+			return Participant{}, reject(MsgLoginTooLong)
 		}
 	}
 	if s.Invites {

@@ -1,0 +1,617 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/app"
+	"github.com/participant-roster/roster/pkg/auth"
+	"github.com/participant-roster/roster/pkg/capacity"
+	"github.com/participant-roster/roster/pkg/ids"
+	"github.com/participant-roster/roster/pkg/snapapi"
+	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/survey"
+	"github.com/participant-roster/roster/pkg/testkit"
+)
+
+const (
+	snapBase      = "/snaponline/api/surveys/"
+	snapPage      = snapapi.MaxPage // measure 6: maxParticipants, and the raw Query's Limit
+	seedWorkers   = 4               // measure 6: concurrent BatchWriteItem callers while seeding
+	meteredAdds   = 5               // measure 5: requests of each kind run again on a capacity meter
+	awsWriteUnit  = 1024            // bytes a write unit covers on AWS
+	awsReadUnit   = 4096            // bytes a read unit covers on AWS (strongly consistent)
+	loginOnlyBody = `{"loginSection":{"login":%q,"interviewer":null,"subjects":[{"subjectName":""}]}}`
+)
+
+// snapTenant is a Snap user with an API key, and a login-only (non-group) survey of theirs.
+type snapTenant struct {
+	user     survey.User
+	key      string
+	surveyID string
+	survey   survey.Survey
+}
+
+// newSnapTenant makes a user in the bench workspace and a login-only survey it owns, with the
+// variables of the snapapi test fixture.
+func (b *bench) newSnapTenant(name string) (snapTenant, error) {
+	_, secret, hash := auth.NewSecret()
+	u := survey.User{ID: ids.New(ids.SnapUser), WorkspaceID: b.ws, Fullname: "Bench " + name, CreatedAt: time.Now()}
+	u.Username = "bench-" + strings.TrimPrefix(u.ID, string(ids.SnapUser)) + "@example.com"
+	if err := b.app.Store.PutSnapUser(b.ctx, u, hash); err != nil {
+		return snapTenant{}, err
+	}
+	codes := func(n int) []survey.Code {
+		out := make([]survey.Code, n)
+		for i := range out {
+			out[i] = survey.Code{Index: i + 1, Value: strconv.Itoa(i + 1), Label: fmt.Sprintf("Label %d", i+1)}
+		}
+		return out
+	}
+	sv := survey.Survey{
+		ID: newGUID(), OwnerID: u.ID, OwnerName: u.Fullname, Name: name, Title: name + " title",
+		Path: []string{"Bench"}, InterviewingState: "Started", Settings: survey.Settings{Logins: true},
+		Variables: []survey.Variable{
+			{ID: "V46", Order: 1, Name: "Q1", Label: "Age band", ResponseType: survey.ResponseSingle, VariableType: "Question", Seeding: true, Codes: codes(5)},
+			{ID: "V48", Order: 2, Name: "Q2", Label: "Devices", ResponseType: survey.ResponseMultiple, VariableType: "Question", Seeding: true, Codes: codes(4)},
+			{ID: "V50", Order: 3, Name: "Q3", Label: "Town", ResponseType: survey.ResponseText, VariableType: "Question", Seeding: true},
+			{ID: "V60", Order: 4, Name: "Q6", Label: "Rating", ResponseType: survey.ResponseSingle, VariableType: "Question", Codes: codes(3)},
+		},
+		CreatedAt: time.Now(),
+	}
+	if err := b.app.Store.PutSurvey(b.ctx, b.ws, sv); err != nil {
+		return snapTenant{}, err
+	}
+	return snapTenant{user: u, key: secret, surveyID: sv.ID, survey: sv}, nil
+}
+
+// newGUID is a random (version 4) GUID in the canonical lower-case form surveys are keyed by.
+func newGUID() string {
+	var g [16]byte
+	_, _ = rand.Read(g[:])
+	g[6], g[8] = g[6]&0x0f|0x40, g[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", g[0:4], g[4:6], g[6:8], g[8:10], g[10:16])
+}
+
+// event is an API Gateway v2 event carrying the user's credentials, in API version 2.0.
+func (t snapTenant) event(method, path, rawQuery, body string) events.APIGatewayV2HTTPRequest {
+	h := map[string]string{"x-username": t.user.Username, "x-api-key": t.key, "x-version": "2.0"}
+	if body != "" {
+		h["content-type"] = "application/json"
+	}
+	return testkit.Event(method, path, rawQuery, h, body)
+}
+
+// participant is what the Add handler stores for a login-only body: decoded and validated by
+// pkg/survey, as the handler does.
+func (t snapTenant) participant(login string) (survey.Participant, error) {
+	in, err := survey.DecodeParticipant([]byte(fmt.Sprintf(loginOnlyBody, login)))
+	if err != nil {
+		return survey.Participant{}, err
+	}
+	return survey.ValidateParticipant(survey.Context{Survey: t.survey, UserID: t.user.ID, Op: survey.Add}, in)
+}
+
+// invokeStatus calls a function's handler and insists on a status.
+func (b *bench) invokeStatus(ctx context.Context, fn string, ev events.APIGatewayV2HTTPRequest, want int) (events.APIGatewayV2HTTPResponse, error) {
+	resp, err := b.handlers[fn](ctx, ev)
+	if err != nil {
+		return resp, fmt.Errorf("%s: %w", fn, err)
+	}
+	if resp.StatusCode != want {
+		return resp, fmt.Errorf("%s %s %s?%s: status %d, want %d: %.500s", fn, ev.RequestContext.HTTP.Method, ev.RawPath, ev.RawQueryString, resp.StatusCode, want, resp.Body)
+	}
+	return resp, nil
+}
+
+// measureSnapAdd is measure 5: a new participant through the Add handler against the raw
+// TransactWriteItems of the same writes.
+func (b *bench) measureSnapAdd(n int) (section, error) {
+	progress("measure 5: POST %s{surveyId}/participants, %d requests of each kind", snapBase, n)
+	const fn = "SnapAddParticipantFunction"
+	t, err := b.newSnapTenant("Add participants")
+	if err != nil {
+		return section{}, err
+	}
+	path := snapBase + t.surveyID + "/participants"
+	// Same-length logins: both sides write items of the same sizes.
+	var nh, nr int
+	addEvent := func() events.APIGatewayV2HTTPRequest {
+		nh++
+		return t.event("POST", path, "", fmt.Sprintf(loginOnlyBody, fmt.Sprintf("h-%07d", nh)))
+	}
+	viaHandler := func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) error {
+		_, err := b.invokeStatus(ctx, fn, ev, 201)
+		return err
+	}
+	// The raw side's writes are built before the clock starts (as the store builds them:
+	// BenchSnapAddOps shares AddSnapParticipant's code).
+	rawOps := func() ([]types.TransactWriteItem, error) {
+		nr++
+		p, err := t.participant(fmt.Sprintf("r-%07d", nr))
+		if err != nil {
+			return nil, err
+		}
+		_, ops, err := b.app.Store.BenchSnapAddOps(b.ws, t.surveyID, p)
+		return ops, err
+	}
+	raw := func(ctx context.Context, ops []types.TransactWriteItem) error {
+		_, err := b.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+		return err
+	}
+	handler := func() (time.Duration, error) {
+		ev := addEvent()
+		start := time.Now()
+		err := viaHandler(b.ctx, ev)
+		return time.Since(start), err
+	}
+	rawTimed := func() (time.Duration, error) {
+		ops, err := rawOps()
+		if err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		err = raw(b.ctx, ops)
+		return time.Since(start), err
+	}
+	times, err := interleaved(n, handler, rawTimed)
+	if err != nil {
+		return section{}, err
+	}
+	hs, rs := times[0], times[1]
+
+	// What one request costs, as DynamoDB Local reports it.
+	var adds, raws []metered
+	for range meteredAdds {
+		ops, err := rawOps()
+		if err != nil {
+			return section{}, err
+		}
+		ev := addEvent()
+		a, err := measure(b.ctx, func(ctx context.Context) error { return viaHandler(ctx, ev) })
+		if err != nil {
+			return section{}, err
+		}
+		r, err := measure(b.ctx, func(ctx context.Context) error { return raw(ctx, ops) })
+		if err != nil {
+			return section{}, err
+		}
+		adds, raws = append(adds, a), append(raws, r)
+	}
+	if added := 2 * (warmUp + n + meteredAdds); nh+nr != added {
+		return section{}, fmt.Errorf("wrote %d participants, want %d", nh+nr, added)
+	}
+
+	// The items one participant writes, and what DynamoDB on AWS would charge for them.
+	ops, err := rawOps()
+	if err != nil {
+		return section{}, err
+	}
+	if err := raw(b.ctx, ops); err != nil {
+		return section{}, err
+	}
+	sv, err := b.client.GetItem(b.ctx, &dynamodb.GetItemInput{TableName: aws.String(b.table), Key: store.BenchSnapSurveyKey(b.ws, t.surveyID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return section{}, err
+	}
+	var puts []int
+	for _, op := range ops {
+		if op.Put != nil {
+			puts = append(puts, itemSize(op.Put.Item))
+		}
+	}
+	surveySize := itemSize(sv.Item)
+	awsPuts := 0
+	var sizes []string
+	for _, s := range puts {
+		awsPuts += transactWriteUnits(s)
+		sizes = append(sizes, fmt.Sprintf("%d B", s))
+	}
+	awsCheck := transactWriteUnits(surveySize)
+
+	// How DynamoDB Local prices a transaction: one participant's writes, then 30 participants'.
+	var checked []float64
+	for _, participants := range []int{1, 30} {
+		var tx []types.TransactWriteItem
+		for i := range participants {
+			ops, err := rawOps()
+			if err != nil {
+				return section{}, err
+			}
+			if i > 0 {
+				ops = ops[1:] // one survey check per transaction
+			}
+			tx = append(tx, ops...)
+		}
+		m, err := measure(b.ctx, func(ctx context.Context) error { return raw(ctx, tx) })
+		if err != nil {
+			return section{}, err
+		}
+		checked = append(checked, m.write)
+	}
+	check := newTable("DynamoDB Local check: one TransactWriteItems of Snap participant writes", "Write units reported")
+	check.add("1 participant: survey check + 2 puts", units(checked[0]))
+	check.add("30 participants: survey check + 60 puts", units(checked[1]))
+
+	h50, h95, r50, r95 := percentile(hs, 50), percentile(hs, 95), percentile(rs, 50), percentile(rs, 95)
+	lat := newTable("Figure", "Value", "Target", "Met")
+	lat.add("Handler p50 (SnapAddParticipantFunction, event in, 201 out)", ms(h50), "", "")
+	lat.add("Handler p95", ms(h95), "", "")
+	lat.add("Raw TransactWriteItems p50 (same check and puts)", ms(r50), "", "")
+	lat.add("Raw TransactWriteItems p95", ms(r95), "", "")
+	lat.add("Ratio p50 (handler / raw)", fmtRatio(ratio(h50, r50)), "", "")
+	lat.add("Ratio p95 (handler / raw)", fmtRatio(ratio(h95, r95)), "", "")
+	lat.add("Overhead p50 (handler − raw)", ms(h50-r50), "", "")
+
+	cost := newTable("Per participant added", "Handler", "Raw TransactWriteItems")
+	cost.add("DynamoDB calls", units(medianOf(adds, callsOf)), units(medianOf(raws, callsOf)))
+	cost.add("Read units (DynamoDB Local)", spread(collect(adds, readOf)), spread(collect(raws, readOf)))
+	cost.add("Write units (as DynamoDB Local reports them: per call, not per item; see the check below)", spread(collect(adds, writeOf)), spread(collect(raws, writeOf)))
+	cost.add("Items written (Put)", strconv.Itoa(len(puts)), strconv.Itoa(len(puts)))
+	cost.add("Items checked (ConditionCheck on the survey item)", "1", "1")
+	cost.add(fmt.Sprintf("Write units on AWS for the puts (2 per KB per item; items of %s)", strings.Join(sizes, ", ")),
+		strconv.Itoa(awsPuts), strconv.Itoa(awsPuts))
+	cost.add(fmt.Sprintf("… with the ConditionCheck priced as a transactional item too (survey item of %d B)", surveySize),
+		strconv.Itoa(awsPuts+awsCheck), strconv.Itoa(awsPuts+awsCheck))
+	return section{
+		title: "5. Snap Add Participant: handler vs raw TransactWriteItems",
+		intro: fmt.Sprintf("`POST %s{surveyId}/participants` with a login-only body (non-group survey with logins, "+
+			"no invitations; a new login each request) through the function's Lambda handler (X-USERNAME / X-API-KEY "+
+			"checked, auth cache TTL %s as deployed), against a raw TransactWriteItems of the same writes "+
+			"AddSnapParticipant makes (ConditionCheck that the survey exists and no import holds its roster, Put of "+
+			"the participant item, Put of its login marker; built by the store's own code, other logins of the same "+
+			"length, outside the timed call). %s requests of each kind, interleaved, after %d untimed of each, on "+
+			"one survey; units from a capacity meter on the request context (%d more requests of each).",
+			snapBase, app.DefaultAuthCacheTTL, thousands(n), warmUp, meteredAdds),
+		tables: []*table{lat, cost, check},
+		notes: []string{
+			"The handler's extra DynamoDB call is GetSurvey (withSurvey loads the survey on every request, to check " +
+				"access and the roster lock); the transaction then checks the lock again.",
+			fmt.Sprintf("DynamoDB Local reports a flat figure per TransactWriteItems call, whatever it holds: %s write "+
+				"units for one participant's check and 2 puts, %s for a check and 60 puts (measure 3's check found 6 "+
+				"for its import items, which also feed the table's two GSIs: 2 for the table and 2 per index "+
+				"written). So the write units above price the call, not the items. Items per participant: %d "+
+				"written (participant, login marker) and 1 checked (the survey). DynamoDB on AWS charges 2 write "+
+				"units per item of up to 1 KB in a transaction: %d for the %d puts here, %d with the survey item the "+
+				"ConditionCheck reads priced at its %d bytes as well.",
+				units(checked[0]), units(checked[1]), len(puts), awsPuts, len(puts), awsPuts+awsCheck, surveySize),
+			"Item sizes follow DynamoDB's rule (attribute names plus values, maps and lists 3 bytes plus 1 per " +
+				"element); the survey item carries the whole survey definition, variables included, so the check " +
+				"grows with the survey.",
+		},
+	}, nil
+}
+
+// walk is one walk of a survey's whole participant list.
+type walk struct {
+	d            time.Duration // sum of the timed calls
+	pages        int           // handler responses or raw Query responses
+	participants int
+	read         float64
+	dynamoDBCall int
+	bytes        int // raw: the items' sizes, as DynamoDB counts them; handler: the largest body
+	awsRead      float64
+}
+
+type snapListPage struct {
+	SurveyID     string `json:"surveyId"`
+	StartingFrom string `json:"startingFrom"`
+	Progress     string `json:"progress"`
+	UpToDate     bool   `json:"upToDate"`
+	Participants []struct {
+		Login struct {
+			Login *string `json:"login"`
+		} `json:"loginSection"`
+	} `json:"participants"`
+}
+
+// measureSnapWalk is measure 6: a survey's whole participant list, in pages of 5,000, through
+// the list handler and by raw Query.
+func (b *bench) measureSnapWalk(participants, walks int) (section, error) {
+	const fn = "SnapListParticipantsFunction"
+	t, err := b.newSnapTenant("Participant list")
+	if err != nil {
+		return section{}, err
+	}
+	seedTime, err := b.seedSnap(t, participants)
+	if err != nil {
+		return section{}, fmt.Errorf("seed: %w", err)
+	}
+	path := snapBase + t.surveyID + "/participants"
+
+	viaHandler := func() (walk, error) {
+		ctx, m := capacity.WithMeter(b.ctx)
+		var w walk
+		seen := make(map[string]bool, participants)
+		token := "0"
+		for {
+			q := url.Values{"maxParticipants": {strconv.Itoa(snapPage)}, "startingFrom": {token}}.Encode()
+			ev := t.event("GET", path, q, "")
+			start := time.Now()
+			resp, err := b.invokeStatus(ctx, fn, ev, 200)
+			w.d += time.Since(start)
+			if err != nil {
+				return w, err
+			}
+			w.pages++
+			w.bytes = max(w.bytes, len(resp.Body))
+			var p snapListPage
+			if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+				return w, err
+			}
+			for _, sp := range p.Participants {
+				if sp.Login.Login == nil || seen[*sp.Login.Login] {
+					return w, fmt.Errorf("page %d: participant without a login, or seen twice", w.pages)
+				}
+				seen[*sp.Login.Login] = true
+			}
+			w.participants += len(p.Participants)
+			if p.UpToDate {
+				break
+			}
+			if p.Progress == token || w.pages > participants/snapPage+2 {
+				return w, fmt.Errorf("page %d: the progress token does not move on", w.pages)
+			}
+			token = p.Progress
+		}
+		w.read, _ = m.Units()
+		w.dynamoDBCall = m.Calls()
+		if w.participants != participants {
+			return w, fmt.Errorf("handler walk saw %d participants, want %d", w.participants, participants)
+		}
+		return w, nil
+	}
+	raw := func() (walk, error) {
+		ctx, m := capacity.WithMeter(b.ctx)
+		var w walk
+		in := store.BenchSnapParticipantsQuery(b.table, b.ws, t.surveyID)
+		in.Limit = aws.Int32(snapPage)
+		for {
+			start := time.Now()
+			out, err := b.client.Query(ctx, in)
+			w.d += time.Since(start)
+			if err != nil {
+				return w, err
+			}
+			w.pages++
+			w.participants += len(out.Items)
+			size := 0
+			for _, it := range out.Items {
+				size += itemSize(it)
+			}
+			w.bytes += size
+			w.awsRead += math.Ceil(float64(size)/awsReadUnit) / 2 // eventually consistent
+			if out.LastEvaluatedKey == nil {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+		w.read, _ = m.Units()
+		w.dynamoDBCall = m.Calls()
+		if w.participants != participants {
+			return w, fmt.Errorf("raw walk read %d participants, want %d", w.participants, participants)
+		}
+		return w, nil
+	}
+
+	progress("measure 6: walk %s participants in pages of %s: 1 untimed walk of each, then %d of each", thousands(participants), thousands(snapPage), walks)
+	if _, err := viaHandler(); err != nil {
+		return section{}, err
+	}
+	if _, err := raw(); err != nil {
+		return section{}, err
+	}
+	gc()
+	var hs, rs []walk
+	for i := range walks {
+		for j := range 2 {
+			if (i+j)%2 == 0 {
+				w, err := viaHandler()
+				if err != nil {
+					return section{}, err
+				}
+				hs = append(hs, w)
+			} else {
+				w, err := raw()
+				if err != nil {
+					return section{}, err
+				}
+				rs = append(rs, w)
+			}
+		}
+		gc()
+	}
+	hd, rd := walkTimes(hs), walkTimes(rs)
+	h50, r50 := percentile(hd, 50), percentile(rd, 50)
+	h, r := hs[0], rs[0]
+	perPtp := func(ws []walk, f func(walk) float64) string {
+		xs := make([]float64, len(ws))
+		for i, w := range ws {
+			xs[i] = f(w) / float64(participants)
+		}
+		lo, hi := slices.Min(xs), slices.Max(xs)
+		if lo == hi {
+			return fmt.Sprintf("%.4f", lo)
+		}
+		return fmt.Sprintf("%.4f (%.4f–%.4f)", medianFloat(xs), lo, hi)
+	}
+	readOfWalk := func(w walk) float64 { return w.read }
+
+	lat := newTable("Figure", "Handler walk", "Raw Query walk")
+	lat.add(fmt.Sprintf("Total walk time, median of %d", walks), secs(h50), secs(r50))
+	lat.add("Total walk time, min – max", secs(slices.Min(hd))+" – "+secs(slices.Max(hd)), secs(slices.Min(rd))+" – "+secs(slices.Max(rd)))
+	lat.add("Ratio (handler / raw), medians", fmtRatio(ratio(h50, r50)), "")
+	lat.add("Calls (handler requests / raw Query pages)", strconv.Itoa(h.pages), strconv.Itoa(r.pages))
+	lat.add("Per call (median walk time ÷ calls)", ms(h50/time.Duration(h.pages)), ms(r50/time.Duration(r.pages)))
+	lat.add("DynamoDB calls", strconv.Itoa(h.dynamoDBCall), strconv.Itoa(r.dynamoDBCall))
+	lat.add("Largest response body (handler: JSON page of 5,000)", mib(int64(h.bytes)), "")
+	lat.add("Read units, whole walk (DynamoDB Local)", spread(collectWalk(hs, readOfWalk)), spread(collectWalk(rs, readOfWalk)))
+	lat.add("Read units per participant (DynamoDB Local)", perPtp(hs, readOfWalk), perPtp(rs, readOfWalk))
+	lat.add("Read units per participant on AWS (eventually consistent, 4 KB units per Query response)", "", fmt.Sprintf("%.4f", r.awsRead/float64(participants)))
+	seed := newTable("Seed", "Value")
+	seed.add("Participants in the survey", thousands(participants))
+	seed.add(fmt.Sprintf("Seed: BatchWriteItem of the participant and login-marker items (%d per call, %d concurrent callers), total", batchSize, seedWorkers), secs(seedTime))
+	seed.add("Seed, per participant", ms(seedTime/time.Duration(participants)))
+	seed.add("Participant item size (DynamoDB's rule), mean", fmt.Sprintf("%d B", r.bytes/participants))
+	gc()
+	return section{
+		title: fmt.Sprintf("6. Snap participant list: walking %s participants in pages of %s, handler vs raw Query", thousands(participants), thousands(snapPage)),
+		intro: fmt.Sprintf("A login-only survey seeded with %s participants (the items AddSnapParticipant writes, "+
+			"built by the store's code, written by BatchWriteItem rather than one transaction per participant as in "+
+			"measure 5); then the whole list, "+
+			"through `GET %s{surveyId}/participants?maxParticipants=%d&startingFrom=<token>` (startingFrom 0, then "+
+			"each response's progress token until upToDate) called on the function's Lambda handler, against raw "+
+			"Query pages of the same partition (Limit %d, ExclusiveStartKey chaining until no LastEvaluatedKey). "+
+			"One untimed walk of each, then %d of each, alternating which goes first. A walk's time is the sum of "+
+			"its calls (decoding the handler's JSON for the next token is not timed). Units come from a capacity "+
+			"meter on the walk's context.",
+			thousands(participants), snapBase, snapPage, snapPage, walks),
+		tables: []*table{lat, seed},
+		notes: []string{
+			walkNote(h, r, participants),
+		},
+	}, nil
+}
+
+func walkNote(h, r walk, participants int) string {
+	perPage := float64(h.dynamoDBCall-h.pages) / float64(h.pages) // less GetSurvey per request
+	return fmt.Sprintf("The handler made %d DynamoDB calls for %d pages: a GetSurvey per request (access and the roster "+
+		"lock), and %.1f Query calls per page: the store asks for the page size plus one item (to learn whether more "+
+		"follow) and DynamoDB stops each response at 1 MB, about 3,400 of these items. The raw walk's %d Query "+
+		"responses (Limit %s) hold %s participants between them.",
+		h.dynamoDBCall, h.pages, perPage, r.pages, thousands(snapPage), thousands(participants))
+}
+
+func walkTimes(ws []walk) []time.Duration {
+	out := make([]time.Duration, len(ws))
+	for i, w := range ws {
+		out[i] = w.d
+	}
+	return out
+}
+
+func collectWalk(ws []walk, f func(walk) float64) []float64 {
+	xs := make([]float64, len(ws))
+	for i, w := range ws {
+		xs[i] = f(w)
+	}
+	return xs
+}
+
+// seedSnap writes n participants with distinct logins into the tenant's survey: the items
+// AddSnapParticipant would write (participant and login marker, from BenchSnapAddOps), by
+// BatchWriteItem from seedWorkers goroutines, which DynamoDB Local takes several times faster than
+// one transaction per participant. It returns the time of the writes.
+func (b *bench) seedSnap(t snapTenant, n int) (time.Duration, error) {
+	progress("measure 6: seed %s participants (BatchWriteItem of the store's items, %d workers)", thousands(n), seedWorkers)
+	var items []map[string]types.AttributeValue
+	for i := range n {
+		p, err := t.participant(fmt.Sprintf("w-%07d", i))
+		if err != nil {
+			return 0, err
+		}
+		_, ops, err := b.app.Store.BenchSnapAddOps(b.ws, t.surveyID, p)
+		if err != nil {
+			return 0, err
+		}
+		for _, op := range ops {
+			if op.Put != nil {
+				items = append(items, op.Put.Item)
+			}
+		}
+	}
+	start := time.Now()
+	per := (len(items)/seedWorkers + batchSize) / batchSize * batchSize
+	errs := make([]error, seedWorkers)
+	var wg sync.WaitGroup
+	for w := range seedWorkers {
+		part := items[min(w*per, len(items)):min((w+1)*per, len(items))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = b.batchWrite(b.ctx, part)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	d := time.Since(start)
+	gc()
+	return d, nil
+}
+
+// itemSize is an item's size as DynamoDB prices it: each attribute's name and value; a map or
+// list costs 3 bytes plus 1 per element on top of its contents; a number about 1 byte per two
+// significant digits plus 1.
+func itemSize(it map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range it {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return numberSize(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberM:
+		return 3 + len(v.Value) + itemSize(v.Value)
+	case *types.AttributeValueMemberL:
+		n := 3 + len(v.Value)
+		for _, e := range v.Value {
+			n += valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, s := range v.Value {
+			n += numberSize(s)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	}
+	panic(errors.New("bench: unknown attribute value type"))
+}
+
+func numberSize(s string) int {
+	digits := strings.Trim(strings.NewReplacer("-", "", ".", "").Replace(s), "0")
+	return (len(digits)+1)/2 + 1
+}
+
+// transactWriteUnits is what DynamoDB on AWS charges to write an item of size bytes in a
+// transaction: 2 write units per KB, rounded up.
+func transactWriteUnits(size int) int { return 2 * ((size + awsWriteUnit - 1) / awsWriteUnit) }
