@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -76,7 +77,13 @@ const inlinePolicy = "inline"
 // A Ref to a template parameter resolves to the parameter's default and a Ref to a resource
 // resolves to that resource's logical id (goformation would resolve it to nothing), so that
 // for example an event's ApiID reads "RosterApi" and a policy's TableName "RosterTable".
+var parseMu sync.Mutex
+
 func Load(path string) (*Template, error) {
+	// goformation's YAML tag processing mutates a package-level map, so two parses at once
+	// crash the process (concurrent map iteration and write); parse one template at a time.
+	parseMu.Lock()
+	defer parseMu.Unlock()
 	opts := &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{"Ref": refToLogicalID},
 	}

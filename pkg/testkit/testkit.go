@@ -75,13 +75,28 @@ func NewEnv(t testing.TB) *Env {
 	return &Env{T: t, Client: client, Table: table, App: app.New(client, table, 0, log)}
 }
 
+var (
+	templateOnce sync.Once
+	template     *samtemplate.Template
+	templateErr  error
+)
+
+// loadTemplate reads template.yaml once per test binary.
+func loadTemplate() (*samtemplate.Template, error) {
+	templateOnce.Do(func() {
+		root, err := samtemplate.FindRoot()
+		if err != nil {
+			templateErr = err
+			return
+		}
+		template, templateErr = samtemplate.Load(root + "/template.yaml")
+	})
+	return template, templateErr
+}
+
 // CreateTable makes a table from template.yaml's RosterTable definition.
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	root, err := samtemplate.FindRoot()
-	if err != nil {
-		return err
-	}
-	tpl, err := samtemplate.Load(root + "/template.yaml")
+	tpl, err := loadTemplate()
 	if err != nil {
 		return err
 	}
