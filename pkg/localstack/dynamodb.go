@@ -191,14 +191,7 @@ type DynamoDBOptions struct {
 type DynamoDB struct {
 	// Endpoint is the base URL, e.g. http://127.0.0.1:43121.
 	Endpoint string
-
-	cmd     *exec.Cmd
-	out     *tailBuffer
-	exited  chan struct{} // closed once the process has been reaped
-	waitErr error         // set before exited is closed
-
-	stopOnce sync.Once
-	stopErr  error
+	*child   // Stop
 }
 
 // StartDynamoDB installs DynamoDB Local if needed, starts it and waits until
@@ -242,19 +235,12 @@ func startOnce(ctx context.Context, lib string, opts DynamoDBOptions) (*DynamoDB
 	if err := checkPortFree(port); err != nil {
 		return nil, err
 	}
-	d := &DynamoDB{
-		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
-		out:      &tailBuffer{max: tailSize},
-		exited:   make(chan struct{}),
-	}
-	d.cmd = javaCommand(lib, port, opts.DataDir, &sink{tail: d.out, log: opts.Log})
-	if err := d.cmd.Start(); err != nil {
+	out := &tailBuffer{max: tailSize}
+	c, err := startChild("DynamoDB Local", javaCommand(lib, port, opts.DataDir, &sink{tail: out, log: opts.Log}), out)
+	if err != nil {
 		return nil, fmt.Errorf("start DynamoDB Local (is java installed?): %w", err)
 	}
-	go func() {
-		d.waitErr = d.cmd.Wait()
-		close(d.exited)
-	}()
+	d := &DynamoDB{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), child: c}
 	if err := d.waitReady(ctx); err != nil {
 		d.Stop()
 		return nil, err
@@ -320,33 +306,17 @@ func checkPortFree(port int) error {
 // waitReady polls ListTables until it succeeds, the process dies, ctx ends or
 // startTimeout passes.
 func (d *DynamoDB) waitReady(ctx context.Context) error {
-	// No SDK retries: the loop below is the retry, and a fast failure per
-	// attempt lets us notice a dead process quickly.
+	// No SDK retries: the polling is the retry, and a fast failure per attempt lets us notice
+	// a dead process quickly.
 	client, err := NewClient(ctx, d.Endpoint, func(o *dynamodb.Options) {
 		o.Retryer = aws.NopRetryer{}
 	})
 	if err != nil {
 		return err
 	}
-	deadline := time.NewTimer(startTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if d.answers(ctx, client) {
-			return nil
-		}
-		select {
-		case <-d.exited:
-			return fmt.Errorf("%w (%v); output:\n%s", errExitedEarly, d.waitErr, d.out)
-		case <-deadline.C:
-			return fmt.Errorf("DynamoDB Local at %s not ready after %v; output:\n%s",
-				d.Endpoint, startTimeout, d.out)
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for DynamoDB Local: %w; output:\n%s", ctx.Err(), d.out)
-		case <-tick.C:
-		}
-	}
+	return d.child.waitReady(ctx, d.Endpoint, 100*time.Millisecond,
+		func() bool { return d.answers(ctx, client) },
+		func() error { return fmt.Errorf("%w (%v); output:\n%s", errExitedEarly, d.waitErr, d.out) })
 }
 
 // answers reports whether one ListTables call succeeds.
@@ -355,33 +325,6 @@ func (d *DynamoDB) answers(ctx context.Context, c *dynamodb.Client) bool {
 	defer cancel()
 	_, err := c.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)})
 	return err == nil
-}
-
-// Stop terminates DynamoDB Local (SIGTERM to its process group, SIGKILL after
-// a grace period) and waits for it to exit. It is safe to call more than
-// once. It returns an error if the process had already died on its own, since
-// then whatever used it probably saw failures.
-func (d *DynamoDB) Stop() error {
-	d.stopOnce.Do(func() { d.stopErr = d.stop() })
-	return d.stopErr
-}
-
-func (d *DynamoDB) stop() error {
-	select {
-	case <-d.exited:
-		return fmt.Errorf("DynamoDB Local had exited before Stop (%v); output:\n%s", d.waitErr, d.out)
-	default:
-	}
-	pgid := d.cmd.Process.Pid // Setpgid: the group id is java's pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-d.exited:
-		return nil // the exit status is the one we asked for; not an error
-	case <-time.After(stopGrace):
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	<-d.exited
-	return nil
 }
 
 // NewClient returns a DynamoDB client for a local endpoint such as

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -61,14 +60,7 @@ type SQS struct {
 	// Endpoint is the base URL, e.g. http://127.0.0.1:43121; use it as the
 	// SQS client's BaseEndpoint.
 	Endpoint string
-
-	cmd     *exec.Cmd
-	out     *tailBuffer
-	exited  chan struct{} // closed once the process has been reaped
-	waitErr error         // set before exited is closed
-
-	stopOnce sync.Once
-	stopErr  error
+	*child   // Stop
 }
 
 // StartSQS starts `moto_server -H 127.0.0.1 -p <port>` and waits until it
@@ -119,19 +111,12 @@ func startSQSOnce(ctx context.Context, bin string, opts SQSOptions) (*SQS, error
 	if err := checkLoopbackPortFree(port); err != nil {
 		return nil, err
 	}
-	s := &SQS{
-		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
-		out:      &tailBuffer{max: tailSize},
-		exited:   make(chan struct{}),
-	}
-	s.cmd = motoServerCommand(bin, port, &sink{tail: s.out, log: opts.Log})
-	if err := s.cmd.Start(); err != nil {
+	out := &tailBuffer{max: tailSize}
+	c, err := startChild("moto_server", motoServerCommand(bin, port, &sink{tail: out, log: opts.Log}), out)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w; %s", bin, err, motoMissingHint)
 	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
-	}()
+	s := &SQS{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), child: c}
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()
 		return nil, err
@@ -201,25 +186,11 @@ func (s *SQS) waitReady(ctx context.Context) error {
 		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
 		Timeout:   2 * time.Second,
 	}
-	deadline := time.NewTimer(startTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if s.answers(ctx, client) {
-			return nil
-		}
-		select {
-		case <-s.exited:
+	return s.child.waitReady(ctx, s.Endpoint, 50*time.Millisecond,
+		func() bool { return s.answers(ctx, client) },
+		func() error {
 			return fmt.Errorf("%w (%v)%s; output:\n%s", errSQSExitedEarly, s.waitErr, s.missingHint(), s.out)
-		case <-deadline.C:
-			return fmt.Errorf("moto_server at %s not ready after %v; output:\n%s",
-				s.Endpoint, startTimeout, s.out)
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for moto_server: %w; output:\n%s", ctx.Err(), s.out)
-		case <-tick.C:
-		}
-	}
+		})
 }
 
 // answers reports whether one SQS ListQueues call gets an SQS answer: a 200
@@ -256,31 +227,4 @@ func (s *SQS) missingHint() string {
 		return "; " + motoMissingHint
 	}
 	return ""
-}
-
-// Stop terminates moto_server (SIGTERM to its process group, SIGKILL after a
-// grace period) and waits for it to exit. It is safe to call more than once.
-// It returns an error if the process had already died on its own, since then
-// whatever used it probably saw failures.
-func (s *SQS) Stop() error {
-	s.stopOnce.Do(func() { s.stopErr = s.stop() })
-	return s.stopErr
-}
-
-func (s *SQS) stop() error {
-	select {
-	case <-s.exited:
-		return fmt.Errorf("moto_server had exited before Stop (%v); output:\n%s", s.waitErr, s.out)
-	default:
-	}
-	pgid := s.cmd.Process.Pid // Setpgid: the group id is the child's pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(stopGrace):
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	<-s.exited
-	return nil
 }

@@ -22,6 +22,10 @@ import (
 	"github.com/participant-roster/roster/pkg/localstack"
 )
 
+// visibility is the test queue's visibility timeout: long enough that the steps which must
+// finish while messages are hidden do so even on a loaded two-core machine.
+const visibility = 3 * time.Second
+
 // newSQSClient returns an SQS client for a local endpoint, built from
 // sqs.Options rather than the shared AWS config for the same reason as
 // localstack.NewClient: no AWS_PROFILE, AWS_REGION or AWS_ENDPOINT_URL may
@@ -160,7 +164,7 @@ func TestSQSVisibilityAndRedrive(t *testing.T) {
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{
 		QueueName: aws.String(localstack.UniqueQueueName("work")),
 		Attributes: map[string]string{
-			string(types.QueueAttributeNameVisibilityTimeout): "1",
+			string(types.QueueAttributeNameVisibilityTimeout): strconv.Itoa(int(visibility / time.Second)),
 			string(types.QueueAttributeNameRedrivePolicy):     policy,
 		},
 	})
@@ -169,8 +173,8 @@ func TestSQSVisibilityAndRedrive(t *testing.T) {
 	}
 	url := *q.QueueUrl
 	attrs := queueAttrs(t, ctx, c, url, types.QueueAttributeNameAll)
-	if v := attrs["VisibilityTimeout"]; v != "1" {
-		t.Errorf("VisibilityTimeout = %q, want 1", v)
+	if v := attrs["VisibilityTimeout"]; v != strconv.Itoa(int(visibility/time.Second)) {
+		t.Errorf("VisibilityTimeout = %q, want %v", v, visibility)
 	}
 	var rp struct {
 		DeadLetterTargetArn string
@@ -220,7 +224,7 @@ func TestSQSVisibilityAndRedrive(t *testing.T) {
 	}
 	// moto hid them no earlier than recv1Sent, so they stay hidden at least
 	// until hidden1; checks that finish before then are exact.
-	hidden1 := recv1Sent.Add(time.Second)
+	hidden1 := recv1Sent.Add(visibility)
 	again := receive(t, ctx, c, url)
 	if time.Now().Before(hidden1) && len(again) != 0 {
 		t.Fatalf("receive during the visibility timeout returned %d messages", len(again))
@@ -244,7 +248,7 @@ func TestSQSVisibilityAndRedrive(t *testing.T) {
 	checkCountsBefore(t, ctx, c, url, "main queue after deleting 4", hidden1, 0, 6)
 
 	// Receive 2: poll until the 6 undeleted messages come back, which must
-	// not happen before the 1 s visibility timeout, with receive count 2 and
+	// not happen before the visibility timeout, with receive count 2 and
 	// a new receipt handle.
 	second, rt := pollReceive(t, ctx, c, url, 6, 10*time.Second)
 	for _, m := range second {
@@ -256,12 +260,12 @@ func TestSQSVisibilityAndRedrive(t *testing.T) {
 			t.Errorf("message %s redelivered with the same receipt handle", *m.MessageId)
 		}
 	}
-	if d := rt.firstAt.Sub(recv1Sent); d < time.Second {
-		t.Errorf("a message was redelivered %v after receive 1 was sent, before the 1 s visibility timeout", d)
+	if d := rt.firstAt.Sub(recv1Sent); d < visibility {
+		t.Errorf("a message was redelivered %v after receive 1 was sent, before the %v visibility timeout", d, visibility)
 	}
-	t.Logf("visibility timeout 1 s: the 6 undeleted messages were redelivered %v to %v after receive 1 was sent",
+	t.Logf("visibility timeout %v: the 6 undeleted messages were redelivered %v to %v after receive 1 was sent", visibility,
 		rt.firstAt.Sub(recv1Sent).Round(time.Millisecond), rt.lastAt.Sub(recv1Sent).Round(time.Millisecond))
-	hidden2 := rt.firstSent.Add(time.Second)
+	hidden2 := rt.firstSent.Add(visibility)
 
 	// Stale receipt handle: moto deletes a message given ANY receipt handle
 	// it ever had. AWS only promises deletion with the latest handle ("the
