@@ -37,6 +37,9 @@ build-DeleteScreenerParticipantFunction:
 build-ImportScreenerParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-screener-participants
 
+build-GetScreenerParticipantImportFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener-participant-import
+
 build-ListParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-participants
 
@@ -102,6 +105,10 @@ build-SnapUpdateParticipantSubjectFunction:
 
 build-SnapDeleteParticipantSubjectFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-delete-participant-subject
+
+# Workers (pkg/routes.Workers): functions fed by a queue, after the routes.
+build-ImportWorkerFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker
 
 .PHONY: help build run test bench lint invoke deploy clean ensure-cfn-lint $(addprefix build-,$(FUNCTIONS))
 

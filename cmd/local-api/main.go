@@ -31,6 +31,7 @@ import (
 	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/capacity"
 	"github.com/participant-roster/roster/pkg/demo"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/localapi"
 	"github.com/participant-roster/roster/pkg/localstack"
 	"github.com/participant-roster/roster/pkg/samtemplate"
@@ -182,6 +183,11 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopImports, err := startImports(ctx, a, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopImports()
 	srv, err := localapi.New(a, routes, log)
 	if err != nil {
 		return err
@@ -196,6 +202,59 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return nil // asked to stop: a clean exit
 	}
 	return err
+}
+
+// Local import queue: like template.yaml's ImportQueue (redrive after 5 receives) with a
+// shorter visibility timeout, and a poller standing in for the worker's SQS event source.
+const (
+	localImportQueue      = "roster-local-imports"
+	localWorkerTimeout    = 60 * time.Second
+	localVisibility       = 6 * localWorkerTimeout
+	localMaxReceiveCount  = 5
+	localWorkerConcurrent = 2
+)
+
+// startImports starts moto_server as the local SQS, creates the import queue and its DLQ,
+// sends large imports there, and runs a poller that feeds it to the import worker as Lambda
+// would (batches of 10, partial batch failures, redelivery after the visibility timeout). moto
+// keeps its queues in memory: chunks still queued when local-api stops are lost, and their
+// jobs stay QUEUED or RUNNING.
+func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.Writer) (stop func(), err error) {
+	fmt.Fprintln(stderr, "local-api: starting the local SQS (moto_server) for large imports...")
+	mq, err := localstack.StartSQS(ctx, localstack.SQSOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("local SQS: %w", err)
+	}
+	sc, err := imports.NewSQSClient(ctx, mq.Endpoint)
+	if err == nil {
+		var queue string
+		queue, _, err = imports.CreateQueues(ctx, sc, localImportQueue, localVisibility, localMaxReceiveCount)
+		if err == nil {
+			a.EnableImports(sc, queue)
+			pctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			poller := &imports.Poller{
+				Client: sc, QueueURL: queue, Handler: a.ImportWorker(localMaxReceiveCount).HandleSQS,
+				BatchSize: 10, Wait: 5 * time.Second, Timeout: localWorkerTimeout, Concurrency: localWorkerConcurrent, Log: log,
+			}
+			go func() {
+				defer close(done)
+				if err := poller.Run(pctx); err != nil && pctx.Err() == nil {
+					log.Error("import poller stopped", slog.Any("error", err))
+				}
+			}()
+			fmt.Fprintf(stderr, "local-api: imports above 1,000 rows go to %s (SQS at %s), worked by a local poller\n", queue, mq.Endpoint)
+			return func() {
+				cancel()
+				<-done
+				if err := mq.Stop(); err != nil {
+					fmt.Fprintln(stderr, "local-api: stopping moto_server:", err)
+				}
+			}, nil
+		}
+	}
+	_ = mq.Stop()
+	return nil, err
 }
 
 // tableInput is the CreateTable request of the template's DynamoDB table, named name.

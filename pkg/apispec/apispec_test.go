@@ -384,6 +384,10 @@ func TestExamplesValidate(t *testing.T) {
 						return h
 					case snap:
 						return snapHeaders()
+					case status == 202: // an import job: Location names it
+						h := okHeaders()
+						h.Set("Location", "/screener-participants-imports/job_01jd3m00000000000000000jb2")
+						return h
 					case status < 400:
 						return okHeaders()
 					}

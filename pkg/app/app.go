@@ -18,6 +18,7 @@ import (
 	"github.com/participant-roster/roster/pkg/auth"
 	"github.com/participant-roster/roster/pkg/capacity"
 	"github.com/participant-roster/roster/pkg/ids"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/routes"
 	"github.com/participant-roster/roster/pkg/screening"
 	"github.com/participant-roster/roster/pkg/snapapi"
@@ -34,11 +35,19 @@ type Config struct {
 	Table        string
 	AuthCacheTTL time.Duration
 	Endpoint     string // DynamoDB endpoint override (DynamoDB Local); "" on AWS
+	// ImportQueueURL is the queue large imports are sent to; "" runs every import
+	// synchronously (and refuses one above the synchronous limit).
+	ImportQueueURL string
+	SQSEndpoint    string // SQS endpoint override (moto_server); "" on AWS
 }
 
-// ConfigFromEnv reads TABLE_NAME, AUTH_CACHE_TTL (a Go duration) and DYNAMODB_ENDPOINT.
+// ConfigFromEnv reads TABLE_NAME, AUTH_CACHE_TTL (a Go duration), DYNAMODB_ENDPOINT,
+// IMPORT_QUEUE_URL and SQS_ENDPOINT.
 func ConfigFromEnv() (Config, error) {
-	c := Config{Table: os.Getenv("TABLE_NAME"), AuthCacheTTL: DefaultAuthCacheTTL, Endpoint: os.Getenv("DYNAMODB_ENDPOINT")}
+	c := Config{
+		Table: os.Getenv("TABLE_NAME"), AuthCacheTTL: DefaultAuthCacheTTL, Endpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+		ImportQueueURL: os.Getenv("IMPORT_QUEUE_URL"), SQSEndpoint: os.Getenv("SQS_ENDPOINT"),
+	}
 	if c.Table == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
 	}
@@ -89,9 +98,20 @@ func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log 
 	svc := screening.NewService(st)
 	return &App{
 		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
-		Spot: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log},
+		Spot: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: st},
 		Snap: &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log},
 	}
+}
+
+// EnableImports sends large imports (and those asking Prefer: respond-async) to a queue as jobs.
+func (a *App) EnableImports(queue imports.Sender, queueURL string) {
+	a.Spot.Queue, a.Spot.QueueURL = queue, queueURL
+}
+
+// ImportWorker is the import worker over the app's store and service; maxReceiveCount is the
+// queue's redrive maxReceiveCount (0: imports.DefaultMaxReceiveCount).
+func (a *App) ImportWorker(maxReceiveCount int) *imports.Worker {
+	return &imports.Worker{Service: a.Service, Store: a.Store, MaxReceiveCount: maxReceiveCount, Log: a.Log}
 }
 
 // HTTPHandler returns the handler of one route, by its function's logical id.

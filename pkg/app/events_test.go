@@ -10,12 +10,16 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/participant-roster/roster/pkg/demo"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/routes"
 	"github.com/participant-roster/roster/pkg/samtemplate"
+	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/testkit"
 )
 
@@ -44,9 +48,13 @@ func TestSampleEvents(t *testing.T) {
 		n++
 		t.Run(strings.TrimSuffix(e.Name(), ".json"), func(t *testing.T) {
 			t.Parallel()
+			if w, ok := workerOwner(e.Name()); ok {
+				checkWorkerEvent(t, w, filepath.Join(dir, e.Name()))
+				return
+			}
 			route, ok := eventOwner(e.Name())
 			if !ok {
-				t.Fatalf("events/%s: no function in routes.All has a Dir that prefixes this name", e.Name())
+				t.Fatalf("events/%s: no function in routes.All or routes.Workers has a Dir that prefixes this name", e.Name())
 			}
 			ev := readEvent(t, filepath.Join(dir, e.Name()))
 			checkEventShape(t, route, ev)
@@ -87,6 +95,94 @@ func eventOwner(file string) (routes.Route, bool) {
 		}
 	}
 	return best, best.Dir != ""
+}
+
+// workerOwner is the worker whose Dir prefixes the file name the same way.
+func workerOwner(file string) (routes.Worker, bool) {
+	for _, w := range routes.Workers {
+		rest, ok := strings.CutPrefix(file, w.Dir)
+		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) {
+			if r, ok := eventOwner(file); ok && len(r.Dir) > len(w.Dir) {
+				return routes.Worker{}, false
+			}
+			return w, true
+		}
+	}
+	return routes.Worker{}, false
+}
+
+// checkWorkerEvent runs a worker's sample SQS event as Lambda would deliver it: on a table
+// seeded with the demo workspace, with the import job its chunks belong to stored (as the API
+// function stores it before sending the chunks), the worker must process every record (an
+// empty batchItemFailures) and, the event carrying every chunk of the job, complete the job.
+func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var ev events.SQSEvent
+	if err := dec.Decode(&ev); err != nil {
+		t.Fatalf("%s is not an SQS event: %v", path, err)
+	}
+	if len(ev.Records) == 0 {
+		t.Fatalf("%s has no records", path)
+	}
+	ctx := context.Background()
+	env := testkit.NewEnv(t)
+	if _, err := demo.Seed(ctx, env.App.Store); err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string][]imports.Message{}
+	for _, rec := range ev.Records {
+		if rec.EventSource != "aws:sqs" || rec.MessageId == "" || rec.ReceiptHandle == "" {
+			t.Errorf("record %q lacks eventSource aws:sqs, messageId or receiptHandle", rec.MessageId)
+		}
+		m, err := imports.DecodeMessage(rec.Body)
+		if err != nil {
+			t.Fatalf("record %s: %v", rec.MessageId, err)
+		}
+		if m.WorkspaceID != demo.WorkspaceID {
+			t.Errorf("record %s is for workspace %s, not the demo's", rec.MessageId, m.WorkspaceID)
+		}
+		jobs[m.JobID] = append(jobs[m.JobID], m)
+	}
+	for id, ms := range jobs {
+		total := 0
+		for _, m := range ms {
+			total += len(m.Rows)
+		}
+		job := store.ImportJob{
+			ID: id, WorkspaceID: ms[0].WorkspaceID, Family: imports.FamilySpot, Target: ms[0].ScreenerID, Mode: ms[0].Mode,
+			Actor: &screening.Actor{Type: "SystemActor", ID: "events-test"}, Status: store.ImportQueued,
+			Total: total, Chunks: len(ms), CreatedAt: time.Now(),
+		}
+		if err := env.App.Store.CreateImportJob(ctx, job.WorkspaceID, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := env.App.WorkerHandler(w.LogicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h(ctx, ev)
+	if err != nil {
+		t.Fatalf("%s failed the batch: %v", w.LogicalID, err)
+	}
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%s reported failures %v, want none", w.LogicalID, resp.BatchItemFailures)
+	}
+	for id, ms := range jobs {
+		job, rowErrs, err := env.App.Store.GetImportJob(ctx, ms[0].WorkspaceID, id, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job.Status != store.ImportCompleted || job.Counts.Processed != job.Total || job.Counts.Failed != 0 || len(rowErrs) != 0 {
+			t.Errorf("job %s after the event: status %s, counts %+v, row errors %v; want COMPLETED with every row processed", id, job.Status, job.Counts, rowErrs)
+		}
+	}
 }
 
 // readEvent decodes an event strictly: a misspelt field would otherwise be dropped silently.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/capacity"
 	"github.com/participant-roster/roster/pkg/httpx"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/routes"
 )
 
@@ -142,13 +143,67 @@ func Main(logicalID string) {
 }
 
 func lambdaHandlerFromEnv(logicalID string, log *slog.Logger) (LambdaHandler, error) {
+	a, err := FromEnv(log)
+	if err != nil {
+		return nil, err
+	}
+	return a.LambdaHandler(logicalID)
+}
+
+// FromEnv reads the environment once and wires the app: the DynamoDB client, and the import
+// queue's SQS client when IMPORT_QUEUE_URL is set.
+func FromEnv(log *slog.Logger) (*App, error) {
+	ctx := context.Background()
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	client, err := NewDynamoDBClient(context.Background(), cfg.Endpoint)
+	client, err := NewDynamoDBClient(ctx, cfg.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	return New(client, cfg.Table, cfg.AuthCacheTTL, log).LambdaHandler(logicalID)
+	a := New(client, cfg.Table, cfg.AuthCacheTTL, log)
+	if cfg.ImportQueueURL != "" {
+		sqsClient, err := imports.NewSQSClient(ctx, cfg.SQSEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		a.EnableImports(sqsClient, cfg.ImportQueueURL)
+	}
+	return a, nil
+}
+
+// MainWorker is the whole of a worker function's main (routes.Workers): read the environment
+// once and hand the worker's SQS handler to the Lambda runtime.
+func MainWorker(logicalID string) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	handler, err := workerHandlerFromEnv(logicalID, log)
+	if err != nil {
+		log.Error("init failed", slog.String("function", logicalID), slog.Any("error", err))
+		os.Exit(1)
+	}
+	lambda.Start(handler)
+}
+
+func workerHandlerFromEnv(logicalID string, log *slog.Logger) (imports.Handler, error) {
+	a, err := FromEnv(log)
+	if err != nil {
+		return nil, err
+	}
+	return a.WorkerHandler(logicalID)
+}
+
+// WorkerHandler returns the SQS handler of a worker function, by its logical id. The queue's
+// maxReceiveCount comes from MAX_RECEIVE_COUNT (template.yaml sets it from the redrive policy).
+func (a *App) WorkerHandler(logicalID string) (imports.Handler, error) {
+	if _, ok := routes.WorkerByLogicalID(logicalID); !ok || logicalID != "ImportWorkerFunction" {
+		return nil, fmt.Errorf("no worker for function %q", logicalID)
+	}
+	n := 0
+	if v := os.Getenv("MAX_RECEIVE_COUNT"); v != "" {
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			return nil, fmt.Errorf("MAX_RECEIVE_COUNT: %w", err)
+		}
+	}
+	return a.ImportWorker(n).HandleSQS, nil
 }

@@ -28,6 +28,7 @@ var All = []Route{
 	{"GetScreenerParticipantFunction", "get-screener-participant", "GET", "/screener-participants/{id}", true, Spot},
 	{"DeleteScreenerParticipantFunction", "delete-screener-participant", "DELETE", "/screener-participants/{id}", false, Spot},
 	{"ImportScreenerParticipantsFunction", "import-screener-participants", "POST", "/screener-participants-import", false, Spot},
+	{"GetScreenerParticipantImportFunction", "get-screener-participant-import", "GET", "/screener-participants-imports/{id}", true, Spot},
 	{"ListParticipantsFunction", "list-participants", "GET", "/participants", true, Spot},
 	{"GetParticipantFunction", "get-participant", "GET", "/participants/{id}", true, Spot},
 	{"ListScreenersFunction", "list-screeners", "GET", "/screeners", true, Spot},
@@ -51,6 +52,28 @@ var All = []Route{
 	{"SnapAddParticipantSubjectFunction", "snap-add-participant-subject", "POST", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects", false, Snap},
 	{"SnapUpdateParticipantSubjectFunction", "snap-update-participant-subject", "PUT", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", false, Snap},
 	{"SnapDeleteParticipantSubjectFunction", "snap-delete-participant-subject", "DELETE", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", false, Snap},
+}
+
+// Worker is a Lambda function fed by an event source other than the HTTP API (an SQS queue).
+type Worker struct {
+	LogicalID string // template.yaml resource name
+	Dir       string // functions/<Dir>/main.go
+}
+
+// Workers lists every non-HTTP function, in the order template.yaml declares them (after the
+// routes).
+var Workers = []Worker{
+	{"ImportWorkerFunction", "import-worker"},
+}
+
+// WorkerByLogicalID finds a worker by its function's logical id.
+func WorkerByLogicalID(id string) (Worker, bool) {
+	for _, w := range Workers {
+		if w.LogicalID == id {
+			return w, true
+		}
+	}
+	return Worker{}, false
 }
 
 // ByLogicalID finds a route by its function's logical id.

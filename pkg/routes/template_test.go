@@ -45,10 +45,25 @@ func loadTemplate(t *testing.T) *samtemplate.Template {
 	return tmpl
 }
 
+// function is what every function has, route or worker.
+type function struct{ LogicalID, Dir string }
+
+// allFunctions lists the routes' functions, then the workers', in template.yaml's order.
+func allFunctions() []function {
+	var out []function
+	for _, r := range routes.All {
+		out = append(out, function{r.LogicalID, r.Dir})
+	}
+	for _, w := range routes.Workers {
+		out = append(out, function{w.LogicalID, w.Dir})
+	}
+	return out
+}
+
 func logicalIDs() []string {
 	var ids []string
-	for _, r := range routes.All {
-		ids = append(ids, r.LogicalID)
+	for _, f := range allFunctions() {
+		ids = append(ids, f.LogicalID)
 	}
 	return ids
 }
@@ -63,7 +78,7 @@ func sameSet(t *testing.T, what string, got, want []string) {
 	}
 	for _, g := range got {
 		if !slices.Contains(want, g) {
-			t.Errorf("%s: %s is not in routes.All", what, g)
+			t.Errorf("%s: %s is not in routes.All or routes.Workers", what, g)
 		}
 	}
 }
@@ -81,6 +96,33 @@ func TestTemplateFunctionsMatchRoutes(t *testing.T) {
 			checkHTTPEvent(t, r, f)
 			checkPolicies(t, r, f)
 		})
+	}
+	for _, w := range routes.Workers {
+		f, ok := tmpl.Function(w.LogicalID)
+		if !ok {
+			continue // reported above
+		}
+		t.Run(w.LogicalID, func(t *testing.T) {
+			checkSettings(t, f)
+			checkWorkerEvents(t, f)
+			checkPolicies(t, routes.Route{LogicalID: w.LogicalID, ReadOnly: false}, f)
+		})
+	}
+}
+
+// A worker is fed by exactly one SQS event source and no HTTP route.
+func checkWorkerEvents(t *testing.T, f samtemplate.Function) {
+	sqs := 0
+	for _, ev := range f.Events {
+		switch ev.Type {
+		case "SQS":
+			sqs++
+		case "HttpApi":
+			t.Errorf("worker has an HttpApi event %s", ev.Name)
+		}
+	}
+	if sqs != 1 {
+		t.Errorf("%d SQS events, want exactly 1", sqs)
 	}
 }
 
@@ -154,7 +196,7 @@ func TestTemplateHTTPRoutesMatchRoutes(t *testing.T) {
 func TestFunctionDirs(t *testing.T) {
 	dir := filepath.Join(repoRoot(t), "functions")
 	var want []string
-	for _, r := range routes.All {
+	for _, r := range allFunctions() {
 		want = append(want, r.Dir)
 		if _, err := os.Stat(filepath.Join(dir, r.Dir, "main.go")); err != nil {
 			t.Errorf("%s: %v", r.LogicalID, err)
@@ -166,7 +208,7 @@ func TestFunctionDirs(t *testing.T) {
 	}
 	for _, e := range entries {
 		if e.IsDir() && !slices.Contains(want, e.Name()) {
-			t.Errorf("functions/%s serves no route in routes.All", e.Name())
+			t.Errorf("functions/%s is no function of routes.All or routes.Workers", e.Name())
 		}
 	}
 }
@@ -200,21 +242,22 @@ func TestMakefileTargets(t *testing.T) {
 	ids, recipes := makeTargets(t)
 	if !reflect.DeepEqual(ids, logicalIDs()) {
 		sameSet(t, "Makefile build-* targets", ids, logicalIDs())
-		t.Errorf("Makefile build-* targets, in order:\n  %v\nwant one per routes.All entry, in its order:\n  %v", ids, logicalIDs())
+		t.Errorf("Makefile build-* targets, in order:\n  %v\nwant one per routes.All entry, then one per routes.Workers entry, in their order:\n  %v", ids, logicalIDs())
 	}
 	for i, id := range ids {
-		r, ok := routes.ByLogicalID(id)
-		if ok && !strings.HasSuffix(recipes[i], " ./functions/"+r.Dir) {
-			t.Errorf("build-%s recipe %q does not build ./functions/%s", id, recipes[i], r.Dir)
+		for _, f := range allFunctions() {
+			if f.LogicalID == id && !strings.HasSuffix(recipes[i], " ./functions/"+f.Dir) {
+				t.Errorf("build-%s recipe %q does not build ./functions/%s", id, recipes[i], f.Dir)
+			}
 		}
 	}
 }
 
 // Each events/ file belongs to the function whose Dir is its longest prefix ending at '.', '-'
 // or '_' (get-screener-session.json is get-screener-session's, not get-screener's).
-func eventOwner(file string) (routes.Route, bool) {
-	var best routes.Route
-	for _, r := range routes.All {
+func eventOwner(file string) (function, bool) {
+	var best function
+	for _, r := range allFunctions() {
 		rest, ok := strings.CutPrefix(file, r.Dir)
 		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) && len(r.Dir) > len(best.Dir) {
 			best = r
@@ -232,12 +275,12 @@ func TestEvents(t *testing.T) {
 	for _, e := range entries {
 		r, ok := eventOwner(e.Name())
 		if e.IsDir() || filepath.Ext(e.Name()) != ".json" || !ok {
-			t.Errorf("events/%s is not a <Dir>*.json event of any function in routes.All", e.Name())
+			t.Errorf("events/%s is not a <Dir>*.json event of any function in routes.All or routes.Workers", e.Name())
 			continue
 		}
 		count[r.LogicalID]++
 	}
-	for _, r := range routes.All {
+	for _, r := range allFunctions() {
 		if count[r.LogicalID] == 0 {
 			t.Errorf("%s: no events/%s*.json", r.LogicalID, r.Dir)
 		}

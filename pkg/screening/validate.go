@@ -115,3 +115,18 @@ func checkDuplicates(rows []ImportRow) []FieldError {
 	}
 	return errs
 }
+
+// ValidateImportRows checks what can be checked of an import's rows without the store: each
+// row's shape and the duplicates inside the payload. It returns a *ValidationError listing
+// every problem (in row order), or nil. Import runs the same checks; an asynchronous import
+// runs them up front, since its chunks run apart and cannot see each other's duplicates.
+func ValidateImportRows(rows []ImportRow) error {
+	errs := checkDuplicates(rows)
+	for i, r := range rows {
+		errs = append(errs, checkRow(i, r)...)
+	}
+	if len(errs) > 0 {
+		return invalidImport(errs)
+	}
+	return nil
+}

@@ -13,7 +13,9 @@ import (
 
 	"github.com/participant-roster/roster/pkg/auth"
 	"github.com/participant-roster/roster/pkg/ids"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/store"
 )
 
 // Header names of the family.
@@ -37,21 +39,28 @@ type API struct {
 	Service  *screening.Service
 	Verifier *auth.Verifier
 	Log      *slog.Logger
+	// Jobs keeps import jobs; nil answers every job 404.
+	Jobs *store.DDBStore
+	// Queue and QueueURL take large imports' chunks; with Queue nil every import runs
+	// synchronously (and one above MaxSyncRows rows is 413).
+	Queue    imports.Sender
+	QueueURL string
 }
 
 // Handlers returns the handler of every Spot route, by function logical id (see pkg/routes).
 func (a *API) Handlers() map[string]http.Handler {
 	return map[string]http.Handler{
-		"ListScreenerParticipantsFunction":   a.authed(a.listScreenerParticipants),
-		"GetScreenerParticipantFunction":     a.authed(a.getScreenerParticipant),
-		"DeleteScreenerParticipantFunction":  a.authed(a.deleteScreenerParticipant),
-		"ImportScreenerParticipantsFunction": a.authed(a.importScreenerParticipants),
-		"ListParticipantsFunction":           a.authed(a.listParticipants),
-		"GetParticipantFunction":             a.authed(a.getParticipant),
-		"ListScreenersFunction":              a.authed(a.listScreeners),
-		"GetScreenerFunction":                a.authed(a.getScreener),
-		"ListScreenerSessionsFunction":       a.authed(a.listSessions),
-		"GetScreenerSessionFunction":         a.authed(a.getSession),
+		"ListScreenerParticipantsFunction":     a.authed(a.listScreenerParticipants),
+		"GetScreenerParticipantFunction":       a.authed(a.getScreenerParticipant),
+		"DeleteScreenerParticipantFunction":    a.authed(a.deleteScreenerParticipant),
+		"ImportScreenerParticipantsFunction":   a.authed(a.importScreenerParticipants),
+		"GetScreenerParticipantImportFunction": a.authed(a.getScreenerParticipantImport),
+		"ListParticipantsFunction":             a.authed(a.listParticipants),
+		"GetParticipantFunction":               a.authed(a.getParticipant),
+		"ListScreenersFunction":                a.authed(a.listScreeners),
+		"GetScreenerFunction":                  a.authed(a.getScreener),
+		"ListScreenerSessionsFunction":         a.authed(a.listSessions),
+		"GetScreenerSessionFunction":           a.authed(a.getSession),
 	}
 }
 

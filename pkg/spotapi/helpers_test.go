@@ -5,16 +5,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/capacity"
+	"github.com/participant-roster/roster/pkg/localstack"
 	"github.com/participant-roster/roster/pkg/screening"
 	"github.com/participant-roster/roster/pkg/testkit"
 )
 
-func TestMain(m *testing.M) { testkit.Main(m) }
+// sqsEndpoint is the moto_server the async import tests queue on: the one `make test` started
+// (SQS_ENDPOINT), or a private one, stopped when this process dies (see localstack.StartSQS).
+var sqsEndpoint string
+
+func TestMain(m *testing.M) {
+	ep, _, err := localstack.SQSEndpoint(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spotapi tests: local SQS:", err)
+		os.Exit(1)
+	}
+	sqsEndpoint = ep
+	testkit.Main(m)
+}
 
 // client calls the Spot functions as one tenant.
 type client struct {

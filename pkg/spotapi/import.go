@@ -15,10 +15,12 @@ import (
 	"github.com/participant-roster/roster/pkg/screening"
 )
 
-// Import limits: the synchronous path handles up to MaxSyncRows rows; the body may be as large
-// as a Lambda can receive.
+// Import limits: the synchronous path handles up to MaxSyncRows rows and MaxSyncBytes of body;
+// a larger import (or one sent with Prefer: respond-async) runs as a job through the queue. The
+// body may be as large as a Lambda can receive.
 const (
 	MaxSyncRows  = 1000
+	MaxSyncBytes = 1 << 20
 	MaxBodyBytes = 6 << 20
 )
 
@@ -131,9 +133,6 @@ func (b importBody) request() (screening.ImportRequest, error) {
 	}
 	if b.Participants == nil {
 		fields = append(fields, FieldError{Field: "participants", Code: screening.CodeRequired, Message: "participants is required (an array, which may be empty)"})
-	} else if n := len(*b.Participants); n > MaxSyncRows {
-		return req, &requestError{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge,
-			message: fmt.Sprintf("The import has %d rows; up to %d rows are imported in one request. Split the import.", n, MaxSyncRows)}
 	}
 	if len(fields) > 0 {
 		return req, badRequest(CodeValidationFailed, "The import request is not valid; nothing was written.", fields...)
@@ -177,6 +176,20 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 	}
 	p := principal(r.Context())
 	actor := screening.Actor{Type: "ApplicationActor", ID: p.KeyID, Name: p.KeyName}
+	preferAsync := prefersAsync(r.Header)
+	large := len(req.Rows) > MaxSyncRows || len(body) > MaxSyncBytes
+	switch {
+	case (large || preferAsync) && a.Queue != nil && len(req.Rows) > 0:
+		// An empty import has no chunk to queue (its job would never finish): it runs
+		// synchronously, and the preference is not applied.
+		a.submitImport(w, r, p.WorkspaceID, actor, req, preferAsync)
+		return
+	case len(req.Rows) > MaxSyncRows:
+		// No queue (a local run without SQS): only the synchronous path exists.
+		WriteProblem(w, r, http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+			fmt.Sprintf("The import has %d rows; up to %d rows are imported in one request. Split the import.", len(req.Rows), MaxSyncRows), nil)
+		return
+	}
 	result, err := a.Service.Import(r.Context(), p.WorkspaceID, actor, req)
 	if errors.Is(err, screening.ErrNotFound) {
 		WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
