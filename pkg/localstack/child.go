@@ -25,6 +25,17 @@ type child struct {
 
 // startChild starts cmd, whose output must already go to out (through a sink).
 func startChild(name string, cmd *exec.Cmd, out *tailBuffer) (*child, error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Own process group: Stop signals the whole group (moto_server may be a pyenv shim
+		// that execs Python; the group covers whatever it becomes).
+		Setpgid: true,
+		// The kernel sends SIGTERM to the child when the thread that started it dies, so a
+		// killed test binary does not leak a server. (Go only retires threads of goroutines
+		// that exit while locked with LockOSThread.)
+		Pdeathsig: syscall.SIGTERM,
+	}
+	// Do not let Wait hang on the output pipe if something inherited it.
+	cmd.WaitDelay = 2 * time.Second
 	c := &child{name: name, cmd: cmd, out: out, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		return nil, err

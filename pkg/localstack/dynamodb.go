@@ -196,7 +196,7 @@ type DynamoDB struct {
 
 // StartDynamoDB installs DynamoDB Local if needed, starts it and waits until
 // it answers ListTables. ctx bounds the startup only: the process keeps
-// running until Stop (or until this process dies, see Pdeathsig below).
+// running until Stop (or until this process dies: Pdeathsig, see startChild).
 func StartDynamoDB(ctx context.Context, opts DynamoDBOptions) (*DynamoDB, error) {
 	lib, err := EnsureDynamoDBLocal(opts.Root)
 	if err != nil {
@@ -268,17 +268,6 @@ func javaCommand(lib string, port int, dataDir string, out io.Writer) *exec.Cmd 
 	cmd.Dir = lib
 	cmd.Stdout = out
 	cmd.Stderr = out // same writer: exec shares one pipe, output stays ordered
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Own process group: a terminal Ctrl-C reaches the test/command, not
-		// java, and Stop can signal the whole group.
-		Setpgid: true,
-		// The kernel sends SIGTERM to java when the thread that started it
-		// dies, so a killed test binary does not leak a JVM. (Go only retires
-		// threads of goroutines that exit while locked with LockOSThread.)
-		Pdeathsig: syscall.SIGTERM,
-	}
-	// Do not let Wait hang on the output pipe if something inherited it.
-	cmd.WaitDelay = 2 * time.Second
 	return cmd
 }
 

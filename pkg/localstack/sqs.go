@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -133,16 +132,6 @@ func motoServerCommand(bin string, port int, out io.Writer) *exec.Cmd {
 	cmd.Env = motoEnv(os.Environ(), port)
 	cmd.Stdout = out
 	cmd.Stderr = out // same writer: exec shares one pipe, output stays ordered
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Own process group: Ctrl-C reaches the test/command, not moto, and
-		// Stop can signal the whole group (moto_server may be a pyenv shim
-		// that execs Python; the group covers whatever it becomes).
-		Setpgid: true,
-		// SIGTERM to moto when the thread that started it dies (see
-		// javaCommand); moto exits cleanly on SIGTERM.
-		Pdeathsig: syscall.SIGTERM,
-	}
-	cmd.WaitDelay = 2 * time.Second
 	return cmd
 }
 
