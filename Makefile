@@ -106,6 +106,12 @@ build-SnapUpdateParticipantSubjectFunction:
 build-SnapDeleteParticipantSubjectFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-delete-participant-subject
 
+build-SnapImportParticipantsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-import-participants
+
+build-SnapGetParticipantImportFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-participant-import
+
 # Workers (pkg/routes.Workers): functions fed by a queue, after the routes.
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker

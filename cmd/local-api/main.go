@@ -234,7 +234,7 @@ func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.W
 			pctx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
 			poller := &imports.Poller{
-				Client: sc, QueueURL: queue, Handler: a.ImportWorker(localMaxReceiveCount).HandleSQS,
+				Client: sc, QueueURL: queue, Handler: a.PolledImportWorker(localMaxReceiveCount, localWorkerConcurrent).HandleSQS,
 				BatchSize: 10, Wait: 5 * time.Second, Timeout: localWorkerTimeout, Concurrency: localWorkerConcurrent, Log: log,
 			}
 			go func() {

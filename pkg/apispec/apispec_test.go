@@ -378,7 +378,7 @@ func TestExamplesValidate(t *testing.T) {
 				status, _ := strconv.Atoi(code)
 				headers := func() http.Header {
 					switch {
-					case snap && status == 201:
+					case snap && (status == 201 || status == 202):
 						h := snapHeaders()
 						h.Set("Location", "https://api.example.com"+url+"/x")
 						return h

@@ -90,6 +90,10 @@ type App struct {
 	Spot    *spotapi.API
 	Snap    *snapapi.API
 	Log     *slog.Logger
+	// ImportWriteBudget is what one import worker may write to one partition key, in write
+	// units per second (imports.DefaultPartitionWriteBudget unless IMPORT_PARTITION_WRITE_BUDGET
+	// says otherwise; template.yaml has the arithmetic).
+	ImportWriteBudget float64
 }
 
 // New wires the service over a client and table.
@@ -98,20 +102,37 @@ func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log 
 	svc := screening.NewService(st)
 	return &App{
 		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
-		Spot: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: st},
-		Snap: &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log},
+		ImportWriteBudget: imports.DefaultPartitionWriteBudget,
+		Spot:              &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: st},
+		Snap:              &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log},
 	}
 }
 
-// EnableImports sends large imports (and those asking Prefer: respond-async) to a queue as jobs.
+// EnableImports sends large Spot imports (and those asking Prefer: respond-async) and every
+// Snap bulk import to a queue as jobs.
 func (a *App) EnableImports(queue imports.Sender, queueURL string) {
 	a.Spot.Queue, a.Spot.QueueURL = queue, queueURL
+	a.Snap.Queue, a.Snap.QueueURL = queue, queueURL
 }
 
-// ImportWorker is the import worker over the app's store and service; maxReceiveCount is the
-// queue's redrive maxReceiveCount (0: imports.DefaultMaxReceiveCount).
+// ImportWorker is the import worker over the app's table; maxReceiveCount is the queue's
+// redrive maxReceiveCount (0: imports.DefaultMaxReceiveCount). Its rows' writes keep to
+// ImportWriteBudget write units per second on each partition key (see store.Pacer).
 func (a *App) ImportWorker(maxReceiveCount int) *imports.Worker {
-	return &imports.Worker{Service: a.Service, Store: a.Store, MaxReceiveCount: maxReceiveCount, Log: a.Log}
+	return a.importWorker(maxReceiveCount, a.ImportWriteBudget)
+}
+
+// PolledImportWorker is the worker for an imports.Poller that runs concurrency batches at once
+// (local runs, tests, the benchmark): the one worker stands for that many Lambda instances, so
+// its budget per partition key is theirs together.
+func (a *App) PolledImportWorker(maxReceiveCount, concurrency int) *imports.Worker {
+	return a.importWorker(maxReceiveCount, a.ImportWriteBudget*float64(max(concurrency, 1)))
+}
+
+func (a *App) importWorker(maxReceiveCount int, budget float64) *imports.Worker {
+	paced := a.Store.Paced(store.NewPacer(budget))
+	svc := &screening.Service{Store: paced, Now: a.Service.Now, NewID: a.Service.NewID}
+	return &imports.Worker{Service: svc, Store: paced, MaxReceiveCount: maxReceiveCount, Log: a.Log}
 }
 
 // HTTPHandler returns the handler of one route, by its function's logical id.

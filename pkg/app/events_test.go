@@ -63,6 +63,7 @@ func TestSampleEvents(t *testing.T) {
 			if _, err := demo.Seed(context.Background(), env.App.Store); err != nil {
 				t.Fatal(err)
 			}
+			env.EnableImports() // as deployed: the import functions have IMPORT_QUEUE_URL
 			resp := env.Invoke(route.LogicalID, ev)
 			if resp.StatusCode < 200 || resp.StatusCode > 299 {
 				t.Fatalf("%s answered %d, want 2xx\n%s", route.LogicalID, resp.StatusCode, resp.Body)
@@ -282,8 +283,8 @@ func matchTemplate(template, path string) (map[string]string, bool) {
 func checkNamesDemoRecords(t *testing.T, ev events.APIGatewayV2HTTPRequest, body any) {
 	t.Helper()
 	obj, _ := body.(map[string]any)
-	if id := ev.PathParameters["id"]; id != "" {
-		if obj == nil || obj["id"] != id {
+	for param, field := range map[string]string{"id": "id", "importId": "importId"} {
+		if id := ev.PathParameters[param]; id != "" && (obj == nil || obj[field] != id) {
 			t.Errorf("response is not the record %s: %v", id, body)
 		}
 	}

@@ -194,7 +194,8 @@ func workerHandlerFromEnv(logicalID string, log *slog.Logger) (imports.Handler, 
 }
 
 // WorkerHandler returns the SQS handler of a worker function, by its logical id. The queue's
-// maxReceiveCount comes from MAX_RECEIVE_COUNT (template.yaml sets it from the redrive policy).
+// maxReceiveCount comes from MAX_RECEIVE_COUNT (template.yaml sets it from the redrive policy),
+// the write budget per partition key from IMPORT_PARTITION_WRITE_BUDGET.
 func (a *App) WorkerHandler(logicalID string) (imports.Handler, error) {
 	if _, ok := routes.WorkerByLogicalID(logicalID); !ok || logicalID != "ImportWorkerFunction" {
 		return nil, fmt.Errorf("no worker for function %q", logicalID)
@@ -204,6 +205,13 @@ func (a *App) WorkerHandler(logicalID string) (imports.Handler, error) {
 		if _, err := fmt.Sscan(v, &n); err != nil {
 			return nil, fmt.Errorf("MAX_RECEIVE_COUNT: %w", err)
 		}
+	}
+	if v := os.Getenv("IMPORT_PARTITION_WRITE_BUDGET"); v != "" {
+		var budget float64
+		if _, err := fmt.Sscan(v, &budget); err != nil || budget <= 0 {
+			return nil, fmt.Errorf("IMPORT_PARTITION_WRITE_BUDGET %q: want a positive number of write units per second", v)
+		}
+		a.ImportWriteBudget = budget
 	}
 	return a.ImportWorker(n).HandleSQS, nil
 }

@@ -1,11 +1,31 @@
-// Package imports runs large Spot screener-participant imports as jobs, through SQS.
+// Package imports runs large imports as jobs, through SQS: Spot screener-participant imports
+// (UPDATES_ONLY or FULL_SYNC, rows through screening.Service) and Snap bulk participant imports
+// (ADD, see snap.go). Both share the job records, the chunking, the queue and the worker.
 //
 // # The flow
 //
-//	API:     Plan(rows) -> chunks; store.CreateImportJob; Enqueue(chunks)    (Submit does all three)
-//	Worker:  HandleSQS(batch) -> one chunk per record -> rows through screening.Service.Import
-//	         -> store.CompleteImportChunk (one transaction) -> the last chunk finishes the job
+//	API:     Plan(rows) -> chunks; store.CreateImportJob; Enqueue(chunks)    (Submit does all three;
+//	         SubmitSnap for Snap, whose job takes the survey's roster in the same transaction)
+//	Worker:  HandleSQS(batch) -> one chunk per record (its family read from the message)
+//	         -> its rows written -> store.CompleteImportChunk (one transaction)
+//	         -> the last chunk finishes the job (a Snap job frees its roster in that transaction)
 //	Local:   Poller receives from the queue and calls HandleSQS as Lambda's event source would
+//
+// # Snap chunks
+//
+// A Snap chunk's participants were validated by the API. The worker reads, consistently, who
+// holds their logins and emails: a participant already there as the row says (statuses aside)
+// is unchanged, a login or email another participant holds fails the row with Add
+// Participant's message, and the rest are added, up to 33 per transaction, each transaction
+// checking that this job still holds the roster. Another delivery of the same chunk then finds
+// them unchanged, and a lost race for a marker re-reads and re-plans; the counts come from the
+// chunk's plan, as for Spot.
+//
+// # Pacing
+//
+// The worker's store is paced (store.Pacer): each transaction of rows waits until every
+// partition key it writes is within a budget of write units per second, so that all workers
+// together stay under DynamoDB's 1,000 WCU/s per partition (template.yaml has the arithmetic).
 //
 // A chunk is at most MaxChunkRows rows and at most MaxChunkBytes of JSON message. Each chunk is
 // one SQS message (Message), sent with SendMessageBatch.

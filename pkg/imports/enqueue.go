@@ -37,11 +37,26 @@ type Sender interface {
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 
-// Enqueue sends one message per chunk of job, with SendMessageBatch: at most 10 entries and
-// 256 KiB per call. Entries the response lists as failed are sent again with backoff; one that
-// fails by the sender's fault (a message SQS refuses) is an error at once. Each message is
-// checked against MaxMessageBytes before anything is sent.
+// Enqueue sends one message per chunk of a Spot job; see send.
 func Enqueue(ctx context.Context, client Sender, queueURL string, job store.ImportJob, chunks []Chunk) error {
+	out := make([]outgoing, len(chunks))
+	for i, c := range chunks {
+		out[i] = outgoing{n: c.N, firstRow: c.FirstRow, rows: len(c.Rows), body: messageFor(job.WorkspaceID, job.ID, job.Target, job.Mode, c)}
+	}
+	return send(ctx, client, queueURL, job, out)
+}
+
+// outgoing is one chunk's message before it is encoded.
+type outgoing struct {
+	n, firstRow, rows int
+	body              any
+}
+
+// send sends one message per chunk, with SendMessageBatch: at most 10 entries and 256 KiB per
+// call. Entries the response lists as failed are sent again with backoff; one that fails by the
+// sender's fault (a message SQS refuses) is an error at once. Each message is checked against
+// MaxMessageBytes before anything is sent.
+func send(ctx context.Context, client Sender, queueURL string, job store.ImportJob, chunks []outgoing) error {
 	entries := make([]types.SendMessageBatchRequestEntry, len(chunks))
 	sizes := make([]int, len(chunks))
 	for i, c := range chunks {
@@ -68,27 +83,27 @@ func Enqueue(ctx context.Context, client Sender, queueURL string, job store.Impo
 
 // entryFor encodes a chunk's message and returns its size as SQS counts it (body and message
 // attributes).
-func entryFor(job store.ImportJob, c Chunk) (types.SendMessageBatchRequestEntry, int, error) {
-	body, err := json.Marshal(messageFor(job.WorkspaceID, job.ID, job.Target, job.Mode, c))
+func entryFor(job store.ImportJob, c outgoing) (types.SendMessageBatchRequestEntry, int, error) {
+	body, err := json.Marshal(c.body)
 	if err != nil {
-		return types.SendMessageBatchRequestEntry{}, 0, fmt.Errorf("imports: encode chunk %d: %w", c.N, err)
+		return types.SendMessageBatchRequestEntry{}, 0, fmt.Errorf("imports: encode chunk %d: %w", c.n, err)
 	}
 	attrs := map[string]types.MessageAttributeValue{
 		attrJobID:     {DataType: aws.String("String"), StringValue: aws.String(job.ID)},
 		attrWorkspace: {DataType: aws.String("String"), StringValue: aws.String(job.WorkspaceID)},
-		attrChunk:     {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(c.N))},
-		attrFirstRow:  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(c.FirstRow))},
-		attrRows:      {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(len(c.Rows)))},
+		attrChunk:     {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(c.n))},
+		attrFirstRow:  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(c.firstRow))},
+		attrRows:      {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(c.rows))},
 	}
 	size := len(body)
 	for name, v := range attrs {
 		size += len(name) + len(*v.DataType) + len(*v.StringValue)
 	}
 	if size > MaxMessageBytes {
-		return types.SendMessageBatchRequestEntry{}, 0, fmt.Errorf("imports: chunk %d is a %d-byte message, over the %d-byte limit", c.N, size, MaxMessageBytes)
+		return types.SendMessageBatchRequestEntry{}, 0, fmt.Errorf("imports: chunk %d is a %d-byte message, over the %d-byte limit", c.n, size, MaxMessageBytes)
 	}
 	return types.SendMessageBatchRequestEntry{
-		Id: aws.String("c" + strconv.Itoa(c.N)), MessageBody: aws.String(string(body)), MessageAttributes: attrs,
+		Id: aws.String("c" + strconv.Itoa(c.n)), MessageBody: aws.String(string(body)), MessageAttributes: attrs,
 	}, size, nil
 }
 

@@ -21,20 +21,26 @@ func NewJob(workspaceID string, actor screening.Actor, req screening.ImportReque
 	}
 }
 
-// Submit plans an import, stores its job and sends its chunks to the queue. The request should
-// already be validated as far as it can be without the store (rows' shape, duplicates across
-// the whole payload: chunks run independently, so a duplicate in two chunks is not caught by
-// the worker). If sending fails part-way the job is ended FAILED, so it does not wait forever
-// for chunks that never come; the chunks that were sent then change nothing.
+// Submit plans a Spot import, stores its job and sends its chunks to the queue. The request
+// should already be validated as far as it can be without the store (rows' shape, duplicates
+// across the whole payload: chunks run independently, so a duplicate in two chunks is not
+// caught by the worker).
 func Submit(ctx context.Context, st *store.DDBStore, client Sender, queueURL, workspaceID string, actor screening.Actor, req screening.ImportRequest) (store.ImportJob, error) {
 	chunks := Plan(req.Rows)
 	job := NewJob(workspaceID, actor, req, chunks, time.Now())
-	if err := st.CreateImportJob(ctx, workspaceID, job); err != nil {
+	return submit(ctx, st, job, func() error { return Enqueue(ctx, client, queueURL, job, chunks) })
+}
+
+// submit stores a job, then sends its chunks. If sending fails part-way the job is ended
+// FAILED, so it does not wait forever for chunks that never come (and a Snap job frees its
+// survey's roster); the chunks that were sent then change nothing.
+func submit(ctx context.Context, st *store.DDBStore, job store.ImportJob, enqueue func() error) (store.ImportJob, error) {
+	if err := st.CreateImportJob(ctx, job.WorkspaceID, job); err != nil {
 		return store.ImportJob{}, err
 	}
-	if err := Enqueue(ctx, client, queueURL, job, chunks); err != nil {
+	if err := enqueue(); err != nil {
 		reason := fmt.Sprintf("the import's chunks could not be queued: %v", err)
-		if ferr := st.FailImportJob(context.WithoutCancel(ctx), workspaceID, job.ID, reason, time.Now(), false); ferr != nil {
+		if ferr := st.FailImportJob(context.WithoutCancel(ctx), job.WorkspaceID, job.ID, reason, time.Now(), false); ferr != nil {
 			return job, fmt.Errorf("%w (and marking the job failed: %v)", err, ferr)
 		}
 		return job, err

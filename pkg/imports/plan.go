@@ -7,6 +7,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/ids"
 	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/store"
 )
 
 // Chunk limits. A chunk's message is at most MaxChunkBytes (measured as encoded), far under
@@ -20,8 +21,11 @@ const (
 	envelopeReserve = 1 << 10
 )
 
-// FamilySpot is the job family of Spot screener-participant imports.
-const FamilySpot = "spot"
+// Job families: Spot screener-participant imports and Snap survey-participant imports.
+const (
+	FamilySpot = store.ImportFamilySpot
+	FamilySnap = store.ImportFamilySnap
+)
 
 // JobPrefix starts an import job id: "job_" and a ULID, like every other id (package ids).
 const JobPrefix ids.Prefix = "job_"
@@ -80,6 +84,31 @@ func Plan(rows []screening.ImportRow) []Chunk { return Planner{}.Plan(rows) }
 // empty chunk, so that its job still runs and finishes (a FULL_SYNC of nothing empties the
 // screener).
 func (p Planner) Plan(rows []screening.ImportRow) []Chunk {
+	return planChunks(p, rows, func(r screening.ImportRow) any { return toRow(r) },
+		func(n, first int, rows []screening.ImportRow) Chunk { return Chunk{N: n, FirstRow: first, Rows: rows} })
+}
+
+// planChunks cuts rows into chunks within the planner's limits, measuring each row as its
+// message form encodes.
+func planChunks[R, C any](p Planner, rows []R, wire func(R) any, chunk func(n, first int, rows []R) C) []C {
+	sizes := make([]int, len(rows))
+	for i, r := range rows {
+		sizes[i] = encodedSize(wire(r))
+	}
+	spans := p.spans(sizes)
+	chunks := make([]C, len(spans))
+	for i, sp := range spans {
+		chunks[i] = chunk(i, sp.first, rows[sp.first:sp.end])
+	}
+	return chunks
+}
+
+// span is a chunk's rows: [first, end) of the payload.
+type span struct{ first, end int }
+
+// spans cuts rows of the given encoded sizes into chunks within the planner's limits; no rows
+// make one empty chunk.
+func (p Planner) spans(sizes []int) []span {
 	maxRows, maxBytes := p.MaxRows, p.MaxBytes
 	if maxRows <= 0 {
 		maxRows = MaxChunkRows
@@ -88,27 +117,26 @@ func (p Planner) Plan(rows []screening.ImportRow) []Chunk {
 		maxBytes = MaxChunkBytes
 	}
 	budget := maxBytes - envelopeReserve - len(`[]`)
-	chunks := []Chunk{}
+	var out []span
 	start, size := 0, 0
-	for i, r := range rows {
-		n := rowSize(r)
+	for i, n := range sizes {
 		if i > start {
 			n++ // the comma before it
 		}
 		if i > start && (i-start >= maxRows || size+n > budget) {
-			chunks = append(chunks, Chunk{N: len(chunks), FirstRow: start, Rows: rows[start:i]})
+			out = append(out, span{start, i})
 			start, size, n = i, 0, n-1
 		}
 		size += n
 	}
-	if start < len(rows) || len(chunks) == 0 {
-		chunks = append(chunks, Chunk{N: len(chunks), FirstRow: start, Rows: rows[start:]})
+	if start < len(sizes) || len(out) == 0 {
+		out = append(out, span{start, len(sizes)})
 	}
-	return chunks
+	return out
 }
 
-func rowSize(r screening.ImportRow) int {
-	b, _ := json.Marshal(toRow(r)) // strings and a pointer to one always encode
+func encodedSize(v any) int {
+	b, _ := json.Marshal(v) // rows are plain data: they always encode
 	return len(b)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,10 @@ const (
 	// delivery of the same chunk, or another chunk naming the same participant, won a race).
 	maxConflictRetries = 8
 	maxReasonLen       = 1000
+	// DefaultPartitionWriteBudget is what one worker may write to one partition key, in write
+	// units per second: DynamoDB's 1,000 per partition, less a fifth kept for the API's own
+	// writes, shared by the worker function's MaximumConcurrency of 2 (template.yaml).
+	DefaultPartitionWriteBudget = 1000 * 0.8 / 2
 	// poisonTimeout bounds recording a poison chunk, which runs even if the invocation's
 	// context has ended.
 	poisonTimeout = 30 * time.Second
@@ -67,9 +72,9 @@ func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSE
 }
 
 func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) error {
-	msg, err := DecodeMessage(rec.Body)
+	task, err := w.taskOf(rec.Body)
 	if err == nil {
-		err = protect(func() error { return w.processChunk(ctx, msg) })
+		err = protect(func() error { return w.processChunk(ctx, task) })
 	}
 	if err == nil {
 		return nil
@@ -83,6 +88,37 @@ func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) error 
 		}
 	}
 	return err
+}
+
+// chunkTask is one chunk as the worker runs it, whatever its family.
+type chunkTask struct {
+	ws, jobID, family, target string
+	targetKind                string // "screener" or "survey", for messages
+	n, firstRow, rows         int
+	// run imports the chunk's rows and returns its completion record and its row errors.
+	run func(ctx context.Context, job store.ImportJob) (store.ImportChunk, []store.ImportRowError, error)
+}
+
+// taskOf decodes a chunk message of either family (a message without a family is Spot's).
+func (w *Worker) taskOf(body string) (chunkTask, error) {
+	var head struct {
+		Family string `json:"family"`
+	}
+	if err := json.Unmarshal([]byte(body), &head); err != nil {
+		return chunkTask{}, fmt.Errorf("imports: undecodable chunk message: %w", err)
+	}
+	if head.Family == FamilySnap {
+		m, err := DecodeSnapMessage(body)
+		return w.snapTask(m), err
+	}
+	m, err := DecodeMessage(body)
+	return chunkTask{
+		ws: m.WorkspaceID, jobID: m.JobID, family: FamilySpot, target: m.ScreenerID, targetKind: "screener",
+		n: m.Chunk, firstRow: m.FirstRow, rows: len(m.Rows),
+		run: func(ctx context.Context, job store.ImportJob) (store.ImportChunk, []store.ImportRowError, error) {
+			return w.runRows(ctx, job, m)
+		},
+	}, err
 }
 
 // protect turns a panic into an error, so one record cannot take the batch down.
@@ -126,54 +162,61 @@ func receiveCount(rec events.SQSMessage) int {
 
 // processChunk runs one chunk, unless it is done already, then finishes the job if it was the
 // last.
-func (w *Worker) processChunk(ctx context.Context, m Message) error {
-	job, done, err := w.Store.ImportChunkState(ctx, m.WorkspaceID, m.JobID, m.Chunk)
+func (w *Worker) processChunk(ctx context.Context, t chunkTask) error {
+	job, done, err := w.Store.ImportChunkState(ctx, t.ws, t.jobID, t.n)
 	if errors.Is(err, screening.ErrNotFound) {
-		return fmt.Errorf("imports: job %s of workspace %s not found", m.JobID, m.WorkspaceID)
+		return fmt.Errorf("imports: job %s of workspace %s not found", t.jobID, t.ws)
 	}
 	if err != nil {
 		return err
 	}
-	if job.Family != FamilySpot || job.Target != m.ScreenerID || m.Chunk >= job.Chunks {
-		return fmt.Errorf("imports: message (family spot, screener %s, chunk %d) does not match job %s (family %s, screener %s, %d chunks)",
-			m.ScreenerID, m.Chunk, job.ID, job.Family, job.Target, job.Chunks)
+	if job.Family != t.family || job.Target != t.target || t.n >= job.Chunks {
+		return fmt.Errorf("imports: message (family %s, %s %s, chunk %d) does not match job %s (family %s, target %s, %d chunks)",
+			t.family, t.targetKind, t.target, t.n, job.ID, job.Family, job.Target, job.Chunks)
 	}
 	if job.Terminal() {
 		return nil
 	}
 	if done {
-		return w.maybeFinish(ctx, m.WorkspaceID, m.JobID)
+		return w.maybeFinish(ctx, t.ws, t.jobID)
 	}
 	if job.Status == store.ImportQueued {
-		if err := w.Store.StartImportJob(ctx, m.WorkspaceID, m.JobID, w.now()); err != nil {
+		if err := w.Store.StartImportJob(ctx, t.ws, t.jobID, w.now()); err != nil {
 			return err
 		}
 	}
 	started := time.Now()
-	chunk, rowErrs, err := w.runRows(ctx, job, m)
+	chunk, rowErrs, err := t.run(ctx, job)
 	switch {
-	case errors.Is(err, screening.ErrNotFound): // the screener is gone: no retry can help
-		chunk = failedChunk(m.Chunk, m.FirstRow, len(m.Rows), fmt.Sprintf("the screener %s was not found", job.Target))
+	case errors.Is(err, screening.ErrNotFound): // the screener or survey is gone: no retry can help
+		chunk = failedChunk(t.n, t.firstRow, t.rows, fmt.Sprintf("the %s %s was not found", t.targetKind, job.Target))
+	case errors.Is(err, store.ErrRosterLocked) && w.ended(ctx, t):
+		return nil // another delivery of this chunk finished the job meanwhile, freeing the roster
 	case err != nil:
 		return err
-	case len(m.Rows) > 0:
-		last := m.FirstRow + len(m.Rows) - 1
-		if err := w.Store.ReplaceImportRowErrors(ctx, m.WorkspaceID, m.JobID, m.FirstRow, last, rowErrs); err != nil {
+	case t.rows > 0:
+		if err := w.Store.ReplaceImportRowErrors(ctx, t.ws, t.jobID, t.firstRow, t.firstRow+t.rows-1, rowErrs); err != nil {
 			return err
 		}
 	}
-	applied, err := w.Store.CompleteImportChunk(ctx, m.WorkspaceID, m.JobID, chunk, w.now())
+	applied, err := w.Store.CompleteImportChunk(ctx, t.ws, t.jobID, chunk, w.now())
 	if errors.Is(err, store.ErrImportJobClosed) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	w.log().Info("import chunk", "job", m.JobID, "chunk", m.Chunk, "rows", len(m.Rows), "applied", applied,
+	w.log().Info("import chunk", "job", t.jobID, "chunk", t.n, "rows", t.rows, "applied", applied,
 		"created", chunk.Counts.Created, "updated", chunk.Counts.Updated, "unchanged", chunk.Counts.Unchanged,
 		"failed", chunk.Counts.Failed, "readUnits", chunk.ReadUnits, "writeUnits", chunk.WriteUnits,
 		"ms", time.Since(started).Milliseconds())
-	return w.maybeFinish(ctx, m.WorkspaceID, m.JobID)
+	return w.maybeFinish(ctx, t.ws, t.jobID)
+}
+
+// ended reports whether a chunk's job is finished (read again, consistently).
+func (w *Worker) ended(ctx context.Context, t chunkTask) bool {
+	job, _, err := w.Store.ImportChunkState(ctx, t.ws, t.jobID, t.n)
+	return err == nil && job.Terminal()
 }
 
 func (w *Worker) now() time.Time {
@@ -448,7 +491,7 @@ func (w *Worker) finish(ctx context.Context, job store.ImportJob, token string) 
 		}
 	}
 	r, wu := meter.Units()
-	err := w.Store.FinishImportJob(ctx, job.WorkspaceID, job.ID, token, status, truncate(reason), w.now(), r, wu)
+	err := w.Store.FinishImportJob(ctx, job, token, status, truncate(reason), w.now(), r, wu)
 	if errors.Is(err, store.ErrImportLeaseLost) {
 		return nil
 	}
@@ -520,7 +563,7 @@ func (w *Worker) removeAbsent(ctx, rowCtx context.Context, job store.ImportJob, 
 // recordPoison records a record's chunk on its job as failed for good: its rows count failed,
 // the error is the job's reason, and the chunk counts as done, so the job can end (FAILED).
 func (w *Worker) recordPoison(ctx context.Context, rec events.SQSMessage, count int, cause error) error {
-	ref, ok := chunkRefOf(rec)
+	ref, ok := w.chunkRefOf(rec)
 	if !ok {
 		return fmt.Errorf("imports: the message names no job (no usable body or message attributes): %w", cause)
 	}
@@ -551,9 +594,9 @@ type chunkRef struct {
 }
 
 // chunkRefOf names a record's job and chunk, from its body or else its message attributes.
-func chunkRefOf(rec events.SQSMessage) (chunkRef, bool) {
-	if m, err := DecodeMessage(rec.Body); err == nil {
-		return chunkRef{ws: m.WorkspaceID, job: m.JobID, chunk: m.Chunk, firstRow: m.FirstRow, rows: len(m.Rows)}, true
+func (w *Worker) chunkRefOf(rec events.SQSMessage) (chunkRef, bool) {
+	if t, err := w.taskOf(rec.Body); err == nil {
+		return chunkRef{ws: t.ws, job: t.jobID, chunk: t.n, firstRow: t.firstRow, rows: t.rows}, true
 	}
 	str := func(name string) string {
 		if a, ok := rec.MessageAttributes[name]; ok && a.StringValue != nil {

@@ -52,6 +52,8 @@ var All = []Route{
 	{"SnapAddParticipantSubjectFunction", "snap-add-participant-subject", "POST", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects", false, Snap},
 	{"SnapUpdateParticipantSubjectFunction", "snap-update-participant-subject", "PUT", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", false, Snap},
 	{"SnapDeleteParticipantSubjectFunction", "snap-delete-participant-subject", "DELETE", "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}", false, Snap},
+	{"SnapImportParticipantsFunction", "snap-import-participants", "POST", "/snaponline/api/surveys/{surveyId}/participant-imports", false, Snap},
+	{"SnapGetParticipantImportFunction", "snap-get-participant-import", "GET", "/snaponline/api/surveys/{surveyId}/participant-imports/{importId}", true, Snap},
 }
 
 // Worker is a Lambda function fed by an event source other than the HTTP API (an SQS queue).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/auth"
 	"github.com/participant-roster/roster/pkg/httpx"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/screening"
 	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/survey"
@@ -43,6 +44,9 @@ type API struct {
 	Store    *store.DDBStore
 	Verifier *auth.Verifier
 	Log      *slog.Logger
+	// Queue and QueueURL take bulk imports' chunks (imports need them).
+	Queue    imports.Sender
+	QueueURL string
 }
 
 // Handlers returns the handler of every Snap route, by function logical id (see pkg/routes).
@@ -64,6 +68,8 @@ func (a *API) Handlers() map[string]http.Handler {
 		"SnapAddParticipantSubjectFunction":    a.authed(a.withSurvey(a.addSubject)),
 		"SnapUpdateParticipantSubjectFunction": a.authed(a.withSurvey(a.updateSubject)),
 		"SnapDeleteParticipantSubjectFunction": a.authed(a.withSurvey(a.deleteSubject)),
+		"SnapImportParticipantsFunction":       a.authed(a.withSurvey(a.importParticipants)),
+		"SnapGetParticipantImportFunction":     a.authed(a.withSurvey(a.getImport)),
 	}
 }
 

@@ -1,7 +1,6 @@
 package snapapi_test
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -144,17 +143,7 @@ func TestEverySeedMessage(t *testing.T) {
 			t.Errorf("update %s: %q, want %q", tc.urlID, got, tc.message)
 		}
 	}
-	// The lock message: while an import holds the roster, add, update and delete are refused.
-	ctx := context.Background()
-	must(t, f.env.App.Store.LockRoster(ctx, f.ws, f.group, "job-1"))
-	lock := "Participants cannot be added, updated or deleted whilst an import is scheduled or running."
-	wantMessage(t, f.add(f.owner, f.group, groupBody("new", "new@example.com")), 400, lock)
-	wantMessage(t, f.do(f.owner, "2.0", "SnapUpdateParticipantFunction", "PUT", base+f.group+"/participants/taken", "", groupBody("taken", "taken@example.com", "L1", "L2")), 400, lock)
-	wantMessage(t, f.do(f.owner, "2.0", "SnapDeleteParticipantFunction", "DELETE", base+f.group+"/participants/taken", "", ""), 400, lock)
-	wantMessage(t, f.do(f.owner, "2.0", "SnapDeleteParticipantSubjectFunction", "DELETE", base+f.group+"/participants/taken/subjects/L2", "", ""), 400, lock)
-	must(t, f.env.App.Store.UnlockRoster(ctx, f.ws, f.group, "job-1"))
-	wantStatus(t, f.add(f.owner, f.group, groupBody("new", "new@example.com")), 201)
-	wantStatus(t, f.do(f.owner, "2.0", "SnapDeleteParticipantFunction", "DELETE", base+f.group+"/participants/taken", "", ""), 200)
+	// The lock message while an import holds the roster: see TestImportHoldsTheRoster.
 }
 
 func TestFiftySimultaneousAddsOfOneLogin(t *testing.T) {

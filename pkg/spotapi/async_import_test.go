@@ -45,7 +45,7 @@ func newAsyncEnv(t *testing.T) *asyncEnv {
 	env.App.EnableImports(sc, queue)
 	return &asyncEnv{
 		client: newClient(t, env), sqs: sc, queue: queue,
-		poller: &imports.Poller{Client: sc, QueueURL: queue, Handler: env.App.ImportWorker(5).HandleSQS, BatchSize: 1, Timeout: 120 * time.Second, Concurrency: 2},
+		poller: &imports.Poller{Client: sc, QueueURL: queue, Handler: env.App.PolledImportWorker(5, 2).HandleSQS, BatchSize: 1, Timeout: 120 * time.Second, Concurrency: 2},
 	}
 }
 

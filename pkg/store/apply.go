@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/screening"
@@ -311,22 +310,14 @@ func (s *DDBStore) transact(ctx context.Context, w, scr string, batch []unit) er
 // transactWrite runs one transaction, retrying what DynamoDB cancels for contention or
 // throttling. A failed condition means records changed since they were read: ErrConflict.
 func (s *DDBStore) transactWrite(ctx context.Context, ops []types.TransactWriteItem) error {
-	for attempt := 0; ; attempt++ {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
-		if err == nil {
-			return nil
-		}
-		retry, conflict := classify(err)
-		switch {
-		case conflict:
-			return screening.ErrConflict
-		case !retry || attempt+1 >= maxAttempts:
-			return fmt.Errorf("store: transaction of %d writes: %w", len(ops), err)
-		}
-		if err := backoff(ctx, attempt+1); err != nil {
-			return err
-		}
+	failed, err := s.transactConditional(ctx, ops)
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: transaction of %d writes: %w", len(ops), err)
+	case failed >= 0:
+		return screening.ErrConflict
 	}
+	return nil
 }
 
 // classify says whether a transaction error is worth retrying, or is a failed condition.

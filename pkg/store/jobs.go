@@ -71,9 +71,9 @@ type ImportCounts struct {
 type ImportJob struct {
 	ID          string
 	WorkspaceID string
-	Family      string // "spot"
-	Target      string // the screener id
-	Mode        string // UPDATES_ONLY | FULL_SYNC
+	Family      string // ImportFamilySpot | ImportFamilySnap
+	Target      string // the screener id (spot) or survey id (snap)
+	Mode        string // spot: UPDATES_ONLY | FULL_SYNC; snap: ADD
 	Actor       *screening.Actor
 	Status      string // QUEUED | RUNNING | COMPLETED | FAILED
 	Total       int    // rows in the payload
@@ -234,9 +234,11 @@ func (s *DDBStore) CreateImportJob(ctx context.Context, w string, j ImportJob) e
 	if err != nil {
 		return fmt.Errorf("store: encode: %w", err)
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
+	put := &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if j.holdsRoster() {
+		return s.createHoldingRoster(ctx, w, j, put)
+	}
+	_, err = s.client.PutItem(ctx, put)
 	if conditionFailed(err) {
 		return ErrExists
 	}
@@ -244,6 +246,58 @@ func (s *DDBStore) CreateImportJob(ctx context.Context, w string, j ImportJob) e
 		return fmt.Errorf("store: create import job: %w", err)
 	}
 	return nil
+}
+
+// createHoldingRoster stores a new job and takes its survey's roster in one transaction:
+// ErrExists if the job exists, ErrRosterLocked if another import holds the roster,
+// screening.ErrNotFound if the survey is gone.
+func (s *DDBStore) createHoldingRoster(ctx context.Context, w string, j ImportJob, put *dynamodb.PutItemInput) error {
+	ops := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression}},
+		s.takeRoster(w, j),
+	}
+	failed, err := s.transactConditional(ctx, ops)
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: create import job: %w", err)
+	case failed == 0:
+		return ErrExists
+	case failed == 1:
+		if _, _, err := s.GetSurvey(ctx, w, j.Target); err != nil {
+			return err // screening.ErrNotFound when the survey is gone
+		}
+		return ErrRosterLocked
+	}
+	return nil
+}
+
+// transactConditional runs a transaction (paced, if the store is), retrying what DynamoDB
+// cancels for contention or throttling. When a condition fails it returns the index of the first failing write and no
+// error; failed is -1 when the transaction went through.
+func (s *DDBStore) transactConditional(ctx context.Context, ops []types.TransactWriteItem) (failed int, err error) {
+	for attempt := 0; ; attempt++ {
+		if err := s.pace(ctx, ops); err != nil {
+			return -1, err
+		}
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+		if err == nil {
+			return -1, nil
+		}
+		var canceled *types.TransactionCanceledException
+		if errors.As(err, &canceled) {
+			for i, r := range canceled.CancellationReasons {
+				if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+					return i, nil
+				}
+			}
+		}
+		if retry, _ := classify(err); !retry || attempt+1 >= maxAttempts {
+			return -1, err
+		}
+		if err := backoff(ctx, attempt+1); err != nil {
+			return -1, err
+		}
+	}
 }
 
 // GetImportJob reads a job (consistently) and its first maxErrors rows with errors, in row
@@ -473,27 +527,16 @@ func (s *DDBStore) CompleteImportChunk(ctx context.Context, w, id string, c Impo
 		ConditionExpression:      aws.String("#status = :queued OR #status = :running"),
 		ExpressionAttributeNames: u.names, ExpressionAttributeValues: u.values,
 	}}
-	for attempt := 0; ; attempt++ {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{marker, job}})
-		if err == nil {
-			return true, nil
-		}
-		var canceled *types.TransactionCanceledException
-		if errors.As(err, &canceled) && len(canceled.CancellationReasons) == 2 {
-			if aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-				return false, nil
-			}
-			if aws.ToString(canceled.CancellationReasons[1].Code) == "ConditionalCheckFailed" {
-				return false, ErrImportJobClosed
-			}
-		}
-		if retry, _ := classify(err); !retry || attempt+1 >= maxAttempts {
-			return false, fmt.Errorf("store: complete import chunk %d: %w", c.N, err)
-		}
-		if err := backoff(ctx, attempt+1); err != nil {
-			return false, err
-		}
+	failed, err := s.transactConditional(ctx, []types.TransactWriteItem{marker, job})
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("store: complete import chunk %d: %w", c.N, err)
+	case failed == 0:
+		return false, nil
+	case failed == 1:
+		return false, ErrImportJobClosed
 	}
+	return true, nil
 }
 
 // ImportKeepSet returns the participant ids every done chunk of a job names.
@@ -584,8 +627,9 @@ func (s *DDBStore) PlanImportRemovals(ctx context.Context, w, id, token string, 
 }
 
 // FinishImportJob sets a job's final status, if the caller still holds the finishing lease,
-// and adds what the finishing cost to the job's row units.
-func (s *DDBStore) FinishImportJob(ctx context.Context, w, id, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
+// and adds what the finishing cost to the job's row units. A job that holds its survey's roster
+// releases it in the same transaction.
+func (s *DDBStore) FinishImportJob(ctx context.Context, j ImportJob, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
 	expr := "SET #status = :status, finishedAt = :now"
 	values := map[string]types.AttributeValue{
 		":status": str(status), ":now": str(fmtTime(now)), ":token": str(token),
@@ -598,8 +642,8 @@ func (s *DDBStore) FinishImportJob(ctx context.Context, w, id, token, status, re
 		values[":reason"] = str(reason)
 	}
 	expr += " REMOVE finisher, finishLease ADD rowReadUnits :r, rowWriteUnits :w"
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: importJobKey(w, id).av(), UpdateExpression: aws.String(expr),
+	err := s.endJob(ctx, j.WorkspaceID, j, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: importJobKey(j.WorkspaceID, j.ID).av(), UpdateExpression: aws.String(expr),
 		ConditionExpression:       aws.String("finisher = :token AND (#status = :queued OR #status = :running)"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: values,
@@ -614,13 +658,19 @@ func (s *DDBStore) FinishImportJob(ctx context.Context, w, id, token, status, re
 }
 
 // FailImportJob ends a job as FAILED with a reason, whoever holds its finishing lease, when
-// every chunk is done (allDone) or in any case (!allDone). A finished job is left as it is.
+// every chunk is done (allDone) or in any case (!allDone). A finished job is left as it is. A
+// job that holds its survey's roster releases it in the same transaction.
 func (s *DDBStore) FailImportJob(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
+	var it importJobItem
+	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
+	if err != nil || !found {
+		return err
+	}
 	cond := "(#status = :queued OR #status = :running)"
 	if allDone {
 		cond += " AND chunksDone = chunks"
 	}
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err = s.endJob(ctx, w, it.domain(), &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(w, id).av(),
 		UpdateExpression:         aws.String("SET #status = :failed, finishedAt = :now, reason = :reason REMOVE finisher, finishLease"),
 		ConditionExpression:      aws.String(cond),

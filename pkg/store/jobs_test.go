@@ -80,16 +80,17 @@ func TestImportJobBookkeeping(t *testing.T) {
 		t.Fatal("B claimed during A's lease")
 	}
 	later := now.Add(2 * time.Minute)
-	if _, ok, err := st.ClaimImportFinish(ctx, ws, id, "B", later, later.Add(time.Minute)); err != nil || !ok {
+	claimed, ok, err := st.ClaimImportFinish(ctx, ws, id, "B", later, later.Add(time.Minute))
+	if err != nil || !ok {
 		t.Fatalf("B after A's lease: %v, %v", ok, err)
 	}
 	if n, err := st.PlanImportRemovals(ctx, ws, id, "B", 2); err != nil || n != 7 {
 		t.Errorf("B's removal plan: %d, %v; want A's 7", n, err)
 	}
-	if err := st.FinishImportJob(ctx, ws, id, "A", store.ImportCompleted, "", later, 0, 0); !errors.Is(err, store.ErrImportLeaseLost) {
+	if err := st.FinishImportJob(ctx, claimed, "A", store.ImportCompleted, "", later, 0, 0); !errors.Is(err, store.ErrImportLeaseLost) {
 		t.Errorf("A finishing after losing its lease: %v", err)
 	}
-	if err := st.FinishImportJob(ctx, ws, id, "B", store.ImportCompleted, "", later, 1, 2); err != nil {
+	if err := st.FinishImportJob(ctx, claimed, "B", store.ImportCompleted, "", later, 1, 2); err != nil {
 		t.Fatal(err)
 	}
 	job, _, _ = st.GetImportJob(ctx, ws, id, 0)

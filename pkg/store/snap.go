@@ -188,36 +188,6 @@ func (s *DDBStore) PutSurvey(ctx context.Context, w string, sv survey.Survey) er
 	return err
 }
 
-// LockRoster marks a survey's roster held by an import job; it fails if another holds it.
-func (s *DDBStore) LockRoster(ctx context.Context, w, surveyID, jobID string) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: surveyKey(w, surveyID).av(),
-		UpdateExpression:          aws.String("SET importJobId = :j"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(importJobId) OR importJobId = :j)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return ErrRosterLocked
-	}
-	return err
-}
-
-// UnlockRoster releases the lock if this job holds it.
-func (s *DDBStore) UnlockRoster(ctx context.Context, w, surveyID, jobID string) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: surveyKey(w, surveyID).av(),
-		UpdateExpression:          aws.String("REMOVE importJobId"),
-		ConditionExpression:       aws.String("importJobId = :j"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return nil // not held by this job: nothing to release
-	}
-	return err
-}
-
 // GetSnapParticipant finds a participant by its unique id: the login on a logged-on survey,
 // else the email address.
 func (s *DDBStore) GetSnapParticipant(ctx context.Context, w string, sv survey.Survey, uniqueID string) (survey.StoredParticipant, error) {

@@ -17,6 +17,7 @@ import (
 type DDBStore struct {
 	client *dynamodb.Client
 	table  string
+	pacer  *Pacer // nil: writes are not paced (see Paced)
 }
 
 var (

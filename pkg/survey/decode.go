@@ -116,6 +116,19 @@ func DecodeParticipant(body []byte) (ParticipantInput, error) {
 	return in, nil
 }
 
+// DecodeImport reads a bulk import body, {"participants": [<Add Participant body>, ...]}, and
+// returns the rows undecoded (each is read with DecodeParticipant). Malformed JSON, a body that
+// is not an object and a "participants" that is not an array are *Error wrapping ErrBadJSON.
+func DecodeImport(body []byte) ([]json.RawMessage, error) {
+	var w struct {
+		Participants []json.RawMessage `json:"participants"`
+	}
+	if err := unmarshalObject(body, &w); err != nil {
+		return nil, err
+	}
+	return w.Participants, nil
+}
+
 // DecodeSubject reads an Add or Update Participant Subject body:
 // { "subjectName", "questionnaireSeeding", "status" (ignored) }.
 func DecodeSubject(body []byte) (SubjectInput, error) {

@@ -1,0 +1,155 @@
+package store
+
+// Write pacing for imports. DynamoDB serves at most 1,000 write units per second per partition
+// (and a partition key's items live in one partition unless DynamoDB splits it for heat, which
+// it need not do in time), so a bulk import must not write one partition key faster than that,
+// whatever the latency of its calls. The import worker gives its store a Pacer: each
+// transaction's write units are estimated per partition key (table key and index keys) before
+// it is sent, and the transaction waits until every partition key it touches is within the
+// budget. See template.yaml (ImportWorkerFunction) for the arithmetic that sets the budget.
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Pacer keeps writes per partition key under a rate: a token bucket per key, refilled at
+// PerSecond units a second up to one second's worth. A write that takes a bucket below zero
+// waits until it would have been paid for. Safe for concurrent use.
+type Pacer struct {
+	PerSecond float64
+	// Now and Sleep default to the clock (tests set them).
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	waited  time.Duration
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// NewPacer returns a pacer of perSecond write units per partition key.
+func NewPacer(perSecond float64) *Pacer { return &Pacer{PerSecond: perSecond} }
+
+// Waited is how long writes have waited for the budget so far.
+func (p *Pacer) Waited() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waited
+}
+
+// Wait charges units (write units by partition key) and waits until they are within the budget.
+func (p *Pacer) Wait(ctx context.Context, units map[string]float64) error {
+	d := p.charge(units)
+	if d <= 0 {
+		return nil
+	}
+	sleep := p.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	return sleep(ctx, d)
+}
+
+func (p *Pacer) charge(units map[string]float64) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
+	}
+	if p.buckets == nil {
+		p.buckets = map[string]*bucket{}
+	}
+	var wait time.Duration
+	for pk, u := range units {
+		b := p.buckets[pk]
+		if b == nil {
+			b = &bucket{tokens: p.PerSecond, at: now}
+			p.buckets[pk] = b
+		}
+		b.tokens = math.Min(p.PerSecond, b.tokens+now.Sub(b.at).Seconds()*p.PerSecond)
+		b.at = now
+		b.tokens -= u
+		if b.tokens < 0 {
+			wait = max(wait, time.Duration(-b.tokens/p.PerSecond*float64(time.Second)))
+		}
+	}
+	p.waited += wait
+	return wait
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Index key attributes: an item written with one of them is also written to that index's
+// partition.
+var indexKeyAttrs = []string{"gsi1pk", "gsi2pk"}
+
+// transactionUnits estimates a transaction's write units by partition key, as DynamoDB prices
+// them: a transactional write costs 2 units per KB (rounded up) of the item in the table, and
+// an index copy 1 unit per KB. Updates, deletes and condition checks are priced as 1 KB items.
+func transactionUnits(ops []types.TransactWriteItem) map[string]float64 {
+	units := map[string]float64{}
+	add := func(key map[string]types.AttributeValue, item map[string]types.AttributeValue) {
+		pk, _ := key[attrPK].(*types.AttributeValueMemberS)
+		if pk == nil {
+			return
+		}
+		kb := 1.0
+		if item != nil {
+			kb = math.Max(1, math.Ceil(float64(ItemSize(item))/1024))
+		}
+		units[pk.Value] += 2 * kb
+		for _, a := range indexKeyAttrs {
+			if ipk, ok := item[a].(*types.AttributeValueMemberS); ok {
+				units[ipk.Value] += kb
+			}
+		}
+	}
+	for _, op := range ops {
+		switch {
+		case op.Put != nil:
+			add(op.Put.Item, op.Put.Item)
+		case op.Update != nil:
+			add(op.Update.Key, nil)
+		case op.Delete != nil:
+			add(op.Delete.Key, nil)
+		case op.ConditionCheck != nil:
+			add(op.ConditionCheck.Key, nil)
+		}
+	}
+	return units
+}
+
+// pace waits, if the store has a pacer, until a transaction's writes fit its budget.
+func (s *DDBStore) pace(ctx context.Context, ops []types.TransactWriteItem) error {
+	if s.pacer == nil {
+		return nil
+	}
+	return s.pacer.Wait(ctx, transactionUnits(ops))
+}
+
+// Paced returns a store over the same table and client whose import writes (Apply and the
+// Snap import's transactions) keep to p.
+func (s *DDBStore) Paced(p *Pacer) *DDBStore {
+	c := *s
+	c.pacer = p
+	return &c
+}
