@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -209,14 +211,20 @@ func (b *bench) rawImportItems(screener string, rs []importRow) ([]map[string]ty
 	return out, nil
 }
 
-// batchWrite puts items 25 a call, one call at a time, retrying what comes back unprocessed.
+// batchWrite puts items into the bench table 25 a call, one call at a time, retrying what comes
+// back unprocessed.
 func (b *bench) batchWrite(ctx context.Context, items []map[string]types.AttributeValue) error {
+	return b.batchWriteTo(ctx, b.table, items)
+}
+
+// batchWriteTo is batchWrite into another table.
+func (b *bench) batchWriteTo(ctx context.Context, table string, items []map[string]types.AttributeValue) error {
 	for from := 0; from < len(items); from += batchSize {
 		var reqs []types.WriteRequest
 		for _, it := range items[from:min(from+batchSize, len(items))] {
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
-		pending := map[string][]types.WriteRequest{b.table: reqs}
+		pending := map[string][]types.WriteRequest{table: reqs}
 		for len(pending) > 0 {
 			out, err := b.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
@@ -226,6 +234,20 @@ func (b *bench) batchWrite(ctx context.Context, items []map[string]types.Attribu
 		}
 	}
 	return nil
+}
+
+// batchWriteParallel is batchWriteTo from writers goroutines at once, each writing its own
+// consecutive share of items (whole batches of 25).
+func (b *bench) batchWriteParallel(ctx context.Context, table string, items []map[string]types.AttributeValue, writers int) error {
+	per := (len(items)/writers + batchSize) / batchSize * batchSize
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		part := items[min(w*per, len(items)):min((w+1)*per, len(items))]
+		wg.Go(func() { errs[w] = b.batchWriteTo(ctx, table, part) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func durationOf(m metered) time.Duration { return m.d }

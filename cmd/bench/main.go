@@ -1,11 +1,13 @@
 // Command bench measures the service's Lambda handlers against raw DynamoDB calls on the same
-// items, prices list pages and imports in capacity units, and times each function's cold start;
-// it prints the tables and rewrites BENCHMARK.md with them:
+// items, prices list pages and imports in capacity units, times each function's cold start and
+// runs a large import end to end through SQS and the worker; it prints the tables and rewrites
+// BENCHMARK.md with them:
 //
 //	make bench    # go run ./cmd/withstack -- go run ./cmd/bench
 //
 // Everything runs in one process against one DynamoDB Local (the one withstack started, see
-// localstack.DynamoDBEndpoint), in a fresh table made from template.yaml.
+// localstack.DynamoDBEndpoint), in a fresh table made from template.yaml; measure 7 also uses
+// withstack's moto_server (localstack.SQSEndpoint) and tables of its own.
 package main
 
 import (
@@ -46,6 +48,8 @@ type config struct {
 	snapAdds     int // measure 5: requests of each kind
 	snapWalkRows int // measure 6: participants of the walked survey
 	snapWalks    int // measure 6: timed walks of each kind
+	bigImport    int // measure 7: rows of the end-to-end import
+	bigSerial    int // measure 7: rows of the one-writer raw run
 	only         map[string]bool
 	out          string
 	cpuProfile   string
@@ -62,7 +66,9 @@ func main() {
 	flag.IntVar(&c.snapAdds, "snap-add", 1000, "Snap Add Participant requests of each kind (handler, raw TransactWriteItems)")
 	flag.IntVar(&c.snapWalkRows, "snap-walk-seed", 20000, "participants of the survey whose list is walked in pages of 5,000")
 	flag.IntVar(&c.snapWalks, "snap-walks", 3, "timed walks of the participant list of each kind (handler, raw Query)")
-	only := flag.String("only", "1,2,3,4,5,6", "measures to run, comma-separated (a partial run is for trying things out)")
+	flag.IntVar(&c.bigImport, "big-import", 50000, "rows of the end-to-end import through SQS and the worker (and of its raw comparison)")
+	flag.IntVar(&c.bigSerial, "big-import-serial", 10000, "rows of the one-writer raw BatchWriteItem run of measure 7, for reference (0: all of -big-import)")
+	only := flag.String("only", "1,2,3,4,5,6,7", "measures to run, comma-separated (a partial run is for trying things out)")
 	flag.StringVar(&c.out, "out", "", "report path (default <repo root>/BENCHMARK.md; - for stdout only)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process only) to this file")
 	flag.Parse()
@@ -138,6 +144,7 @@ func run(c config) error {
 		{"4", func() (section, error) { return b.measureColdStarts(c.coldStarts) }},
 		{"5", func() (section, error) { return b.measureSnapAdd(c.snapAdds) }},
 		{"6", func() (section, error) { return b.measureSnapWalk(c.snapWalkRows, c.snapWalks) }},
+		{"7", func() (section, error) { return b.measureBigImport(c.bigImport, c.bigSerial) }},
 	}
 	for _, step := range steps {
 		if !c.only[step.name] {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -536,19 +535,7 @@ func (b *bench) seedSnap(t snapTenant, n int) (time.Duration, error) {
 		}
 	}
 	start := time.Now()
-	per := (len(items)/seedWorkers + batchSize) / batchSize * batchSize
-	errs := make([]error, seedWorkers)
-	var wg sync.WaitGroup
-	for w := range seedWorkers {
-		part := items[min(w*per, len(items)):min((w+1)*per, len(items))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = b.batchWrite(b.ctx, part)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := b.batchWriteParallel(b.ctx, b.table, items, seedWorkers); err != nil {
 		return 0, err
 	}
 	d := time.Since(start)

@@ -38,10 +38,12 @@ func fmtRatio(r float64) string { return fmt.Sprintf("%.2fx", r) }
 
 // fmtTarget shows a ratio next to its target with enough digits that the verdict is visible.
 func fmtTarget(r, target float64) string {
-	if s := fmtRatio(r); s != fmtRatio(target) {
-		return s
+	for digits := 2; digits < 6; digits++ {
+		if s := fmt.Sprintf("%.*fx", digits, r); s != fmt.Sprintf("%.*fx", digits, target) {
+			return s
+		}
 	}
-	return fmt.Sprintf("%.3fx", r)
+	return fmt.Sprintf("%.6fx", r)
 }
 
 func units(u float64) string {
