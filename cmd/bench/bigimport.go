@@ -256,7 +256,10 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	if s.get, err = s.app.LambdaHandler("GetScreenerParticipantImportFunction"); err != nil {
 		return nil, err
 	}
-	s.worker = &imports.Worker{Service: s.app.Service, Store: s.app.Store, MaxReceiveCount: queueMaxReceives, Log: s.log}
+	// As deployed: the rows' writes paced per partition key, the one worker standing for the
+	// template's MaximumConcurrency instances, each with its own budget.
+	s.worker = s.app.PolledImportWorker(queueMaxReceives, workerConcurrency)
+	s.worker.Log = s.log
 	return s, nil
 }
 
@@ -712,7 +715,8 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"through the function's Lambda handler with an API Gateway v2 event, answered 202 with a job; its chunks go to a "+
 			"fresh queue on moto_server (visibility timeout %s, DLQ after %d receives, as template.yaml), and an "+
 			"`imports.Poller` feeds them to `imports.Worker.HandleSQS` as ImportWorkerFunction's event source would: batches "+
-			"of up to %d, %d concurrent invocations, a %s deadline each. The poller runs before the POST; the time runs from "+
+			"of up to %d, %d concurrent invocations, a %s deadline each, the rows' writes paced per partition key as deployed "+
+			"(store.Pacer, IMPORT_PARTITION_WRITE_BUDGET per instance). The poller runs before the POST; the time runs from "+
 			"the POST to the job's finishedAt (the bench reads the job every second, consistently; once COMPLETED its counts "+
 			"are checked through `GET /screener-participants-imports/{id}`, and the queue and DLQ must be empty). Then the "+
 			"same body is posted again. Units come from capacity meters on the POST's context and the poller's (the worker "+
