@@ -155,7 +155,10 @@ func poisonOption(o *dynamodb.Options) {
 // recorded on the job (its rows failed, the job FAILED with the reason) and moved to the DLQ;
 // the other chunks' rows are all there.
 func TestPoisonChunkGoesToTheDLQ(t *testing.T) {
-	f := newFixture(t, fixtureOptions{visibility: time.Second, maxReceiveCount: 3, storeOption: poisonOption})
+	// One chunk a batch, so the poison chunk's batch fails at once and each of its receives
+	// is handled inside the visibility timeout (a receive the worker never saw would move the
+	// message to the DLQ unrecorded).
+	f := newFixture(t, fixtureOptions{visibility: 3 * time.Second, maxReceiveCount: 3, batchSize: 1, storeOption: poisonOption})
 
 	rs := rows(0, 300)
 	rs[150].Email = poisonEmail // chunk 1 of 3

@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,7 +36,9 @@ func Submit(ctx context.Context, st *store.DDBStore, client Sender, queueURL, wo
 // FAILED, so it does not wait forever for chunks that never come (and a Snap job frees its
 // survey's roster); the chunks that were sent then change nothing.
 func submit(ctx context.Context, st *store.DDBStore, job store.ImportJob, enqueue func() error) (store.ImportJob, error) {
-	if err := st.CreateImportJob(ctx, job.WorkspaceID, job); err != nil {
+	// The id is new, so ErrExists can only be this very write, retried after its reply was
+	// lost: the job (and a Snap job's hold on its roster) is there.
+	if err := st.CreateImportJob(ctx, job.WorkspaceID, job); err != nil && !errors.Is(err, store.ErrExists) {
 		return store.ImportJob{}, err
 	}
 	if err := enqueue(); err != nil {

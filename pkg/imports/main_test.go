@@ -54,8 +54,9 @@ type fixture struct {
 }
 
 type fixtureOptions struct {
-	visibility      time.Duration // 0: 60 s
+	visibility      time.Duration // 0: 180 s
 	maxReceiveCount int           // 0: 5
+	batchSize       int           // 0: 10
 	// storeOption, if set, is added to the worker's DynamoDB client (fault injection).
 	storeOption func(*dynamodb.Options)
 }
@@ -70,7 +71,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	if o.visibility == 0 {
-		o.visibility = 60 * time.Second
+		o.visibility = 180 * time.Second // a 5,000-row batch under a loaded machine takes tens of seconds
 	}
 	if o.maxReceiveCount == 0 {
 		o.maxReceiveCount = 5
@@ -93,7 +94,9 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	w := &imports.Worker{Service: svc, Store: st, MaxReceiveCount: o.maxReceiveCount, Log: log}
 	f := &fixture{
 		t: t, ctx: ctx, env: env, ws: tn.WorkspaceID, scr: scr.ID, sqs: client, queue: queue, dlq: dlq, worker: w,
-		poller: &imports.Poller{Client: client, QueueURL: queue, Handler: w.HandleSQS, Timeout: 30 * time.Second},
+		// A batch's deadline stays well inside the visibility timeout, as the template keeps the
+		// worker's timeout at a sixth of it: a batch still running is never delivered again.
+		poller: &imports.Poller{Client: client, QueueURL: queue, Handler: w.HandleSQS, BatchSize: o.batchSize, Timeout: o.visibility * 2 / 3},
 	}
 	return f
 }

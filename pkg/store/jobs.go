@@ -577,8 +577,9 @@ func (s *DDBStore) ClaimImportFinish(ctx context.Context, w, id, token string, n
 	res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(w, id).av(),
 		UpdateExpression: aws.String("SET finisher = :token, finishLease = :until"),
+		// finisher = :token: a retry of this very claim (its first reply lost) is granted again.
 		ConditionExpression: aws.String("chunksDone = chunks AND (#status = :queued OR #status = :running) AND " +
-			"(attribute_not_exists(finishLease) OR finishLease < :now)"),
+			"(attribute_not_exists(finishLease) OR finishLease < :now OR finisher = :token)"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":token": str(token), ":until": millis(until), ":now": millis(now),
