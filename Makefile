@@ -116,7 +116,7 @@ build-SnapGetParticipantImportFunction:
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker
 
-.PHONY: help build run test bench lint invoke deploy clean ensure-cfn-lint $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build run test bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list
 	@echo "Targets:"
@@ -129,21 +129,26 @@ build: ## Build every function into .aws-sam/build/<LogicalID>/bootstrap, as sam
 		$(MAKE) --no-print-directory -f $(SELF) build-$$id ARTIFACTS_DIR="$(CURDIR)/.aws-sam/build/$$id" || exit 1; \
 	done
 
-run: ## Serve the API locally (FRESH=1 passes -fresh; ARGS=... passes more flags)
-	go run ./cmd/local-api $(if $(filter 1,$(FRESH)),-fresh) $(ARGS)
+run: ensure-moto ## Serve the API locally (FRESH=1 passes -fresh; ARGS=... passes more flags)
+	PATH="$$PATH:$(USER_BIN)" go run ./cmd/local-api $(if $(filter 1,$(FRESH)),-fresh) $(ARGS)
 
-# pip --user puts cfn-lint in the user base's bin, which need not be on PATH.
+# pip --user puts cfn-lint and moto_server in the user base's bin, which need not be on PATH.
 USER_BIN = $(shell python3 -m site --user-base 2>/dev/null)/bin
 
 ensure-cfn-lint:
 	@command -v cfn-lint >/dev/null 2>&1 || PATH="$$PATH:$(USER_BIN)" command -v cfn-lint >/dev/null 2>&1 \
 		|| python3 -m pip install --user cfn-lint
 
-test: ensure-cfn-lint ## Run all tests against a local DynamoDB
+# moto_server is the local SQS (the import queue); the Python package moto[server] has it.
+ensure-moto:
+	@command -v moto_server >/dev/null 2>&1 || PATH="$$PATH:$(USER_BIN)" command -v moto_server >/dev/null 2>&1 \
+		|| python3 -m pip install --user 'moto[server]'
+
+test: ensure-cfn-lint ensure-moto ## Run all tests against a local DynamoDB and SQS
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go test -count=1 ./...
 
-bench: ## Run the benchmark against a local DynamoDB
-	go run ./cmd/withstack -- go run ./cmd/bench
+bench: ensure-moto ## Run the benchmark against a local DynamoDB and SQS
+	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go run ./cmd/bench
 
 lint: ensure-cfn-lint ## gofmt, go vet and cfn-lint
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
