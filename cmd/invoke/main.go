@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/app"
+	"github.com/participant-roster/roster/pkg/imports"
 	"github.com/participant-roster/roster/pkg/localapi"
 	"github.com/participant-roster/roster/pkg/samtemplate"
 )
@@ -98,7 +99,17 @@ func invoke(ctx context.Context, fn, eventPath string, stdout, stderr io.Writer)
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	handler, err := app.New(client, table, app.DefaultAuthCacheTTL, log).LambdaHandler(fn)
+	a := app.New(client, table, app.DefaultAuthCacheTTL, log)
+	// As on Lambda, the import functions send jobs to IMPORT_QUEUE_URL (make run prints its
+	// queue and SQS endpoint; its poller then works the job).
+	if queue := os.Getenv("IMPORT_QUEUE_URL"); queue != "" {
+		sc, err := imports.NewSQSClient(ctx, os.Getenv("SQS_ENDPOINT"))
+		if err != nil {
+			return err
+		}
+		a.EnableImports(sc, queue)
+	}
+	handler, err := a.LambdaHandler(fn)
 	if err != nil {
 		return err
 	}

@@ -243,7 +243,8 @@ func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.W
 					log.Error("import poller stopped", slog.Any("error", err))
 				}
 			}()
-			fmt.Fprintf(stderr, "local-api: imports above 1,000 rows go to %s (SQS at %s), worked by a local poller\n", queue, mq.Endpoint)
+			fmt.Fprintf(stderr, "local-api: import jobs (Spot above 1,000 rows, every Snap bulk import) go to %s (SQS at %s), worked by a local poller;\n"+
+				"  make invoke sends them there with IMPORT_QUEUE_URL=%s SQS_ENDPOINT=%s\n", queue, mq.Endpoint, queue, mq.Endpoint)
 			return func() {
 				cancel()
 				<-done
