@@ -185,12 +185,18 @@ func writable(w http.ResponseWriter, r *http.Request, withBody bool) ([]byte, bo
 	return body, true
 }
 
-// location is the absolute URL of a path on the host the request came to.
+// location is the absolute URL of a path on the host the request came to: https, as API
+// Gateway serves, unless the request came over plain http (the local server says so in
+// X-Forwarded-Proto, as API Gateway does).
 func location(r *http.Request, path string) string {
 	if r.Host == "" {
 		return path
 	}
-	return "https://" + r.Host + path
+	scheme := "https"
+	if r.Header.Get("X-Forwarded-Proto") == "http" {
+		scheme = "http"
+	}
+	return scheme + "://" + r.Host + path
 }
 
 func participantPath(surveyID, uniqueID string) string {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/participant-roster/roster/pkg/testkit"
 )
 
 func TestAddGetUpdateDeleteParticipant(t *testing.T) {
@@ -210,4 +212,26 @@ func TestLimitsGiveClearErrors(t *testing.T) {
 		t.Fatal("a participant grew past the item limit without a 400")
 	}
 	wantStatus(t, f.do(f.owner, "2.0", "SnapGetParticipantFunction", "GET", base+f.group+"/participants/big", "", ""), 200)
+}
+
+// TestLocationScheme: Location is https, as API Gateway serves, unless the request says it
+// came over plain http (the local server's X-Forwarded-Proto).
+func TestLocationScheme(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ proto, login, want string }{
+		{"", "viahttps", "https://"},
+		{"https", "alsohttps", "https://"},
+		{"http", "viahttp", "http://"},
+	} {
+		h := f.owner.headers("2.0")
+		h["content-type"] = "application/json"
+		if tc.proto != "" {
+			h["x-forwarded-proto"] = tc.proto
+		}
+		r := f.env.Invoke("SnapAddParticipantFunction", testkit.Event("POST", base+f.group+"/participants", "", h, groupBody(tc.login, tc.login+"@example.com")))
+		wantStatus(t, r, 201)
+		if want := tc.want + "api.example.test" + base + f.group + "/participants/" + tc.login; r.Headers["Location"] != want {
+			t.Errorf("X-Forwarded-Proto %q: Location %q, want %q", tc.proto, r.Headers["Location"], want)
+		}
+	}
 }
