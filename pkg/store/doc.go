@@ -29,8 +29,10 @@
 // what finds the tenant. Snap pages (15, 18) resume after a progress token's id with
 // ExclusiveStartKey, so a token stays valid when records are added or deleted.
 //
-// A survey item's importJobId marks its roster locked by a bulk import; every participant
-// write checks it with a ConditionCheck in the same transaction (no window between check and
+// A survey item's importJobId marks its roster held by a bulk import job: set in the
+// transaction that creates the job and removed in the one that ends it (snapimport.go). Every
+// participant write of the API checks that it is absent, and every write of the import that it
+// names the job, with a ConditionCheck in the same transaction (no window between check and
 // write).
 //
 // Ids are ULIDs, so every sort key that is an id lists in creation order. No key holds a
