@@ -172,7 +172,7 @@ func sortSnapRows(firstRow int, ps []survey.Participant, owners store.SnapOwners
 	var rowErrs []store.ImportRowError
 	counts := store.ImportCounts{Processed: len(ps)}
 	for i, p := range ps {
-		login, email := snapIdentity(p)
+		login, email := p.UniqueKeys()
 		loginOwner, loginHeld := owners.ByLogin[login]
 		emailOwner, emailHeld := owners.ByEmail[email]
 		var problem string
@@ -202,18 +202,6 @@ func sortSnapRows(firstRow int, ps []survey.Participant, owners store.SnapOwners
 		}}})
 	}
 	return adds, counts, rowErrs
-}
-
-// snapIdentity is a participant's login and email in lower case, as the survey's markers key
-// them ("" for none).
-func snapIdentity(p survey.Participant) (login, email string) {
-	if p.Login != nil && p.Login.Login != nil {
-		login = strings.ToLower(*p.Login.Login)
-	}
-	if p.Invitation != nil {
-		email = strings.ToLower(p.Invitation.EmailAddress)
-	}
-	return login, email
 }
 
 // sameParticipant reports whether a stored participant is the one a row describes: equal in

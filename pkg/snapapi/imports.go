@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/imports"
@@ -157,19 +156,18 @@ func (a *API) validImport(w http.ResponseWriter, r *http.Request, body []byte, c
 // repeated returns the Add Participant message for a row whose login or email an earlier row
 // has, and notes the row's.
 func repeated(p survey.Participant, logins, emails map[string]bool) string {
-	if p.Login != nil && p.Login.Login != nil {
-		l := strings.ToLower(*p.Login.Login)
-		if logins[l] {
+	login, email := p.UniqueKeys()
+	if login != "" {
+		if logins[login] {
 			return survey.MsgLoginTaken
 		}
-		logins[l] = true
+		logins[login] = true
 	}
-	if p.Invitation != nil && p.Invitation.EmailAddress != "" {
-		e := strings.ToLower(p.Invitation.EmailAddress)
-		if emails[e] {
+	if email != "" {
+		if emails[email] {
 			return survey.MsgEmailTaken
 		}
-		emails[e] = true
+		emails[email] = true
 	}
 	return ""
 }

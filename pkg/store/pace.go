@@ -28,7 +28,6 @@ type Pacer struct {
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
-	waited  time.Duration
 }
 
 type bucket struct {
@@ -38,13 +37,6 @@ type bucket struct {
 
 // NewPacer returns a pacer of perSecond write units per partition key.
 func NewPacer(perSecond float64) *Pacer { return &Pacer{PerSecond: perSecond} }
-
-// Waited is how long writes have waited for the budget so far.
-func (p *Pacer) Waited() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.waited
-}
 
 // Wait charges units (write units by partition key) and waits until they are within the budget.
 func (p *Pacer) Wait(ctx context.Context, units map[string]float64) error {
@@ -83,7 +75,6 @@ func (p *Pacer) charge(units map[string]float64) time.Duration {
 			wait = max(wait, time.Duration(-b.tokens/p.PerSecond*float64(time.Second)))
 		}
 	}
-	p.waited += wait
 	return wait
 }
 

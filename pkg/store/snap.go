@@ -263,12 +263,13 @@ func (s *DDBStore) pageAfter(ctx context.Context, pk, after string, max int) ([]
 
 // snapMarkers are the unique markers a participant holds: its login and its email.
 func snapMarkers(w, surveyID string, p survey.Participant) (login, email *key) {
-	if p.Login != nil && p.Login.Login != nil && *p.Login.Login != "" {
-		k := loginKey(w, surveyID, *p.Login.Login)
+	l, e := p.UniqueKeys()
+	if l != "" {
+		k := loginKey(w, surveyID, l)
 		login = &k
 	}
-	if p.Invitation != nil && p.Invitation.EmailAddress != "" {
-		k := snapEmailKey(w, surveyID, p.Invitation.EmailAddress)
+	if e != "" {
+		k := snapEmailKey(w, surveyID, e)
 		email = &k
 	}
 	return login, email

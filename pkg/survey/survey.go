@@ -209,6 +209,18 @@ type Subject struct {
 	Status               string // derived and read-only
 }
 
+// UniqueKeys are the participant's login and email address as a survey keeps them unique: in
+// lower case, "" for none. Two participants of a survey never share a non-empty one.
+func (p Participant) UniqueKeys() (login, email string) {
+	if p.Login != nil && p.Login.Login != nil {
+		login = strings.ToLower(*p.Login.Login)
+	}
+	if p.Invitation != nil {
+		email = strings.ToLower(p.Invitation.EmailAddress)
+	}
+	return login, email
+}
+
 // UniqueID is the participant's id in URLs: the login on a logged-on survey, else the email.
 func (p Participant) UniqueID(s Settings) string {
 	if s.Logins {
