@@ -3,7 +3,6 @@ package snapapi
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -74,23 +73,11 @@ type invalidImportJSON struct {
 }
 
 func (a *API) importParticipants(w http.ResponseWriter, r *http.Request) {
-	if !noQuery(w, r) {
+	body, ok := writable(w, r, MaxImportBodyBytes)
+	if !ok {
 		return
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	if sv.locked {
-		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxImportBodyBytes+1))
-	switch {
-	case err != nil:
-		WriteMessage(w, http.StatusBadRequest, "The request body could not be read.")
-		return
-	case len(body) > MaxImportBodyBytes:
-		WriteMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes; split the import.", MaxImportBodyBytes))
-		return
-	}
 	ps, ok := a.validImport(w, r, body, survey.Context{Survey: sv.Survey, UserID: c.userID(), Op: survey.Add})
 	if !ok {
 		return

@@ -236,7 +236,7 @@ func TestImportRowsValidatedUpFront(t *testing.T) {
 		{"empty", `{"participants": []}`, 400, `The import needs a "participants" array with at least one participant.`},
 		{"participants not an array", `{"participants": {}}`, 400, "'participants' must be an array."},
 		{"row not an object", `{"participants": [7]}`, 400, "1 of 1 participants are invalid; nothing was imported."},
-		{"too large", `{"participants": ["` + strings.Repeat("x", 6_000_000) + `"]}`, 413, "The request body is larger than 6000000 bytes; split the import."},
+		{"too large", `{"participants": ["` + strings.Repeat("x", 6_000_000) + `"]}`, 413, "The request body is larger than 6000000 bytes."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantMessage(t, f.importRows(f.group, tc.body), tc.status, tc.message)

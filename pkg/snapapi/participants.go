@@ -160,9 +160,10 @@ func (a *API) getParticipant(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writable answers the checks every participant write shares: no query, a readable body, and
-// no import holding the roster. It returns the body.
-func writable(w http.ResponseWriter, r *http.Request, withBody bool) ([]byte, bool) {
+// writable answers the checks every participant write shares: no query, no import holding the
+// roster, and a readable body of at most maxBody bytes (0: the call takes none). It returns the
+// body.
+func writable(w http.ResponseWriter, r *http.Request, maxBody int) ([]byte, bool) {
 	if !noQuery(w, r) {
 		return nil, false
 	}
@@ -170,16 +171,16 @@ func writable(w http.ResponseWriter, r *http.Request, withBody bool) ([]byte, bo
 		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
 		return nil, false
 	}
-	if !withBody {
+	if maxBody == 0 {
 		return nil, true
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBody)+1))
 	switch {
 	case err != nil:
 		WriteMessage(w, http.StatusBadRequest, "The request body could not be read.")
 		return nil, false
-	case len(body) > MaxBodyBytes:
-		WriteMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes))
+	case len(body) > maxBody:
+		WriteMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", maxBody))
 		return nil, false
 	}
 	return body, true
@@ -204,7 +205,7 @@ func participantPath(surveyID, uniqueID string) string {
 }
 
 func (a *API) addParticipant(w http.ResponseWriter, r *http.Request) {
-	body, ok := writable(w, r, true)
+	body, ok := writable(w, r, MaxBodyBytes)
 	if !ok {
 		return
 	}
@@ -235,7 +236,7 @@ func decodeAndValidate(body []byte, ctx survey.Context) (survey.Participant, err
 }
 
 func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
-	body, ok := writable(w, r, true)
+	body, ok := writable(w, r, MaxBodyBytes)
 	if !ok {
 		return
 	}
@@ -274,7 +275,7 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteParticipant(w http.ResponseWriter, r *http.Request) {
-	if _, ok := writable(w, r, false); !ok {
+	if _, ok := writable(w, r, 0); !ok {
 		return
 	}
 	p, ok := a.participant(w, r)
@@ -360,9 +361,9 @@ func (a *API) getSubject(w http.ResponseWriter, r *http.Request) {
 
 // changeSubject runs a subject write: load the participant, let change compute its new state,
 // and store it under the participant's version.
-func (a *API) changeSubject(w http.ResponseWriter, r *http.Request, withBody bool,
+func (a *API) changeSubject(w http.ResponseWriter, r *http.Request, maxBody int,
 	change func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error), done func(survey.Participant)) {
-	body, ok := writable(w, r, withBody)
+	body, ok := writable(w, r, maxBody)
 	if !ok {
 		return
 	}
@@ -388,7 +389,7 @@ func (a *API) changeSubject(w http.ResponseWriter, r *http.Request, withBody boo
 
 func (a *API) addSubject(w http.ResponseWriter, r *http.Request) {
 	var added survey.Subject
-	a.changeSubject(w, r, true, func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error) {
+	a.changeSubject(w, r, MaxBodyBytes, func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error) {
 		in, err := survey.DecodeSubject(body)
 		if err == nil {
 			added, err = survey.ValidateNewSubject(sv, p.Participant, in)
@@ -407,7 +408,7 @@ func (a *API) addSubject(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) updateSubject(w http.ResponseWriter, r *http.Request) {
 	var updated survey.Subject
-	a.changeSubject(w, r, true, func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error) {
+	a.changeSubject(w, r, MaxBodyBytes, func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error) {
 		in, err := survey.DecodeSubject(body)
 		if err == nil {
 			updated, err = survey.ValidateSubjectUpdate(sv, p.Participant, r.PathValue("subjectName"), in)
@@ -420,7 +421,7 @@ func (a *API) updateSubject(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteSubject(w http.ResponseWriter, r *http.Request) {
-	a.changeSubject(w, r, false, func(sv survey.Survey, p survey.StoredParticipant, _ []byte) (survey.Participant, error) {
+	a.changeSubject(w, r, 0, func(sv survey.Survey, p survey.StoredParticipant, _ []byte) (survey.Participant, error) {
 		return survey.ValidateSubjectDelete(sv, p.Participant, r.PathValue("subjectName"))
 	}, func(survey.Participant) { writeEmpty(w) })
 }
