@@ -15,7 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/participant-roster/roster/pkg/capacity"
+	"github.com/participant-roster/roster/pkg/platform/capacity"
 )
 
 // callTrace records, for measure 7, every DynamoDB and SQS call made through the clients it is

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/routes"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
 // nextPath is what the Lambda runtime client asks first: the next invocation.

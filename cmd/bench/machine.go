@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/localstack"
+	"github.com/participant-roster/roster/pkg/dev/localstack"
 )
 
 // machineInfo describes where the figures were measured.

@@ -28,13 +28,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/app"
-	"github.com/participant-roster/roster/pkg/auth"
-	"github.com/participant-roster/roster/pkg/ids"
-	"github.com/participant-roster/roster/pkg/localstack"
-	"github.com/participant-roster/roster/pkg/routes"
-	"github.com/participant-roster/roster/pkg/samtemplate"
-	"github.com/participant-roster/roster/pkg/screening"
-	"github.com/participant-roster/roster/pkg/testkit"
+	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
 // config holds the sizes of the run; the defaults are what BENCHMARK.md reports.

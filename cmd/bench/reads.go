@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/app"
-	"github.com/participant-roster/roster/pkg/capacity"
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/participant-roster/roster/pkg/demo"
-	"github.com/participant-roster/roster/pkg/samtemplate"
-	"github.com/participant-roster/roster/pkg/testkit"
+	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/dev/testkit"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/participant-roster/roster/pkg/demo"
-	"github.com/participant-roster/roster/pkg/samtemplate"
-	"github.com/participant-roster/roster/pkg/survey"
+	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
 type banner struct {

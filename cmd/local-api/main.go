@@ -29,12 +29,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/app"
-	"github.com/participant-roster/roster/pkg/capacity"
-	"github.com/participant-roster/roster/pkg/demo"
-	"github.com/participant-roster/roster/pkg/imports"
-	"github.com/participant-roster/roster/pkg/localapi"
-	"github.com/participant-roster/roster/pkg/localstack"
-	"github.com/participant-roster/roster/pkg/samtemplate"
+	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/localapi"
+	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/platform/capacity"
 )
 
 // dataSubdir is where DynamoDB Local keeps the table between runs, relative to the repo root;

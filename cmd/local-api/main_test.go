@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/demo"
+	"github.com/participant-roster/roster/pkg/dev/demo"
 )
 
 // lockedBuffer is a bytes.Buffer safe to write from the server while the test reads it.

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/app"
-	"github.com/participant-roster/roster/pkg/auth"
-	"github.com/participant-roster/roster/pkg/ids"
-	"github.com/participant-roster/roster/pkg/screening"
-	"github.com/participant-roster/roster/pkg/spotapi"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotapi"
 )
 
 // actor is who the records this tool writes are created or changed by.

@@ -17,12 +17,12 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/app"
-	"github.com/participant-roster/roster/pkg/auth"
-	"github.com/participant-roster/roster/pkg/ids"
-	"github.com/participant-roster/roster/pkg/screening"
-	"github.com/participant-roster/roster/pkg/snapapi"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/snap/snapapi"
+	"github.com/participant-roster/roster/pkg/snap/survey"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
-	"github.com/participant-roster/roster/pkg/survey"
 )
 
 // The Snap XMP Online commands: API users and their keys, surveys, sharing, responses.

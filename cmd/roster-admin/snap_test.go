@@ -9,12 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/participant-roster/roster/pkg/auth"
-	"github.com/participant-roster/roster/pkg/demo"
-	"github.com/participant-roster/roster/pkg/ids"
-	"github.com/participant-roster/roster/pkg/samtemplate"
-	"github.com/participant-roster/roster/pkg/survey"
-	"github.com/participant-roster/roster/pkg/testkit"
+	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
 // exampleDefinition is the survey definition the README points at.

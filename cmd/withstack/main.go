@@ -22,7 +22,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/participant-roster/roster/pkg/localstack"
+	"github.com/participant-roster/roster/pkg/dev/localstack"
 )
 
 func main() {

@@ -14,13 +14,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/participant-roster/roster/pkg/demo"
-	"github.com/participant-roster/roster/pkg/imports"
-	"github.com/participant-roster/roster/pkg/routes"
-	"github.com/participant-roster/roster/pkg/samtemplate"
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
-	"github.com/participant-roster/roster/pkg/testkit"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }

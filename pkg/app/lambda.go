@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
-	"github.com/participant-roster/roster/pkg/capacity"
-	"github.com/participant-roster/roster/pkg/httpx"
-	"github.com/participant-roster/roster/pkg/imports"
-	"github.com/participant-roster/roster/pkg/routes"
+	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
 // LambdaHandler is what API Gateway (HTTP API, payload 2.0) calls.

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
 const (

@@ -3,8 +3,8 @@ package store
 import (
 	"time"
 
-	"github.com/participant-roster/roster/pkg/auth"
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
 // Item types as stored. Times are RFC 3339 UTC strings with nanoseconds.

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/ids"
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
-	"github.com/participant-roster/roster/pkg/testkit"
 )
 
 // TestImportJobBookkeeping: a chunk counts once, however often it completes; finishing is

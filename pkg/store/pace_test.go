@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
-	"github.com/participant-roster/roster/pkg/testkit"
 )
 
 // fakeClock is a pacer's clock that moves only when the pacer sleeps.

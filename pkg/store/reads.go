@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 
-	"github.com/participant-roster/roster/pkg/auth"
-	"github.com/participant-roster/roster/pkg/screening"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
 // GetKey looks up a Spot API key (access pattern 1).

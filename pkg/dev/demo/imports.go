@@ -1,0 +1,71 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/store"
+)
+
+// The demo's finished import jobs: the demo roster (Rows) imported again into the first
+// screener (GET /screener-participants-imports/{id}), and the group survey's three participants
+// imported again (GET /snaponline/api/surveys/{surveyId}/participant-imports/{importId}); every
+// row unchanged.
+const (
+	ImportJobID     = "job_01jd3m00000000000000000jb1"
+	SnapImportJobID = "job_01jd3m00000000000000000sn1"
+)
+
+// seedImportJobs stores the demo import jobs unless they are finished.
+func seedImportJobs(ctx context.Context, st *store.DDBStore, screenerID string) error {
+	system := screening.Actor{Type: "SystemActor", ID: "system", Name: "demo seed"}
+	spot := store.ImportJob{
+		ID: ImportJobID, WorkspaceID: WorkspaceID, Family: store.ImportFamilySpot, Target: screenerID, Mode: string(screening.UpdatesOnly),
+		Actor: &system, Status: store.ImportQueued, Total: len(Rows), Chunks: 1, CreatedAt: epoch,
+	}
+	group := 0
+	for _, sp := range snapParticipants {
+		if sp.surveyID == GroupSurveyID {
+			group++
+		}
+	}
+	snap := store.ImportJob{
+		ID: SnapImportJobID, WorkspaceID: WorkspaceID, Family: store.ImportFamilySnap, Target: GroupSurveyID, Mode: "ADD",
+		Actor: &system, Status: store.ImportQueued, Total: group, Chunks: 1, CreatedAt: epoch,
+	}
+	for _, job := range []store.ImportJob{spot, snap} {
+		if err := seedImportJob(ctx, st, job); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedImportJob runs a one-chunk job of unchanged rows through the steps a worker takes
+// (create, start, complete its chunk, claim the finish, finish COMPLETED). Each step is
+// repeatable, so a seed cut short is finished by the next run.
+func seedImportJob(ctx context.Context, st *store.DDBStore, job store.ImportJob) error {
+	err := st.CreateImportJob(ctx, WorkspaceID, job)
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return err
+	}
+	if existing, _, err := st.GetImportJob(ctx, WorkspaceID, job.ID, 0); err != nil || existing.Terminal() {
+		return err
+	}
+	start, end := epoch.Add(time.Second), epoch.Add(2*time.Second)
+	if err := st.StartImportJob(ctx, WorkspaceID, job.ID, start); err != nil {
+		return err
+	}
+	chunk := store.ImportChunk{N: 0, FirstRow: 0, Rows: job.Total, Counts: store.ImportCounts{Processed: job.Total, Unchanged: job.Total}}
+	if _, err := st.CompleteImportChunk(ctx, WorkspaceID, job.ID, chunk, end); err != nil {
+		return err
+	}
+	const token = "demo-seed"
+	claimed, ok, err := st.ClaimImportFinish(ctx, WorkspaceID, job.ID, token, end, end.Add(time.Minute))
+	if err != nil || !ok {
+		return errors.Join(err, errors.New("demo: could not claim the demo import job's finish"))
+	}
+	return st.FinishImportJob(ctx, claimed, token, store.ImportCompleted, "", end, 0, 0)
+}

@@ -1,0 +1,199 @@
+// Package snapapi serves the Snap XMP Online survey-participant API family over HTTP:
+// X-USERNAME/X-API-KEY credentials, the X-VERSION header, surveys, variables, responses,
+// participants and their subjects, with the vendor's `{"message": ...}` errors.
+package snapapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/snap/survey"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/store"
+)
+
+// Header names of the family.
+const (
+	HeaderUsername          = "X-USERNAME"
+	HeaderAPIKey            = "X-API-KEY"
+	HeaderVersion           = "X-VERSION"
+	HeaderSupportedVersions = "api-supported-versions"
+	SupportedVersions       = "1.0, 2.0"
+)
+
+// Messages of our own (the seed's are in pkg/survey).
+const (
+	MsgUnauthorized        = "Authorization has been denied for this request."
+	MsgNoSurveyAccess      = "The survey does not exist or you do not have access to it."
+	MsgUnsupportedVersion  = "Unsupported X-VERSION. Supported versions: 1.0, 2.0."
+	MsgParticipantNotFound = "Participant not found."
+	MsgSubjectNotFound     = "Subject not found."
+	MsgVariableNotFound    = "Variable not found."
+	MsgInternal            = "An error has occurred."
+	MsgRetry               = "The participant changed while this request ran; nothing was written. Retry the request."
+	MsgNotFound            = "No route matches this path."
+)
+
+// API holds what the handlers need.
+type API struct {
+	Store    *store.DDBStore
+	Verifier *auth.Verifier
+	Log      *slog.Logger
+	// Queue and QueueURL take bulk imports' chunks (imports need them).
+	Queue    imports.Sender
+	QueueURL string
+}
+
+// Handlers returns the handler of every Snap route, by function logical id (see pkg/routes).
+func (a *API) Handlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"SnapGetUserInfoFunction":              a.authed(a.getUserInfo),
+		"SnapListSurveysFunction":              a.authed(a.listSurveys),
+		"SnapGetSurveyFunction":                a.authed(a.withSurvey(a.getSurvey)),
+		"SnapListSurveyVariablesFunction":      a.authed(a.withSurvey(a.listVariables)),
+		"SnapGetSurveyVariableFunction":        a.authed(a.withSurvey(a.getVariable)),
+		"SnapListSurveyResponsesFunction":      a.authed(a.withSurvey(a.listResponses)),
+		"SnapListParticipantsFunction":         a.authed(a.withSurvey(a.listParticipants)),
+		"SnapGetParticipantFunction":           a.authed(a.withSurvey(a.getParticipant)),
+		"SnapAddParticipantFunction":           a.authed(a.withSurvey(a.addParticipant)),
+		"SnapUpdateParticipantFunction":        a.authed(a.withSurvey(a.updateParticipant)),
+		"SnapDeleteParticipantFunction":        a.authed(a.withSurvey(a.deleteParticipant)),
+		"SnapListParticipantSubjectsFunction":  a.authed(a.withSurvey(a.listSubjects)),
+		"SnapGetParticipantSubjectFunction":    a.authed(a.withSurvey(a.getSubject)),
+		"SnapAddParticipantSubjectFunction":    a.authed(a.withSurvey(a.addSubject)),
+		"SnapUpdateParticipantSubjectFunction": a.authed(a.withSurvey(a.updateSubject)),
+		"SnapDeleteParticipantSubjectFunction": a.authed(a.withSurvey(a.deleteSubject)),
+		"SnapImportParticipantsFunction":       a.authed(a.withSurvey(a.importParticipants)),
+		"SnapGetParticipantImportFunction":     a.authed(a.withSurvey(a.getImport)),
+	}
+}
+
+// WriteMessage writes the family's error body. Every response carries the supported versions.
+func WriteMessage(w http.ResponseWriter, status int, message string) {
+	w.Header().Set(HeaderSupportedVersions, SupportedVersions)
+	httpx.WriteJSON(w, status, map[string]string{"message": message})
+}
+
+func writeOK(w http.ResponseWriter, status int, body any) {
+	w.Header().Set(HeaderSupportedVersions, SupportedVersions)
+	httpx.WriteJSON(w, status, body)
+}
+
+// writeEmpty answers 200 with no body (Delete calls).
+func writeEmpty(w http.ResponseWriter) {
+	w.Header().Set(HeaderSupportedVersions, SupportedVersions)
+	w.WriteHeader(http.StatusOK)
+}
+
+// call is what a verified request carries: who asks, in which version.
+type call struct {
+	auth.Principal
+	version int // 1 or 2
+}
+
+func (c call) userID() string { return c.KeyID }
+
+type callKey struct{}
+
+func callOf(ctx context.Context) call {
+	c, _ := ctx.Value(callKey{}).(call)
+	return c
+}
+
+// authed verifies the credential, then the version header. The workspace and user come only
+// from the verified credential.
+func (a *API) authed(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Verifier.Verify(r.Context(), r.Header.Get(HeaderUsername), r.Header.Get(HeaderAPIKey))
+		switch {
+		case errors.Is(err, auth.ErrUnauthorized):
+			WriteMessage(w, http.StatusUnauthorized, MsgUnauthorized)
+			return
+		case err != nil:
+			a.writeError(w, r, err)
+			return
+		}
+		version, ok := negotiateVersion(r.Header.Get(HeaderVersion))
+		if !ok {
+			WriteMessage(w, http.StatusBadRequest, MsgUnsupportedVersion)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), callKey{}, call{Principal: p, version: version})))
+	})
+}
+
+// negotiateVersion: no header means 1.0; "2" and "2.0" mean 2.0.
+func negotiateVersion(v string) (int, bool) {
+	switch v {
+	case "", "1", "1.0":
+		return 1, true
+	case "2", "2.0":
+		return 2, true
+	}
+	return 0, false
+}
+
+type surveyKey struct{}
+
+type surveyInfo struct {
+	survey.Survey
+	locked bool
+}
+
+func surveyOf(ctx context.Context) surveyInfo {
+	s, _ := ctx.Value(surveyKey{}).(surveyInfo)
+	return s
+}
+
+// withSurvey loads the {surveyId} survey; one that does not exist, is not a GUID, or that the
+// user cannot see is a 401, as the vendor answers.
+func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := callOf(r.Context())
+		id, ok := survey.ParseSurveyID(r.PathValue("surveyId"))
+		if !ok {
+			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
+			return
+		}
+		sv, locked, err := a.Store.GetSurvey(r.Context(), c.WorkspaceID, id)
+		if errors.Is(err, screening.ErrNotFound) || (err == nil && !sv.CanAccess(c.userID())) {
+			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
+			return
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, surveyInfo{Survey: sv, locked: locked})))
+	}
+}
+
+// writeError maps domain and store errors to the family's statuses and messages; anything
+// unknown is ours: a logged 500 without detail.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var invalid *survey.Error
+	switch {
+	case errors.As(err, &invalid):
+		WriteMessage(w, http.StatusBadRequest, invalid.Message)
+	case errors.Is(err, store.ErrRosterLocked):
+		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
+	case errors.Is(err, store.ErrLoginTaken):
+		WriteMessage(w, http.StatusBadRequest, survey.MsgLoginTaken)
+	case errors.Is(err, store.ErrEmailTaken):
+		WriteMessage(w, http.StatusBadRequest, survey.MsgEmailTaken)
+	case errors.Is(err, survey.ErrSubjectNotFound):
+		WriteMessage(w, http.StatusNotFound, MsgSubjectNotFound)
+	case errors.Is(err, screening.ErrNotFound):
+		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
+	case errors.Is(err, screening.ErrConflict):
+		WriteMessage(w, http.StatusConflict, MsgRetry)
+	default:
+		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))
+		WriteMessage(w, http.StatusInternalServerError, MsgInternal)
+	}
+}

@@ -1,0 +1,125 @@
+package survey_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/participant-roster/roster/pkg/snap/survey"
+)
+
+func TestDecodeBadJSON(t *testing.T) {
+	tests := []struct {
+		body string
+		want string // exact message; "" checks only ErrBadJSON
+	}{
+		{``, survey.MsgBodyNotObject},
+		{`   `, survey.MsgBodyNotObject},
+		{`null`, survey.MsgBodyNotObject},
+		{`[]`, survey.MsgBodyNotObject},
+		{`"participant"`, survey.MsgBodyNotObject},
+		{`42`, survey.MsgBodyNotObject},
+		{`{`, ""},
+		{`{"enabled":true}x`, ""},
+		{`{"enabled":"yes"}`, survey.MsgWrongType("enabled", "a boolean")},
+		{`{"invitationSection":[]}`, survey.MsgWrongType("invitationSection", "an object")},
+		{`{"invitationSection":{"emailAddress":5}}`, survey.MsgWrongType("invitationSection.emailAddress", "a string")},
+		{`{"invitationSection":{"optedOut":"no"}}`, survey.MsgWrongType("invitationSection.optedOut", "a boolean")},
+		{`{"invitationSection":{"invitationSeeding":[]}}`, survey.MsgWrongType("invitationSection.invitationSeeding", "an object")},
+		{`{"invitationSection":{"inviteSeeding":{"forenames":1}}}`, survey.MsgSeedingValueNotString("inviteSeeding", "forenames")},
+		{`{"loginSection":{"login":5}}`, survey.MsgWrongType("loginSection.login", "a string")},
+		{`{"loginSection":{"interviewer":5}}`, survey.MsgWrongType("loginSection.interviewer", "a string or null")},
+		{`{"loginSection":{"subjects":{}}}`, survey.MsgWrongType("loginSection.subjects", "an array")},
+		{`{"loginSection":{"subjects":[{"subjectName":1}]}}`, survey.MsgWrongType("loginSection.subjects.subjectName", "a string")},
+		{`{"loginSection":{"subjects":[{},{"questionnaireSeeding":"v46=1"}]}}`, survey.MsgWrongType("loginSection.subjects[1].questionnaireSeeding", "an object")},
+		{`{"loginSection":{"subjects":[{"questionnaireSeeding":{"v46":4}}]}}`, survey.MsgSeedingValueNotString("questionnaireSeeding", "v46")},
+		{`{"loginSection":{"subjects":[{"questionnaireSeeding":{"v46":["1"]}}]}}`, survey.MsgSeedingValueNotString("questionnaireSeeding", "v46")},
+	}
+	for _, tt := range tests {
+		_, err := survey.DecodeParticipant([]byte(tt.body))
+		if !errors.Is(err, survey.ErrBadJSON) {
+			t.Errorf("%s: error %v, want ErrBadJSON", tt.body, err)
+			continue
+		}
+		got := message(t, err)
+		if tt.want != "" && got != tt.want {
+			t.Errorf("%s: message %q, want %q", tt.body, got, tt.want)
+		}
+		if got == "" {
+			t.Errorf("%s: empty message", tt.body)
+		}
+	}
+}
+
+func TestDecodePresence(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want survey.ParticipantInput
+	}{
+		{"empty object", `{}`, survey.ParticipantInput{}},
+		{"null sections read as absent", `{"invitationSection":null,"loginSection":null,"enabled":null}`, survey.ParticipantInput{}},
+		{"enabled false", `{"enabled":false}`, survey.ParticipantInput{Enabled: new(bool)}},
+		{"unknown fields ignored", `{"surprise":{"a":[1,2]},"loginSection":{"extra":true}}`, survey.ParticipantInput{Login: &survey.LoginInput{}}},
+		{"interviewer absent", `{"loginSection":{"login":"A"}}`, survey.ParticipantInput{Login: &survey.LoginInput{Login: ptr("A")}}},
+		{"interviewer null", `{"loginSection":{"login":null,"interviewer":null}}`, survey.ParticipantInput{Login: &survey.LoginInput{HasInterviewer: true}}},
+		{"interviewer empty", `{"loginSection":{"interviewer":""}}`, survey.ParticipantInput{Login: &survey.LoginInput{HasInterviewer: true, Interviewer: ptr("")}}},
+		{"interviewer email", `{"loginSection":{"interviewer":"i@example.com"}}`, survey.ParticipantInput{Login: &survey.LoginInput{HasInterviewer: true, Interviewer: ptr("i@example.com")}}},
+		{"password", `{"loginSection":{"password":"p"}}`, survey.ParticipantInput{Login: &survey.LoginInput{Password: ptr("p")}}},
+		{"empty sections are present", `{"invitationSection":{},"loginSection":{}}`, survey.ParticipantInput{Invitation: &survey.InvitationInput{}, Login: &survey.LoginInput{}}},
+		{
+			"seeding keeps the client's order and spelling; null values clear",
+			`{"invitationSection":{"invitationSeeding":{"surname":"S","Forenames":null}},"loginSection":{"subjects":[{"subjectName":null,"questionnaireSeeding":{"v53":"L1","V46":"4"}},{"subjectName":"B","questionnaireSeeding":{}},{"questionnaireSeeding":null}]}}`,
+			survey.ParticipantInput{
+				Invitation: &survey.InvitationInput{Seeding: []survey.Seed{{Key: "surname", Value: "S"}, {Key: "Forenames", Value: ""}}},
+				Login: &survey.LoginInput{Subjects: []survey.SubjectInput{
+					{Name: "", Seeding: []survey.Seed{{Key: "v53", Value: "L1"}, {Key: "V46", Value: "4"}}},
+					{Name: "B", Seeding: []survey.Seed{}},
+					{},
+				}},
+			},
+		},
+		{
+			"status fields ignored",
+			`{"status":1,"loginSection":{"status":"Completed","subjects":[{"subjectName":"","status":{}}]}}`,
+			survey.ParticipantInput{Login: &survey.LoginInput{Subjects: []survey.SubjectInput{{}}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := survey.DecodeParticipant([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("\n got %s\nwant %s", dump(got), dump(tt.want))
+			}
+		})
+	}
+}
+
+func TestDecodeSeedExamples(t *testing.T) {
+	for _, body := range []string{seedExampleBody, seedExampleResponse} {
+		in, err := survey.DecodeParticipant([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Invitation == nil || in.Login == nil || !in.Login.HasInterviewer || in.Login.Interviewer != nil ||
+			len(in.Login.Subjects) != 1 || len(in.Login.Subjects[0].Seeding) != 5 || in.Enabled == nil || !*in.Enabled {
+			t.Errorf("decoded %s", dump(in))
+		}
+	}
+}
+
+func TestDecodeSubject(t *testing.T) {
+	got, err := survey.DecodeSubject([]byte(`{"subjectName":"L2","questionnaireSeeding":{"v46":"1"},"status":"Completed"}`))
+	want := survey.SubjectInput{Name: "L2", Seeding: []survey.Seed{{Key: "v46", Value: "1"}}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodeSubject = %s, %v", dump(got), err)
+	}
+	for _, body := range []string{``, `[]`, `{"subjectName":1}`, `{"questionnaireSeeding":{"v46":1}}`} {
+		if _, err := survey.DecodeSubject([]byte(body)); !errors.Is(err, survey.ErrBadJSON) {
+			t.Errorf("DecodeSubject(%s): %v, want ErrBadJSON", body, err)
+		}
+	}
+}

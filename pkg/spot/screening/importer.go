@@ -1,0 +1,295 @@
+package screening
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/participant-roster/roster/pkg/platform/ids"
+)
+
+// ImportMode says whether an import also removes screener participants absent from it.
+type ImportMode string
+
+const (
+	UpdatesOnly ImportMode = "UPDATES_ONLY"
+	FullSync    ImportMode = "FULL_SYNC"
+)
+
+// ImportRequest is a decoded, not yet validated import.
+type ImportRequest struct {
+	ScreenerID string
+	Mode       ImportMode
+	Rows       []ImportRow
+}
+
+// ImportRow is one participant of an import.
+type ImportRow struct {
+	ExternalUID *string
+	Email       string
+	Name        string
+}
+
+// Import brings a screener's roster in line with the rows: it validates every row before
+// writing anything, matches each row to a tenant participant (external uid first, then email),
+// creates, updates and links what differs, and in FULL_SYNC unlinks the screener participants
+// that are absent. Rows that change nothing cost no write. The result is one screener
+// participant per row, in row order.
+func (s *Service) Import(ctx context.Context, ws string, actor Actor, req ImportRequest) ([]ScreenerParticipant, error) {
+	if _, err := s.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
+		return nil, err
+	}
+	p := &importPlan{svc: s, ws: ws, actor: actor, req: req}
+	if err := p.match(ctx); err != nil {
+		return nil, err
+	}
+	if len(p.errs) > 0 {
+		return nil, invalidImport(p.errs)
+	}
+	changes, result, err := p.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Apply(ctx, ws, req.ScreenerID, changes); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func invalidImport(errs []FieldError) error {
+	sort.SliceStable(errs, func(i, j int) bool { return *errs[i].Row < *errs[j].Row })
+	rows := map[int]bool{}
+	for _, e := range errs {
+		rows[*e.Row] = true
+	}
+	return &ValidationError{
+		Message: fmt.Sprintf("The import has %d invalid row(s); nothing was written.", len(rows)),
+		Fields:  errs,
+	}
+}
+
+// importPlan holds what an import learned about its rows while matching them.
+type importPlan struct {
+	svc   *Service
+	ws    string
+	actor Actor
+	req   ImportRequest
+
+	errs         []FieldError
+	matched      []string // participant id per row; "" for a new participant
+	participants map[string]Participant
+}
+
+// match validates each row and finds the participant it names.
+func (p *importPlan) match(ctx context.Context) error {
+	rows := p.req.Rows
+	p.errs = checkDuplicates(rows)
+	valid := make([]bool, len(rows))
+	var uids, emails []string
+	for i, r := range rows {
+		rowErrs := checkRow(i, r)
+		p.errs = append(p.errs, rowErrs...)
+		valid[i] = len(rowErrs) == 0
+		if !valid[i] {
+			continue
+		}
+		if r.ExternalUID != nil {
+			uids = append(uids, *r.ExternalUID)
+		}
+		emails = append(emails, NormalizeEmail(r.Email))
+	}
+	byUID, byEmail, err := p.svc.Store.FindParticipantIDs(ctx, p.ws, uids, emails)
+	if err != nil {
+		return err
+	}
+	p.matched = make([]string, len(rows))
+	claimedBy := map[string]int{}
+	for i, r := range rows {
+		if !valid[i] {
+			continue
+		}
+		id := p.matchRow(i, r, byUID, byEmail)
+		if id == "" {
+			continue
+		}
+		if first, dup := claimedBy[id]; dup {
+			p.errs = append(p.errs, rowError(i, "email", CodeDuplicateInPayload,
+				fmt.Sprintf("this row names the same participant as row %d", first)))
+			continue
+		}
+		claimedBy[id] = i
+		p.matched[i] = id
+	}
+	if p.participants, err = p.svc.Store.GetParticipants(ctx, p.ws, nonEmpty(p.matched)); err != nil {
+		return err
+	}
+	for i, id := range p.matched {
+		if id == "" {
+			continue
+		}
+		part, ok := p.participants[id]
+		if !ok {
+			return ErrConflict // a marker names a participant that was just removed
+		}
+		if uid := rows[i].ExternalUID; uid != nil && part.ExternalUID != "" && part.ExternalUID != *uid {
+			p.errs = append(p.errs, rowError(i, "externalUid", CodeExternalUIDConflict,
+				fmt.Sprintf("email belongs to participant %s, whose externalUid is %q", id, part.ExternalUID)))
+		}
+	}
+	return nil
+}
+
+// matchRow returns the id of the participant a row names, "" for a new one. It records an
+// error when the row's email belongs to a different participant than its external uid.
+func (p *importPlan) matchRow(i int, r ImportRow, byUID, byEmail map[string]string) string {
+	emailOwner := byEmail[NormalizeEmail(r.Email)]
+	if r.ExternalUID != nil {
+		if id, ok := byUID[*r.ExternalUID]; ok {
+			if emailOwner != "" && emailOwner != id {
+				p.errs = append(p.errs, rowError(i, "email", CodeEmailTaken,
+					fmt.Sprintf("email belongs to another participant (%s)", emailOwner)))
+				return ""
+			}
+			return id
+		}
+	}
+	return emailOwner
+}
+
+// build turns matched rows into changes and the records the response shows.
+func (p *importPlan) build(ctx context.Context) ([]Change, []ScreenerParticipant, error) {
+	scr := p.req.ScreenerID
+	linked, err := p.svc.Store.GetScreenerParticipants(ctx, p.ws, p.linkIDs())
+	if err != nil {
+		return nil, nil, err
+	}
+	now := p.svc.Now().UTC()
+	var changes []Change
+	result := make([]ScreenerParticipant, len(p.req.Rows))
+	for i, r := range p.req.Rows {
+		var c *Change
+		if p.matched[i] == "" {
+			c, result[i] = p.create(r, now)
+		} else {
+			before := p.participants[p.matched[i]]
+			sp, ok := linked[before.Links[scr]]
+			c, result[i] = p.update(before, sp, ok, r, now)
+		}
+		if c != nil {
+			changes = append(changes, *c)
+		}
+	}
+	if p.req.Mode == FullSync {
+		removals, err := p.removals(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		changes = append(changes, removals...)
+	}
+	return changes, result, nil
+}
+
+func (p *importPlan) linkIDs() []string {
+	var out []string
+	for _, id := range nonEmpty(p.matched) {
+		if sp, ok := p.participants[id].Links[p.req.ScreenerID]; ok {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+func (p *importPlan) create(r ImportRow, now time.Time) (*Change, ScreenerParticipant) {
+	actor := p.actor
+	part := Participant{
+		ID: p.svc.NewID(ids.Participant), Email: r.Email, Name: r.Name,
+		CreatedBy: &actor, CreatedAt: now, UpdatedBy: &actor, UpdatedAt: now,
+	}
+	if r.ExternalUID != nil {
+		part.ExternalUID = *r.ExternalUID
+	}
+	sp := p.newLink(part, now)
+	part.Links = map[string]string{p.req.ScreenerID: sp.ID}
+	return &Change{Create: &part, Link: &sp}, sp
+}
+
+// update applies a row to an existing participant; it returns no change when nothing differs.
+func (p *importPlan) update(before Participant, sp ScreenerParticipant, linked bool, r ImportRow, now time.Time) (*Change, ScreenerParticipant) {
+	after := before
+	after.Links = maps.Clone(before.Links)
+	after.Name, after.Email = r.Name, r.Email
+	if r.ExternalUID != nil {
+		after.ExternalUID = *r.ExternalUID
+	}
+	changed := after.Name != before.Name || after.Email != before.Email || after.ExternalUID != before.ExternalUID
+	if !changed && linked {
+		return nil, sp
+	}
+	c := &Change{Before: &before, After: &after}
+	if changed {
+		actor := p.actor
+		after.UpdatedBy, after.UpdatedAt = &actor, now
+		c.Copies = slices.Sorted(maps.Values(before.Links))
+	}
+	if !linked {
+		sp = p.newLink(after, now)
+		after.Links[p.req.ScreenerID] = sp.ID
+		c.Link = &sp
+		return c, sp
+	}
+	sp.Name, sp.Email, sp.ExternalUID = after.Name, after.Email, after.ExternalUID
+	return c, sp
+}
+
+func (p *importPlan) newLink(part Participant, now time.Time) ScreenerParticipant {
+	return ScreenerParticipant{
+		ID: p.svc.NewID(ids.ScreenerParticipant), ScreenerID: p.req.ScreenerID, ParticipantID: part.ID,
+		ExternalUID: part.ExternalUID, Name: part.Name, Email: part.Email, CreatedAt: now,
+	}
+}
+
+// removals unlinks the screener's participants that no row names.
+func (p *importPlan) removals(ctx context.Context) ([]Change, error) {
+	roster, err := p.svc.Store.Roster(ctx, p.ws, p.req.ScreenerID)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for _, id := range p.matched {
+		keep[id] = true
+	}
+	var gone []ScreenerParticipant
+	var owners []string
+	for _, sp := range roster {
+		if !keep[sp.ParticipantID] {
+			gone = append(gone, sp)
+			owners = append(owners, sp.ParticipantID)
+		}
+	}
+	parts, err := p.svc.Store.GetParticipants(ctx, p.ws, owners)
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]Change, 0, len(gone))
+	for _, sp := range gone {
+		part, ok := parts[sp.ParticipantID]
+		if !ok {
+			return nil, ErrConflict
+		}
+		changes = append(changes, unlink(part, sp))
+	}
+	return changes, nil
+}
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,136 @@
+package spotapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/store"
+)
+
+// MaxJobErrors is how many row errors a job's answer lists (the first ones, in row order).
+const MaxJobErrors = 100
+
+// prefersAsync reports whether a request carries the RFC 7240 preference respond-async (in any
+// Prefer header, among other preferences, with or without parameters).
+func prefersAsync(h http.Header) bool {
+	for _, v := range h.Values("Prefer") {
+		for _, pref := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(pref, ";")
+			name, _, _ = strings.Cut(name, "=")
+			if strings.EqualFold(strings.TrimSpace(name), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// submitImport runs an import as a job: it validates the payload as far as it can without the
+// store (every bad row is a 400 and no job), checks the screener (404), stores the job, queues
+// its chunks and answers 202 with the job and its Location.
+func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, actor screening.Actor, req screening.ImportRequest, preferAsync bool) {
+	ctx := r.Context()
+	if err := screening.ValidateImportRows(req.Rows); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if _, err := a.Service.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
+		if errors.Is(err, screening.ErrNotFound) {
+			WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
+			return
+		}
+		a.writeError(w, r, err)
+		return
+	}
+	job, err := imports.Submit(ctx, a.Jobs, a.Queue, a.QueueURL, ws, actor, req)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/screener-participants-imports/"+job.ID)
+	if preferAsync {
+		w.Header().Set("Preference-Applied", "respond-async")
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, toImportJob(job, nil))
+}
+
+func (a *API) getScreenerParticipantImport(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !imports.ValidJobID(id) || a.Jobs == nil {
+		notFound(w, r)
+		return
+	}
+	job, rowErrs, err := a.Jobs.GetImportJob(r.Context(), principal(r.Context()).WorkspaceID, id, MaxJobErrors)
+	if err == nil && job.Family != imports.FamilySpot {
+		err = screening.ErrNotFound
+	}
+	a.respond(w, r, err, func() any { return toImportJob(job, rowErrs) })
+}
+
+type importCountsJSON struct {
+	Total     int `json:"total"`
+	Processed int `json:"processed"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Removed   int `json:"removed"`
+	Failed    int `json:"failed"`
+}
+
+type importErrorJSON struct {
+	Row     int    `json:"row"`
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type importJobJSON struct {
+	Type       string            `json:"_type"`
+	ID         string            `json:"id"`
+	ScreenerID string            `json:"screenerId"`
+	ImportMode string            `json:"importMode"`
+	Status     string            `json:"status"`
+	Counts     importCountsJSON  `json:"counts"`
+	Errors     []importErrorJSON `json:"errors"`
+	Reason     *string           `json:"reason"`
+	CreatedAt  string            `json:"createdAt"`
+	StartedAt  *string           `json:"startedAt"`
+	FinishedAt *string           `json:"finishedAt"`
+}
+
+func toImportJob(j store.ImportJob, rowErrs []store.ImportRowError) importJobJSON {
+	out := importJobJSON{
+		Type: "ScreenerParticipantImport", ID: j.ID, ScreenerID: j.Target, ImportMode: j.Mode, Status: j.Status,
+		Counts: importCountsJSON{
+			Total: j.Total, Processed: j.Counts.Processed, Created: j.Counts.Created, Updated: j.Counts.Updated,
+			Unchanged: j.Counts.Unchanged, Removed: j.Counts.Removed, Failed: j.Counts.Failed,
+		},
+		Errors:    []importErrorJSON{},
+		CreatedAt: wireTime(j.CreatedAt),
+	}
+	for _, re := range rowErrs {
+		for _, fe := range re.Errors {
+			if len(out.Errors) == MaxJobErrors {
+				break
+			}
+			out.Errors = append(out.Errors, importErrorJSON{Row: re.Row, Field: fe.Field, Code: fe.Code, Message: fe.Message})
+		}
+	}
+	if j.Reason != "" {
+		reason := j.Reason
+		out.Reason = &reason
+	}
+	if j.StartedAt != nil {
+		s := wireTime(*j.StartedAt)
+		out.StartedAt = &s
+	}
+	if j.FinishedAt != nil {
+		s := wireTime(*j.FinishedAt)
+		out.FinishedAt = &s
+	}
+	return out
+}
