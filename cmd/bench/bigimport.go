@@ -31,6 +31,7 @@ import (
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // The worker's event source, function and queue as template.yaml declares them
@@ -182,7 +183,7 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 // its own; so that neither timed side pays for DynamoDB Local's or moto's first calls.
 func (b *bench) bigWarmUp(s *bigStack, n int) error {
 	progress("measure 7: warm-up, %s rows (raw and import, untimed)", thousands(n))
-	scr, err := s.app.Admin.CreateScreener(b.ctx, b.ws, screening.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, "Warm-up", nil)
+	scr, err := s.app.Admin.CreateScreener(b.ctx, b.ws, vocab.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, "Warm-up", nil)
 	if err != nil {
 		return err
 	}
@@ -229,7 +230,7 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	if err := s.app.Store.PutKey(ctx, key); err != nil {
 		return nil, err
 	}
-	scr, err := s.app.Admin.CreateScreener(ctx, b.ws, screening.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, "Big import", nil)
+	scr, err := s.app.Admin.CreateScreener(ctx, b.ws, vocab.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, "Big import", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // config holds the sizes of the run; the defaults are what BENCHMARK.md reports.
@@ -227,12 +228,12 @@ func (b *bench) invoke(ctx context.Context, fn string, ev events.APIGatewayV2HTT
 	return resp, nil
 }
 
-func (b *bench) actor() screening.Actor {
-	return screening.Actor{Type: "ApplicationActor", ID: b.keyID, Name: b.keyName}
+func (b *bench) actor() vocab.Actor {
+	return vocab.Actor{Type: "ApplicationActor", ID: b.keyID, Name: b.keyName}
 }
 
 func (b *bench) newScreener(title string) (string, error) {
-	s, err := b.app.Admin.CreateScreener(b.ctx, b.ws, screening.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, title, nil)
+	s, err := b.app.Admin.CreateScreener(b.ctx, b.ws, vocab.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, title, nil)
 	return s.ID, err
 }
 

@@ -16,10 +16,11 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // actor is who the records this tool writes are created or changed by.
-var actor = screening.Actor{Type: "SystemActor", ID: "roster-admin", Name: "roster-admin"}
+var actor = vocab.Actor{Type: "SystemActor", ID: "roster-admin", Name: "roster-admin"}
 
 // runner runs a command whose flags have been parsed.
 type runner func(ctx context.Context, a *app.App) (output, error)
@@ -286,7 +287,7 @@ func requireWorkspace(ctx context.Context, a *app.App, ws string) error {
 func notFound(err error, format string, args ...any) error {
 	var invalid *screening.ValidationError
 	switch {
-	case errors.Is(err, screening.ErrNotFound):
+	case errors.Is(err, vocab.ErrNotFound):
 		return fmt.Errorf("%s not found", fmt.Sprintf(format, args...))
 	case errors.As(err, &invalid):
 		msg := invalid.Message

@@ -21,8 +21,8 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // The Snap XMP Online commands: API users and their keys, surveys, sharing, responses.
@@ -138,7 +138,7 @@ var snapCommands = map[string]command{
 					sv.ID = newGUID()
 				} else if _, _, err := a.Store.GetSurvey(ctx, *ws, sv.ID); err == nil {
 					return output{}, fmt.Errorf("%s: survey %s already exists in workspace %s", *file, sv.ID, *ws)
-				} else if !errors.Is(err, screening.ErrNotFound) {
+				} else if !errors.Is(err, vocab.ErrNotFound) {
 					return output{}, err
 				}
 				if err := a.Store.PutSurvey(ctx, *ws, sv); err != nil {
@@ -291,7 +291,7 @@ func validEmail(s string) bool {
 func workspaceUser(ctx context.Context, a *app.App, ws, username, field string) (survey.User, error) {
 	u, err := a.Store.GetSnapUser(ctx, strings.TrimSpace(username))
 	switch {
-	case errors.Is(err, screening.ErrNotFound) || (err == nil && u.WorkspaceID != ws):
+	case errors.Is(err, vocab.ErrNotFound) || (err == nil && u.WorkspaceID != ws):
 		return survey.User{}, fmt.Errorf("%s: no snap user %q in workspace %s (create it with `snap-user create`)", field, username, ws)
 	case err != nil:
 		return survey.User{}, err

@@ -19,8 +19,8 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs/imports"
 	"github.com/participant-roster/roster/pkg/platform/routes"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
@@ -157,7 +157,7 @@ func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
 		}
 		job := store.ImportJob{
 			ID: id, WorkspaceID: ms[0].WorkspaceID, Family: imports.FamilySpot, Target: ms[0].ScreenerID, Mode: ms[0].Mode,
-			Actor: &screening.Actor{Type: "SystemActor", ID: "events-test"}, Status: store.ImportQueued,
+			Actor: &vocab.Actor{Type: "SystemActor", ID: "events-test"}, Status: store.ImportQueued,
 			Total: total, Chunks: len(ms), CreatedAt: time.Now(),
 		}
 		if err := env.App.Store.CreateImportJob(ctx, job.WorkspaceID, job); err != nil {

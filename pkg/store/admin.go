@@ -12,6 +12,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // ErrExists is returned when creating a record whose id is taken.
@@ -58,7 +59,7 @@ func (s *DDBStore) RevokeKey(ctx context.Context, w, keyID string) error {
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return screening.ErrNotFound
+		return vocab.ErrNotFound
 	}
 	return err
 }
@@ -133,7 +134,7 @@ func (s *DDBStore) latestUpdate(w string, ses screening.Session, condition strin
 // already there.
 func (s *DDBStore) transactCreate(ctx context.Context, ops ...types.TransactWriteItem) error {
 	err := s.transactWrite(ctx, ops)
-	if errors.Is(err, screening.ErrConflict) {
+	if errors.Is(err, vocab.ErrConflict) {
 		return fmt.Errorf("%w (or a record it needs is missing)", ErrExists)
 	}
 	return err

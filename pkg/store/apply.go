@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 const (
@@ -315,7 +316,7 @@ func (s *DDBStore) transactWrite(ctx context.Context, ops []types.TransactWriteI
 	case err != nil:
 		return fmt.Errorf("store: transaction of %d writes: %w", len(ops), err)
 	case failed >= 0:
-		return screening.ErrConflict
+		return vocab.ErrConflict
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
@@ -84,13 +85,13 @@ func TestImportWritesRetryTransactionConflicts(t *testing.T) {
 	ctx := context.Background()
 	st, c := faultyStore(t, env, 5)
 	admin := &screening.Admin{Store: env.App.Store, Now: time.Now, NewID: ids.New}
-	scr, err := admin.CreateScreener(ctx, tn.WorkspaceID, screening.Actor{Type: "SystemActor"}, "S", nil)
+	scr, err := admin.CreateScreener(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, "S", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := screening.NewService(st)
 	rows := []screening.ImportRow{{Email: "a@example.com", Name: "A"}, {Email: "b@example.com", Name: "B"}}
-	if _, err := svc.Import(ctx, tn.WorkspaceID, screening.Actor{}, screening.ImportRequest{ScreenerID: scr.ID, Mode: screening.UpdatesOnly, Rows: rows}); err != nil {
+	if _, err := svc.Import(ctx, tn.WorkspaceID, vocab.Actor{}, screening.ImportRequest{ScreenerID: scr.ID, Mode: screening.UpdatesOnly, Rows: rows}); err != nil {
 		t.Fatalf("import after 5 conflicts: %v", err)
 	}
 	if got := c.calls.Load(); got != 6 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Item types as stored. Times are RFC 3339 UTC strings with nanoseconds.
@@ -128,18 +129,18 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-func toActorAttr(a *screening.Actor) *actorAttr {
+func toActorAttr(a *vocab.Actor) *actorAttr {
 	if a == nil {
 		return nil
 	}
 	return &actorAttr{Type: a.Type, ID: a.ID, Name: a.Name}
 }
 
-func fromActorAttr(a *actorAttr) *screening.Actor {
+func fromActorAttr(a *actorAttr) *vocab.Actor {
 	if a == nil {
 		return nil
 	}
-	return &screening.Actor{Type: a.Type, ID: a.ID, Name: a.Name}
+	return &vocab.Actor{Type: a.Type, ID: a.ID, Name: a.Name}
 }
 
 func newParticipantItem(w string, p screening.Participant) participantItem {

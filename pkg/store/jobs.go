@@ -39,7 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Import job statuses.
@@ -74,7 +74,7 @@ type ImportJob struct {
 	Family      string // ImportFamilySpot | ImportFamilySnap
 	Target      string // the screener id (spot) or survey id (snap)
 	Mode        string // spot: UPDATES_ONLY | FULL_SYNC; snap: ADD
-	Actor       *screening.Actor
+	Actor       *vocab.Actor
 	Status      string // QUEUED | RUNNING | COMPLETED | FAILED
 	Total       int    // rows in the payload
 	Chunks      int
@@ -250,7 +250,7 @@ func (s *DDBStore) CreateImportJob(ctx context.Context, w string, j ImportJob) e
 
 // createHoldingRoster stores a new job and takes its survey's roster in one transaction:
 // ErrExists if the job exists, ErrRosterLocked if another import holds the roster,
-// screening.ErrNotFound if the survey is gone.
+// vocab.ErrNotFound if the survey is gone.
 func (s *DDBStore) createHoldingRoster(ctx context.Context, w string, j ImportJob, put *dynamodb.PutItemInput) error {
 	ops := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression}},
@@ -264,7 +264,7 @@ func (s *DDBStore) createHoldingRoster(ctx context.Context, w string, j ImportJo
 		return ErrExists
 	case failed == 1:
 		if _, _, err := s.GetSurvey(ctx, w, j.Target); err != nil {
-			return err // screening.ErrNotFound when the survey is gone
+			return err // vocab.ErrNotFound when the survey is gone
 		}
 		return ErrRosterLocked
 	}
@@ -301,7 +301,7 @@ func (s *DDBStore) transactConditional(ctx context.Context, ops []types.Transact
 }
 
 // GetImportJob reads a job (consistently) and its first maxErrors rows with errors, in row
-// order. A job of another workspace is screening.ErrNotFound.
+// order. A job of another workspace is vocab.ErrNotFound.
 func (s *DDBStore) GetImportJob(ctx context.Context, w, id string, maxErrors int) (ImportJob, []ImportRowError, error) {
 	var it importJobItem
 	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
@@ -309,7 +309,7 @@ func (s *DDBStore) GetImportJob(ctx context.Context, w, id string, maxErrors int
 		return ImportJob{}, nil, err
 	}
 	if !found {
-		return ImportJob{}, nil, screening.ErrNotFound
+		return ImportJob{}, nil, vocab.ErrNotFound
 	}
 	if maxErrors <= 0 {
 		return it.domain(), nil, nil
@@ -356,7 +356,7 @@ func (s *DDBStore) ImportChunkState(ctx context.Context, w, id string, n int) (I
 		job = &j
 	}
 	if job == nil {
-		return ImportJob{}, false, screening.ErrNotFound
+		return ImportJob{}, false, vocab.ErrNotFound
 	}
 	return *job, done, nil
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/ids"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // TestImportJobBookkeeping: a chunk counts once, however often it completes; finishing is
@@ -27,7 +27,7 @@ func TestImportJobBookkeeping(t *testing.T) {
 	if err := st.CreateImportJob(ctx, ws, store.ImportJob{ID: id}); !errors.Is(err, store.ErrExists) {
 		t.Errorf("second create: %v", err)
 	}
-	if _, _, err := st.GetImportJob(ctx, ids.New(ids.Workspace), id, 0); !errors.Is(err, screening.ErrNotFound) {
+	if _, _, err := st.GetImportJob(ctx, ids.New(ids.Workspace), id, 0); !errors.Is(err, vocab.ErrNotFound) {
 		t.Errorf("another workspace reads the job: %v", err)
 	}
 

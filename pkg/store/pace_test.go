@@ -9,6 +9,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // fakeClock is a pacer's clock that moves only when the pacer sleeps.
@@ -63,7 +64,7 @@ func TestPacedImportKeepsToTheBudget(t *testing.T) {
 	env := testkit.NewEnv(t)
 	ctx := context.Background()
 	tn := env.NewTenant()
-	scr, err := env.App.Admin.CreateScreener(ctx, tn.WorkspaceID, screening.Actor{Type: "SystemActor"}, "Paced", nil)
+	scr, err := env.App.Admin.CreateScreener(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, "Paced", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestPacedImportKeepsToTheBudget(t *testing.T) {
 	for i := range in {
 		in[i] = screening.ImportRow{Email: fmt.Sprintf("paced%d@example.com", i), Name: fmt.Sprintf("Paced %d", i)}
 	}
-	if _, err := svc.Import(ctx, tn.WorkspaceID, screening.Actor{Type: "SystemActor"}, screening.ImportRequest{ScreenerID: scr.ID, Rows: in}); err != nil {
+	if _, err := svc.Import(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, screening.ImportRequest{ScreenerID: scr.ID, Rows: in}); err != nil {
 		t.Fatal(err)
 	}
 	atLeast := time.Duration((2*rows - budget) / budget * float64(time.Second))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // GetKey looks up a Spot API key (access pattern 1).
@@ -43,7 +44,7 @@ func (s *DDBStore) ListParticipants(ctx context.Context, w string, f screening.P
 		return screening.List[screening.Participant]{}, err
 	}
 	part, err := s.GetParticipant(ctx, w, id)
-	if err == screening.ErrNotFound {
+	if err == vocab.ErrNotFound {
 		return screening.List[screening.Participant]{}, nil
 	}
 	if err != nil {

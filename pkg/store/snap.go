@@ -15,7 +15,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // The Snap family's records; their access patterns are 13 to 18 in the table of doc.go.
@@ -109,7 +109,7 @@ func (s *DDBStore) GetSnapUser(ctx context.Context, username string) (survey.Use
 		return survey.User{}, err
 	}
 	if !found {
-		return survey.User{}, screening.ErrNotFound
+		return survey.User{}, vocab.ErrNotFound
 	}
 	return survey.User{ID: it.ID, WorkspaceID: it.WorkspaceID, Username: it.Username, Fullname: it.Fullname, CreatedAt: parseTime(it.CreatedAt)}, nil
 }
@@ -138,7 +138,7 @@ func (s *DDBStore) SetSnapUserKey(ctx context.Context, w, username, secretHash s
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return screening.ErrNotFound
+		return vocab.ErrNotFound
 	}
 	return err
 }
@@ -151,7 +151,7 @@ func (s *DDBStore) GetSurvey(ctx context.Context, w, id string) (survey.Survey, 
 		return survey.Survey{}, false, err
 	}
 	if !found {
-		return survey.Survey{}, false, screening.ErrNotFound
+		return survey.Survey{}, false, vocab.ErrNotFound
 	}
 	return it.Survey, it.ImportJobID != "", nil
 }
@@ -201,7 +201,7 @@ func (s *DDBStore) GetSnapParticipant(ctx context.Context, w string, sv survey.S
 		return survey.StoredParticipant{}, err
 	}
 	if !found {
-		return survey.StoredParticipant{}, screening.ErrNotFound
+		return survey.StoredParticipant{}, vocab.ErrNotFound
 	}
 	var it snapParticipantItem
 	found, err = s.getItem(ctx, snapParticipantKey(w, sv.ID, m.ParticipantID), &it)
@@ -209,7 +209,7 @@ func (s *DDBStore) GetSnapParticipant(ctx context.Context, w string, sv survey.S
 		return survey.StoredParticipant{}, err
 	}
 	if !found {
-		return survey.StoredParticipant{}, screening.ErrNotFound
+		return survey.StoredParticipant{}, vocab.ErrNotFound
 	}
 	return it.stored(), nil
 }
@@ -362,14 +362,14 @@ func (s *DDBStore) whyCanceled(ctx context.Context, w, surveyID string, err erro
 			if _, locked, err := s.GetSurvey(ctx, w, surveyID); err == nil && locked {
 				return ErrRosterLocked
 			}
-			return screening.ErrNotFound
+			return vocab.ErrNotFound
 		case claims.loginAt >= 0 && i == first+claims.loginAt:
 			return ErrLoginTaken
 		case claims.emailAt >= 0 && i == first+claims.emailAt:
 			return ErrEmailTaken
 		}
 	}
-	return screening.ErrConflict // the participant's version moved: it changed meanwhile
+	return vocab.ErrConflict // the participant's version moved: it changed meanwhile
 }
 
 // ReplaceSnapParticipant writes a participant's new state under its version, moving its email
@@ -429,7 +429,7 @@ func (s *DDBStore) AddResponse(ctx context.Context, w, surveyID string, r survey
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return r, screening.ErrNotFound
+		return r, vocab.ErrNotFound
 	}
 	if err != nil {
 		return r, err

@@ -18,7 +18,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Import job families: the API family whose records a job writes.
@@ -138,7 +138,7 @@ const snapImportPerTransaction = (maxTransactItems - 1) / 3
 
 // AddImportedSnapParticipants adds new participants for an import that holds the survey's
 // roster, many per transaction. ErrRosterLocked: the job does not hold the roster (it ended).
-// screening.ErrConflict: a login or email was taken meanwhile (by another delivery of the same
+// vocab.ErrConflict: a login or email was taken meanwhile (by another delivery of the same
 // chunk); the transactions before the failed one stay written, so the caller re-reads and
 // re-plans.
 func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
@@ -166,7 +166,7 @@ func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID,
 }
 
 // importTransact runs one transaction of an import: ErrRosterLocked if its first write, the
-// check that the job holds the roster, fails; screening.ErrConflict if another does.
+// check that the job holds the roster, fails; vocab.ErrConflict if another does.
 func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []types.TransactWriteItem) error {
 	failed, err := s.transactConditional(ctx, ops)
 	switch {
@@ -175,7 +175,7 @@ func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []ty
 	case failed == 0:
 		return fmt.Errorf("%w: the import no longer holds survey %s", ErrRosterLocked, surveyID)
 	case failed > 0:
-		return screening.ErrConflict
+		return vocab.ErrConflict
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // DDBStore is the DynamoDB single-table store.
@@ -44,7 +45,7 @@ func (s *DDBStore) getItem(ctx context.Context, k key, out any) (found bool, err
 	return true, attributevalue.UnmarshalMap(res.Item, out)
 }
 
-// getOne reads one record and converts it, or returns screening.ErrNotFound.
+// getOne reads one record and converts it, or returns vocab.ErrNotFound.
 func getOne[I any, T any](ctx context.Context, s *DDBStore, k key, conv func(I) T) (T, error) {
 	var it I
 	var zero T
@@ -53,7 +54,7 @@ func getOne[I any, T any](ctx context.Context, s *DDBStore, k key, conv func(I) 
 		return zero, err
 	}
 	if !found {
-		return zero, screening.ErrNotFound
+		return zero, vocab.ErrNotFound
 	}
 	return conv(it), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Fixed demo identities. The secret is public: never use it outside a local table.
@@ -82,7 +83,7 @@ func create(ctx context.Context, st *store.DDBStore) error {
 	clock := func() time.Time { return epoch }
 	admin := &screening.Admin{Store: st, Now: clock, NewID: newID}
 	svc := &screening.Service{Store: st, Now: clock, NewID: newID}
-	system := screening.Actor{Type: "SystemActor", ID: "system", Name: "demo seed"}
+	system := vocab.Actor{Type: "SystemActor", ID: "system", Name: "demo seed"}
 
 	if err := st.CreateWorkspace(ctx, WorkspaceID, WorkspaceName, epoch); err != nil {
 		return err

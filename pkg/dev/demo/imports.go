@@ -7,6 +7,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // The demo's finished import jobs: the demo roster (Rows) imported again into the first
@@ -20,7 +21,7 @@ const (
 
 // seedImportJobs stores the demo import jobs unless they are finished.
 func seedImportJobs(ctx context.Context, st *store.DDBStore, screenerID string) error {
-	system := screening.Actor{Type: "SystemActor", ID: "system", Name: "demo seed"}
+	system := vocab.Actor{Type: "SystemActor", ID: "system", Name: "demo seed"}
 	spot := store.ImportJob{
 		ID: ImportJobID, WorkspaceID: WorkspaceID, Family: store.ImportFamilySpot, Target: screenerID, Mode: string(screening.UpdatesOnly),
 		Actor: &system, Status: store.ImportQueued, Total: len(Rows), Chunks: 1, CreatedAt: epoch,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Fixed Snap XMP Online demo identities, in the demo workspace. The API keys are public: never
@@ -180,7 +180,7 @@ func seedSnap(ctx context.Context, st *store.DDBStore) error {
 	switch {
 	case err == nil:
 		return nil
-	case !errors.Is(err, screening.ErrNotFound):
+	case !errors.Is(err, vocab.ErrNotFound):
 		return err
 	}
 	colleague := survey.User{ID: SnapColleagueID, WorkspaceID: WorkspaceID, Username: SnapColleagueUsername, Fullname: SnapColleagueFullname, CreatedAt: epoch}

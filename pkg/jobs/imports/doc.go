@@ -38,7 +38,7 @@
 //   - The rows go through screening.Service.Import in UPDATES_ONLY mode, which writes only what
 //     differs: a chunk that already ran finds its rows unchanged and writes nothing. Its
 //     uniqueness markers make concurrent runs of one chunk converge instead of duplicating
-//     participants (a lost race is screening.ErrConflict, and the chunk re-plans).
+//     participants (a lost race is vocab.ErrConflict, and the chunk re-plans).
 //   - The chunk's completion marker and its counts on the job are one transaction, conditional
 //     on the marker being absent: a chunk is counted once. A delivery that finds the marker
 //     changes nothing.

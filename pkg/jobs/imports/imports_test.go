@@ -21,6 +21,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs/imports"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // TestLargeImportEndToEnd: 5,000 rows through Plan, Enqueue, moto and the worker; then a
@@ -253,13 +254,13 @@ func failedIDs(resp events.SQSEventResponse) []string {
 func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 	f := newFixture(t, fixtureOptions{maxReceiveCount: 3})
 	others := rows(100, 110) // on the screener before; a completed FULL_SYNC would remove them
-	if _, err := f.env.App.Service.Import(f.ctx, f.ws, screening.Actor{}, screening.ImportRequest{ScreenerID: f.scr, Rows: others}); err != nil {
+	if _, err := f.env.App.Service.Import(f.ctx, f.ws, vocab.Actor{}, screening.ImportRequest{ScreenerID: f.scr, Rows: others}); err != nil {
 		t.Fatal(err)
 	}
 	rs := rows(0, 30)
 	chunks := imports.Planner{MaxRows: 10}.Plan(rs)
 	req := screening.ImportRequest{ScreenerID: f.scr, Mode: screening.FullSync, Rows: rs}
-	job := imports.NewJob(f.ws, screening.Actor{Type: "ApplicationActor", ID: "acct_test"}, req, chunks, time.Now())
+	job := imports.NewJob(f.ws, vocab.Actor{Type: "ApplicationActor", ID: "acct_test"}, req, chunks, time.Now())
 	if err := f.env.App.Store.CreateImportJob(f.ctx, f.ws, job); err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,11 @@ import (
 
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // NewJob returns the record of a new job importing req in chunks, for a workspace.
-func NewJob(workspaceID string, actor screening.Actor, req screening.ImportRequest, chunks []Chunk, now time.Time) store.ImportJob {
+func NewJob(workspaceID string, actor vocab.Actor, req screening.ImportRequest, chunks []Chunk, now time.Time) store.ImportJob {
 	mode := req.Mode
 	if mode == "" {
 		mode = screening.UpdatesOnly
@@ -26,7 +27,7 @@ func NewJob(workspaceID string, actor screening.Actor, req screening.ImportReque
 // should already be validated as far as it can be without the store (rows' shape, duplicates
 // across the whole payload: chunks run independently, so a duplicate in two chunks is not
 // caught by the worker).
-func Submit(ctx context.Context, st *store.DDBStore, client Sender, queueURL, workspaceID string, actor screening.Actor, req screening.ImportRequest) (store.ImportJob, error) {
+func Submit(ctx context.Context, st *store.DDBStore, client Sender, queueURL, workspaceID string, actor vocab.Actor, req screening.ImportRequest) (store.ImportJob, error) {
 	chunks := Plan(req.Rows)
 	job := NewJob(workspaceID, actor, req, chunks, time.Now())
 	return submit(ctx, st, job, func() error { return Enqueue(ctx, client, queueURL, job, chunks) })

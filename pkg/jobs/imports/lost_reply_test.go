@@ -15,6 +15,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs/imports"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 type chosenCall struct{}
@@ -82,7 +83,7 @@ func TestLostJobCreationReplyStillSubmits(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	st := store.New(dynamodb.New(f.env.Client.Options(), loseFirstReply(&lost, isJobCreation)), f.env.Table)
 	req := screening.ImportRequest{ScreenerID: f.scr, Mode: screening.UpdatesOnly, Rows: rows(0, 30)}
-	job, err := imports.Submit(f.ctx, st, f.sqs, f.queue, f.ws, screening.Actor{Type: "SystemActor", ID: "test"}, req)
+	job, err := imports.Submit(f.ctx, st, f.sqs, f.queue, f.ws, vocab.Actor{Type: "SystemActor", ID: "test"}, req)
 	if err != nil {
 		t.Fatalf("submit after a lost reply: %v", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs/imports"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 var sqsEndpoint string
@@ -66,7 +67,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	ctx := context.Background()
 	env := testkit.NewEnv(t)
 	tn := env.NewTenant()
-	scr, err := env.App.Admin.CreateScreener(ctx, tn.WorkspaceID, screening.Actor{Type: "SystemActor"}, "Imports", nil)
+	scr, err := env.App.Admin.CreateScreener(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, "Imports", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func (f *fixture) submit(mode screening.ImportMode, rs []screening.ImportRow, p 
 	f.t.Helper()
 	req := screening.ImportRequest{ScreenerID: f.scr, Mode: mode, Rows: rs}
 	chunks := p.Plan(rs)
-	job := imports.NewJob(f.ws, screening.Actor{Type: "ApplicationActor", ID: "acct_test", Name: "test"}, req, chunks, time.Now())
+	job := imports.NewJob(f.ws, vocab.Actor{Type: "ApplicationActor", ID: "acct_test", Name: "test"}, req, chunks, time.Now())
 	if err := f.env.App.Store.CreateImportJob(f.ctx, f.ws, job); err != nil {
 		f.t.Fatal(err)
 	}

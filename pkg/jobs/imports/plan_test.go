@@ -15,6 +15,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/jobs/imports"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 type sqsEntry = sqstypes.SendMessageBatchRequestEntry
@@ -81,7 +82,7 @@ func TestPlanAndEnqueueLimits(t *testing.T) {
 		chunks []imports.Chunk
 	}{{"small", small, chunks}, {"big", big, bigChunks}, {"empty", nil, empty}} {
 		req := screening.ImportRequest{ScreenerID: "scr_01jbz8x1k2m3n4p5q6r7s8t9v0", Mode: screening.FullSync, Rows: tc.rows}
-		job := imports.NewJob("ws_01jbz8x1k2m3n4p5q6r7s8t9v0", screening.Actor{}, req, tc.chunks, time.Now())
+		job := imports.NewJob("ws_01jbz8x1k2m3n4p5q6r7s8t9v0", vocab.Actor{}, req, tc.chunks, time.Now())
 		c := &capture{failOnce: map[string]bool{"c0": true, "c2": true}}
 		if err := imports.Enqueue(ctx, c, "q", job, tc.chunks); err != nil {
 			t.Fatal(err)
@@ -136,7 +137,7 @@ func chunkOf(t *testing.T, e sqsEntry) int {
 func TestEnqueueRefusesWhatSQSRefuses(t *testing.T) {
 	rs := rows(0, 3)
 	chunks := imports.Plan(rs)
-	job := imports.NewJob("ws_x", screening.Actor{}, screening.ImportRequest{ScreenerID: "scr_x", Rows: rs}, chunks, time.Now())
+	job := imports.NewJob("ws_x", vocab.Actor{}, screening.ImportRequest{ScreenerID: "scr_x", Rows: rs}, chunks, time.Now())
 	err := imports.Enqueue(context.Background(), refusing{}, "q", job, chunks)
 	if err == nil || !strings.Contains(err.Error(), "InvalidMessageContents") {
 		t.Errorf("Enqueue: %v", err)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/capacity"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // SnapModeAdd is the one mode of Snap imports: add the participants that are new; a row whose
@@ -48,7 +48,7 @@ func (p Planner) PlanSnap(ps []survey.Participant) []SnapChunk {
 }
 
 // NewSnapJob returns the record of a new job adding participants to a survey in chunks.
-func NewSnapJob(workspaceID string, actor screening.Actor, surveyID string, rows int, chunks []SnapChunk, now time.Time) store.ImportJob {
+func NewSnapJob(workspaceID string, actor vocab.Actor, surveyID string, rows int, chunks []SnapChunk, now time.Time) store.ImportJob {
 	return store.ImportJob{
 		ID: NewJobID(), WorkspaceID: workspaceID, Family: FamilySnap, Target: surveyID, Mode: SnapModeAdd,
 		Actor: &actor, Status: store.ImportQueued, Total: rows, Chunks: len(chunks), CreatedAt: now.UTC(),
@@ -58,7 +58,7 @@ func NewSnapJob(workspaceID string, actor screening.Actor, surveyID string, rows
 // SubmitSnap plans a Snap import of validated participants (no two naming the same login or
 // email), stores its job, which takes the survey's roster (store.ErrRosterLocked if another
 // import holds it), and sends its chunks to the queue.
-func SubmitSnap(ctx context.Context, st *store.DDBStore, client Sender, queueURL, workspaceID string, actor screening.Actor, surveyID string, ps []survey.Participant) (store.ImportJob, error) {
+func SubmitSnap(ctx context.Context, st *store.DDBStore, client Sender, queueURL, workspaceID string, actor vocab.Actor, surveyID string, ps []survey.Participant) (store.ImportJob, error) {
 	chunks := Planner{}.PlanSnap(ps)
 	job := NewSnapJob(workspaceID, actor, surveyID, len(ps), chunks, time.Now())
 	return submit(ctx, st, job, func() error { return EnqueueSnap(ctx, client, queueURL, job, chunks) })
@@ -149,7 +149,7 @@ func (w *Worker) runSnapRows(ctx context.Context, m SnapMessage) (store.ImportCh
 			}
 		}
 		err = w.Store.AddImportedSnapParticipants(rowCtx, m.WorkspaceID, m.SurveyID, m.JobID, adds)
-		if errors.Is(err, screening.ErrConflict) && conflicts < maxConflictRetries {
+		if errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries {
 			conflicts++
 			if err := sleep(ctx, conflicts); err != nil {
 				return store.ImportChunk{}, nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/capacity"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 const (
@@ -27,7 +28,7 @@ const (
 	// defaultFinishLease bounds a finisher's claim when its context has no deadline (a Lambda
 	// invocation's always has one: the function's timeout).
 	defaultFinishLease = 15 * time.Minute
-	// maxConflictRetries bounds how often a chunk re-plans after screening.ErrConflict (another
+	// maxConflictRetries bounds how often a chunk re-plans after vocab.ErrConflict (another
 	// delivery of the same chunk, or another chunk naming the same participant, won a race).
 	maxConflictRetries = 8
 	maxReasonLen       = 1000
@@ -164,7 +165,7 @@ func receiveCount(rec events.SQSMessage) int {
 // last.
 func (w *Worker) processChunk(ctx context.Context, t chunkTask) error {
 	job, done, err := w.Store.ImportChunkState(ctx, t.ws, t.jobID, t.n)
-	if errors.Is(err, screening.ErrNotFound) {
+	if errors.Is(err, vocab.ErrNotFound) {
 		return fmt.Errorf("imports: job %s of workspace %s not found", t.jobID, t.ws)
 	}
 	if err != nil {
@@ -188,7 +189,7 @@ func (w *Worker) processChunk(ctx context.Context, t chunkTask) error {
 	started := time.Now()
 	chunk, rowErrs, err := t.run(ctx, job)
 	switch {
-	case errors.Is(err, screening.ErrNotFound): // the screener or survey is gone: no retry can help
+	case errors.Is(err, vocab.ErrNotFound): // the screener or survey is gone: no retry can help
 		chunk = failedChunk(t.n, t.firstRow, t.rows, fmt.Sprintf("the %s %s was not found", t.targetKind, job.Target))
 	case errors.Is(err, store.ErrRosterLocked) && w.ended(ctx, t):
 		return nil // another delivery of this chunk finished the job meanwhile, freeing the roster
@@ -241,7 +242,7 @@ func (w *Worker) runRows(ctx context.Context, job store.ImportJob, m Message) (s
 	for i, r := range m.Rows {
 		rows[i] = r.domain()
 	}
-	actor := screening.Actor{Type: "SystemActor", ID: job.ID}
+	actor := vocab.Actor{Type: "SystemActor", ID: job.ID}
 	if job.Actor != nil {
 		actor = *job.Actor
 	}
@@ -293,7 +294,7 @@ func (w *Worker) runRows(ctx context.Context, job store.ImportJob, m Message) (s
 			}
 			pending = rest
 			continue
-		case errors.Is(err, screening.ErrConflict) && conflicts < maxConflictRetries:
+		case errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries:
 			conflicts++
 			if err := sleep(ctx, conflicts); err != nil {
 				return store.ImportChunk{}, nil, err
@@ -549,7 +550,7 @@ func (w *Worker) removeAbsent(ctx, rowCtx context.Context, job store.ImportJob, 
 			return nil
 		}
 		err = st.Apply(rowCtx, job.WorkspaceID, job.Target, changes)
-		if errors.Is(err, screening.ErrConflict) && conflicts < maxConflictRetries {
+		if errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries {
 			conflicts++
 			if err := sleep(ctx, conflicts); err != nil {
 				return err

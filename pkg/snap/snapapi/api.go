@@ -13,8 +13,8 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Header names of the family.
@@ -161,7 +161,7 @@ func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		sv, locked, err := a.Store.GetSurvey(r.Context(), c.WorkspaceID, id)
-		if errors.Is(err, screening.ErrNotFound) || (err == nil && !sv.CanAccess(c.userID())) {
+		if errors.Is(err, vocab.ErrNotFound) || (err == nil && !sv.CanAccess(c.userID())) {
 			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
 			return
 		}
@@ -188,9 +188,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		WriteMessage(w, http.StatusBadRequest, survey.MsgEmailTaken)
 	case errors.Is(err, survey.ErrSubjectNotFound):
 		WriteMessage(w, http.StatusNotFound, MsgSubjectNotFound)
-	case errors.Is(err, screening.ErrNotFound):
+	case errors.Is(err, vocab.ErrNotFound):
 		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
-	case errors.Is(err, screening.ErrConflict):
+	case errors.Is(err, vocab.ErrConflict):
 		WriteMessage(w, http.StatusConflict, MsgRetry)
 	default:
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))

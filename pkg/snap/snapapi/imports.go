@@ -8,8 +8,8 @@ import (
 
 	"github.com/participant-roster/roster/pkg/jobs/imports"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Bulk participant import: our path and shape for the vendor's v3 "add many participants".
@@ -86,7 +86,7 @@ func (a *API) importParticipants(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errors.New("snapapi: imports need a queue (IMPORT_QUEUE_URL)"))
 		return
 	}
-	actor := screening.Actor{Type: "SnapUser", ID: c.userID()}
+	actor := vocab.Actor{Type: "SnapUser", ID: c.userID()}
 	job, err := imports.SubmitSnap(r.Context(), a.Store, a.Queue, a.QueueURL, c.WorkspaceID, actor, sv.ID, ps)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -171,9 +171,9 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) {
 	}
 	job, rowErrs, err := a.Store.GetImportJob(r.Context(), c.WorkspaceID, id, MaxImportErrors)
 	if err == nil && (job.Family != imports.FamilySnap || job.Target != sv.ID) {
-		err = screening.ErrNotFound
+		err = vocab.ErrNotFound
 	}
-	if errors.Is(err, screening.ErrNotFound) {
+	if errors.Is(err, vocab.ErrNotFound) {
 		WriteMessage(w, http.StatusNotFound, MsgImportNotFound)
 		return
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Size limits. A participant is one DynamoDB item, which cannot exceed 400 KB: bodies are
@@ -243,7 +243,7 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
 	urlID := r.PathValue("participantUniqueId")
 	var existing survey.StoredParticipant
-	err := screening.ErrNotFound
+	err := vocab.ErrNotFound
 	if storable(urlID) {
 		existing, err = a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, urlID)
 	}
@@ -251,7 +251,7 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		current = &existing.Participant
-	case !errors.Is(err, screening.ErrNotFound):
+	case !errors.Is(err, vocab.ErrNotFound):
 		a.writeError(w, r, err)
 		return
 	}

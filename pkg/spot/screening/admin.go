@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // ErrSessionNotInProgress: only a session in progress can be completed.
@@ -29,7 +30,7 @@ type Admin struct {
 }
 
 // CreateScreener makes a screener with an active publication.
-func (a *Admin) CreateScreener(ctx context.Context, ws string, actor Actor, title string, description *string) (Screener, error) {
+func (a *Admin) CreateScreener(ctx context.Context, ws string, actor vocab.Actor, title string, description *string) (Screener, error) {
 	if strings.TrimSpace(title) == "" {
 		return Screener{}, &ValidationError{Message: "title must not be empty"}
 	}
@@ -73,7 +74,7 @@ func (a *Admin) CompleteSession(ctx context.Context, ws, sessionID string, quali
 	isLatest := false
 	if sp, err := a.Store.GetScreenerParticipant(ctx, ws, s.ScreenerParticipantID); err == nil {
 		isLatest = sp.CurrentSessionID() == s.ID
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if !errors.Is(err, vocab.ErrNotFound) {
 		return Session{}, err
 	}
 	now := a.Now().UTC()

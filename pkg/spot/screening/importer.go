@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // ImportMode says whether an import also removes screener participants absent from it.
@@ -38,7 +39,7 @@ type ImportRow struct {
 // creates, updates and links what differs, and in FULL_SYNC unlinks the screener participants
 // that are absent. Rows that change nothing cost no write. The result is one screener
 // participant per row, in row order.
-func (s *Service) Import(ctx context.Context, ws string, actor Actor, req ImportRequest) ([]ScreenerParticipant, error) {
+func (s *Service) Import(ctx context.Context, ws string, actor vocab.Actor, req ImportRequest) ([]ScreenerParticipant, error) {
 	if _, err := s.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
 		return nil, err
 	}
@@ -75,7 +76,7 @@ func invalidImport(errs []FieldError) error {
 type importPlan struct {
 	svc   *Service
 	ws    string
-	actor Actor
+	actor vocab.Actor
 	req   ImportRequest
 
 	errs         []FieldError
@@ -132,7 +133,7 @@ func (p *importPlan) match(ctx context.Context) error {
 		}
 		part, ok := p.participants[id]
 		if !ok {
-			return ErrConflict // a marker names a participant that was just removed
+			return vocab.ErrConflict // a marker names a participant that was just removed
 		}
 		if uid := rows[i].ExternalUID; uid != nil && part.ExternalUID != "" && part.ExternalUID != *uid {
 			p.errs = append(p.errs, rowError(i, "externalUid", CodeExternalUIDConflict,
@@ -277,7 +278,7 @@ func (p *importPlan) removals(ctx context.Context) ([]Change, error) {
 	for _, sp := range gone {
 		part, ok := parts[sp.ParticipantID]
 		if !ok {
-			return nil, ErrConflict
+			return nil, vocab.ErrConflict
 		}
 		changes = append(changes, unlink(part, sp))
 	}

@@ -4,23 +4,10 @@
 package screening
 
 import (
-	"errors"
 	"time"
-)
 
-// Sentinel errors the API layer maps to statuses.
-var (
-	ErrNotFound = errors.New("screening: not found")
-	// ErrConflict: a concurrent change touched the same records; retrying the request is safe.
-	ErrConflict = errors.New("screening: concurrent change, retry")
+	"github.com/participant-roster/roster/pkg/vocab"
 )
-
-// Actor is who created or last changed a record.
-type Actor struct {
-	Type string // TenantUserActor | ParticipantActor | TenantActor | ApplicationActor | SystemActor
-	ID   string
-	Name string
-}
 
 // Participant is a tenant participant: one person in the workspace, unique by email and, when
 // set, by external uid.
@@ -29,9 +16,9 @@ type Participant struct {
 	ExternalUID string // "" when the CRM gave none
 	Email       string
 	Name        string
-	CreatedBy   *Actor
+	CreatedBy   *vocab.Actor
 	CreatedAt   time.Time
-	UpdatedBy   *Actor
+	UpdatedBy   *vocab.Actor
 	UpdatedAt   time.Time
 	// Links maps screener id to the id of this participant's screener participant in it.
 	Links map[string]string
@@ -45,9 +32,9 @@ type Screener struct {
 	Title               string
 	Description         *string
 	ActivePublicationID *string
-	CreatedBy           *Actor
+	CreatedBy           *vocab.Actor
 	CreatedAt           time.Time
-	UpdatedBy           *Actor
+	UpdatedBy           *vocab.Actor
 	UpdatedAt           time.Time
 }
 

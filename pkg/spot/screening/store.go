@@ -3,7 +3,7 @@ package screening
 import "context"
 
 // Store is what the domain needs from persistence. Every method is scoped to one workspace;
-// records of other workspaces are ErrNotFound.
+// records of other workspaces are vocab.ErrNotFound.
 type Store interface {
 	GetScreener(ctx context.Context, ws, id string) (Screener, error)
 	ListScreeners(ctx context.Context, ws string, p Page) (List[Screener], error)
@@ -24,7 +24,7 @@ type Store interface {
 	// Roster lists every screener participant of a screener.
 	Roster(ctx context.Context, ws, screenerID string) ([]ScreenerParticipant, error)
 	// Apply writes the changes. Each change is atomic on its own; a change whose records moved
-	// since they were read fails with ErrConflict.
+	// since they were read fails with vocab.ErrConflict.
 	Apply(ctx context.Context, ws, screenerID string, changes []Change) error
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Error codes of the family's error envelope (documented in api/openapi.yaml).
@@ -70,9 +71,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &invalid):
 		WriteProblem(w, r, http.StatusBadRequest, CodeValidationFailed, invalid.Message, fromDomain(invalid.Fields))
-	case errors.Is(err, screening.ErrNotFound):
+	case errors.Is(err, vocab.ErrNotFound):
 		WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The resource was not found.", nil)
-	case errors.Is(err, screening.ErrConflict):
+	case errors.Is(err, vocab.ErrConflict):
 		WriteProblem(w, r, http.StatusConflict, CodeConflict, "The records changed while this request ran; nothing was lost, retry the request.", nil)
 	default:
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))

@@ -13,7 +13,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
-	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // sqsEndpoint is the moto_server the async import tests queue on: the one `make test` started
@@ -102,7 +102,7 @@ func importBody(screenerID, mode string, rows ...row) string {
 func (c *client) screener(title string) string {
 	c.t.Helper()
 	s, err := c.env.App.Admin.CreateScreener(context.Background(), c.tenant.WorkspaceID,
-		screening.Actor{Type: "SystemActor", ID: "test", Name: "test"}, title, nil)
+		vocab.Actor{Type: "SystemActor", ID: "test", Name: "test"}, title, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}

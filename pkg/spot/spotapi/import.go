@@ -13,6 +13,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Import limits: the synchronous path handles up to MaxSyncRows rows and MaxSyncBytes of body;
@@ -175,7 +176,7 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	p := principal(r.Context())
-	actor := screening.Actor{Type: "ApplicationActor", ID: p.KeyID, Name: p.KeyName}
+	actor := vocab.Actor{Type: "ApplicationActor", ID: p.KeyID, Name: p.KeyName}
 	preferAsync := prefersAsync(r.Header)
 	large := len(req.Rows) > MaxSyncRows || len(body) > MaxSyncBytes
 	switch {
@@ -191,7 +192,7 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	result, err := a.Service.Import(r.Context(), p.WorkspaceID, actor, req)
-	if errors.Is(err, screening.ErrNotFound) {
+	if errors.Is(err, vocab.ErrNotFound) {
 		WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
 		return
 	}

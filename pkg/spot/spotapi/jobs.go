@@ -9,6 +9,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // MaxJobErrors is how many row errors a job's answer lists (the first ones, in row order).
@@ -32,14 +33,14 @@ func prefersAsync(h http.Header) bool {
 // submitImport runs an import as a job: it validates the payload as far as it can without the
 // store (every bad row is a 400 and no job), checks the screener (404), stores the job, queues
 // its chunks and answers 202 with the job and its Location.
-func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, actor screening.Actor, req screening.ImportRequest, preferAsync bool) {
+func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, actor vocab.Actor, req screening.ImportRequest, preferAsync bool) {
 	ctx := r.Context()
 	if err := screening.ValidateImportRows(req.Rows); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	if _, err := a.Service.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
-		if errors.Is(err, screening.ErrNotFound) {
+		if errors.Is(err, vocab.ErrNotFound) {
 			WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
 			return
 		}
@@ -66,7 +67,7 @@ func (a *API) getScreenerParticipantImport(w http.ResponseWriter, r *http.Reques
 	}
 	job, rowErrs, err := a.Jobs.GetImportJob(r.Context(), principal(r.Context()).WorkspaceID, id, MaxJobErrors)
 	if err == nil && job.Family != imports.FamilySpot {
-		err = screening.ErrNotFound
+		err = vocab.ErrNotFound
 	}
 	a.respond(w, r, err, func() any { return toImportJob(job, rowErrs) })
 }

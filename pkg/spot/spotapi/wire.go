@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Wire models of the Spot Thought family, field for field as the vendor documents them.
@@ -18,7 +19,7 @@ type actorJSON struct {
 	Name string `json:"name"`
 }
 
-func toActor(a *screening.Actor) *actorJSON {
+func toActor(a *vocab.Actor) *actorJSON {
 	if a == nil {
 		return nil
 	}
