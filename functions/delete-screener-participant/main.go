@@ -1,6 +1,6 @@
-// Command delete-screener-participant is the DeleteScreenerParticipantFunction Lambda: it only wires; see pkg/app.
+// Command delete-screener-participant is the DeleteScreenerParticipantFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("DeleteScreenerParticipantFunction") }
+func main() { spotwire.Main("DeleteScreenerParticipantFunction") }

@@ -1,6 +1,6 @@
-// Command get-screener-participant-import is the GetScreenerParticipantImportFunction Lambda: it only wires; see pkg/app.
+// Command get-screener-participant-import is the GetScreenerParticipantImportFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("GetScreenerParticipantImportFunction") }
+func main() { spotwire.Main("GetScreenerParticipantImportFunction") }

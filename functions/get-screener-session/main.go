@@ -1,6 +1,6 @@
-// Command get-screener-session is the GetScreenerSessionFunction Lambda: it only wires; see pkg/app.
+// Command get-screener-session is the GetScreenerSessionFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("GetScreenerSessionFunction") }
+func main() { spotwire.Main("GetScreenerSessionFunction") }

@@ -1,6 +1,6 @@
-// Command import-screener-participants is the ImportScreenerParticipantsFunction Lambda: it only wires; see pkg/app.
+// Command import-screener-participants is the ImportScreenerParticipantsFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("ImportScreenerParticipantsFunction") }
+func main() { spotwire.Main("ImportScreenerParticipantsFunction") }

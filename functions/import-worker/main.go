@@ -1,7 +1,6 @@
-// Command import-worker is the ImportWorkerFunction Lambda (SQS event source, partial batch
-// responses): it only wires; see pkg/app and pkg/imports.
+// Command import-worker is the ImportWorkerFunction Lambda: it only wires; see pkg/wiring/workerwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/workerwire"
 
-func main() { app.MainWorker("ImportWorkerFunction") }
+func main() { workerwire.Main("ImportWorkerFunction") }

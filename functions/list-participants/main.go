@@ -1,6 +1,6 @@
-// Command list-participants is the ListParticipantsFunction Lambda: it only wires; see pkg/app.
+// Command list-participants is the ListParticipantsFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("ListParticipantsFunction") }
+func main() { spotwire.Main("ListParticipantsFunction") }

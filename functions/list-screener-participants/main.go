@@ -1,6 +1,6 @@
-// Command list-screener-participants is the ListScreenerParticipantsFunction Lambda: it only wires; see pkg/app.
+// Command list-screener-participants is the ListScreenerParticipantsFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("ListScreenerParticipantsFunction") }
+func main() { spotwire.Main("ListScreenerParticipantsFunction") }

@@ -1,6 +1,6 @@
-// Command list-screener-sessions is the ListScreenerSessionsFunction Lambda: it only wires; see pkg/app.
+// Command list-screener-sessions is the ListScreenerSessionsFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("ListScreenerSessionsFunction") }
+func main() { spotwire.Main("ListScreenerSessionsFunction") }

@@ -1,6 +1,6 @@
-// Command list-screeners is the ListScreenersFunction Lambda: it only wires; see pkg/app.
+// Command list-screeners is the ListScreenersFunction Lambda: it only wires; see pkg/wiring/spotwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/spotwire"
 
-func main() { app.Main("ListScreenersFunction") }
+func main() { spotwire.Main("ListScreenersFunction") }

@@ -1,6 +1,6 @@
-// Command snap-add-participant-subject is the SnapAddParticipantSubjectFunction Lambda: it only wires; see pkg/app.
+// Command snap-add-participant-subject is the SnapAddParticipantSubjectFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapAddParticipantSubjectFunction") }
+func main() { snapwire.Main("SnapAddParticipantSubjectFunction") }

@@ -1,6 +1,6 @@
-// Command snap-delete-participant-subject is the SnapDeleteParticipantSubjectFunction Lambda: it only wires; see pkg/app.
+// Command snap-delete-participant-subject is the SnapDeleteParticipantSubjectFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapDeleteParticipantSubjectFunction") }
+func main() { snapwire.Main("SnapDeleteParticipantSubjectFunction") }

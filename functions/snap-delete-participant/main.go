@@ -1,6 +1,6 @@
-// Command snap-delete-participant is the SnapDeleteParticipantFunction Lambda: it only wires; see pkg/app.
+// Command snap-delete-participant is the SnapDeleteParticipantFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapDeleteParticipantFunction") }
+func main() { snapwire.Main("SnapDeleteParticipantFunction") }

@@ -1,6 +1,6 @@
-// Command snap-get-participant-subject is the SnapGetParticipantSubjectFunction Lambda: it only wires; see pkg/app.
+// Command snap-get-participant-subject is the SnapGetParticipantSubjectFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapGetParticipantSubjectFunction") }
+func main() { snapwire.Main("SnapGetParticipantSubjectFunction") }

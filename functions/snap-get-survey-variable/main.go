@@ -1,6 +1,6 @@
-// Command snap-get-survey-variable is the SnapGetSurveyVariableFunction Lambda: it only wires; see pkg/app.
+// Command snap-get-survey-variable is the SnapGetSurveyVariableFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapGetSurveyVariableFunction") }
+func main() { snapwire.Main("SnapGetSurveyVariableFunction") }

@@ -1,6 +1,6 @@
-// Command snap-get-user-info is the SnapGetUserInfoFunction Lambda: it only wires; see pkg/app.
+// Command snap-get-user-info is the SnapGetUserInfoFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapGetUserInfoFunction") }
+func main() { snapwire.Main("SnapGetUserInfoFunction") }

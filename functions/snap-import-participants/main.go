@@ -1,6 +1,6 @@
-// Command snap-import-participants is the SnapImportParticipantsFunction Lambda: it only wires; see pkg/app.
+// Command snap-import-participants is the SnapImportParticipantsFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapImportParticipantsFunction") }
+func main() { snapwire.Main("SnapImportParticipantsFunction") }

@@ -1,6 +1,6 @@
-// Command snap-list-participant-subjects is the SnapListParticipantSubjectsFunction Lambda: it only wires; see pkg/app.
+// Command snap-list-participant-subjects is the SnapListParticipantSubjectsFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapListParticipantSubjectsFunction") }
+func main() { snapwire.Main("SnapListParticipantSubjectsFunction") }

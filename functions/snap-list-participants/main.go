@@ -1,6 +1,6 @@
-// Command snap-list-participants is the SnapListParticipantsFunction Lambda: it only wires; see pkg/app.
+// Command snap-list-participants is the SnapListParticipantsFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapListParticipantsFunction") }
+func main() { snapwire.Main("SnapListParticipantsFunction") }

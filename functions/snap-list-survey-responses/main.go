@@ -1,6 +1,6 @@
-// Command snap-list-survey-responses is the SnapListSurveyResponsesFunction Lambda: it only wires; see pkg/app.
+// Command snap-list-survey-responses is the SnapListSurveyResponsesFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapListSurveyResponsesFunction") }
+func main() { snapwire.Main("SnapListSurveyResponsesFunction") }

@@ -1,6 +1,6 @@
-// Command snap-list-survey-variables is the SnapListSurveyVariablesFunction Lambda: it only wires; see pkg/app.
+// Command snap-list-survey-variables is the SnapListSurveyVariablesFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapListSurveyVariablesFunction") }
+func main() { snapwire.Main("SnapListSurveyVariablesFunction") }

@@ -1,6 +1,6 @@
-// Command snap-list-surveys is the SnapListSurveysFunction Lambda: it only wires; see pkg/app.
+// Command snap-list-surveys is the SnapListSurveysFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapListSurveysFunction") }
+func main() { snapwire.Main("SnapListSurveysFunction") }

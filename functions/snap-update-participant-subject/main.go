@@ -1,6 +1,6 @@
-// Command snap-update-participant-subject is the SnapUpdateParticipantSubjectFunction Lambda: it only wires; see pkg/app.
+// Command snap-update-participant-subject is the SnapUpdateParticipantSubjectFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapUpdateParticipantSubjectFunction") }
+func main() { snapwire.Main("SnapUpdateParticipantSubjectFunction") }

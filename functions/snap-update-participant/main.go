@@ -1,6 +1,6 @@
-// Command snap-update-participant is the SnapUpdateParticipantFunction Lambda: it only wires; see pkg/app.
+// Command snap-update-participant is the SnapUpdateParticipantFunction Lambda: it only wires; see pkg/wiring/snapwire.
 package main
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/wiring/snapwire"
 
-func main() { app.Main("SnapUpdateParticipantFunction") }
+func main() { snapwire.Main("SnapUpdateParticipantFunction") }
