@@ -24,8 +24,11 @@ import (
 
 	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
 	"github.com/participant-roster/roster/pkg/spot/screening"
@@ -58,7 +61,7 @@ type bigStack struct {
 	table        string
 	app          *app.App
 	post, get    app.LambdaHandler
-	worker       *imports.Worker
+	worker       jobqueue.Handler
 	sqs          *sqs.Client
 	queue, dlq   string
 	ws, screener string
@@ -72,7 +75,7 @@ type bigStack struct {
 type bigPhase struct {
 	accepted time.Duration // POST in, 202 out
 	took     time.Duration // POST in to the job's finishedAt
-	job      store.ImportJob
+	job      jobs.Job
 	post     metered
 	bookR    float64 // the job's bookkeeping (worker calls outside the rows' meter)
 	bookW    float64
@@ -159,7 +162,7 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 	}
 
 	progress("measure 7: import of %s new rows (%.2f MiB body)", thousands(n), float64(len(body))/(1<<20))
-	if r.imp, err = b.bigImportPhase(s, ev, n, store.ImportCounts{Processed: n, Created: n}); err != nil {
+	if r.imp, err = b.bigImportPhase(s, ev, n, jobs.Counts{Processed: n, Created: n}); err != nil {
 		return section{}, fmt.Errorf("import: %w", err)
 	}
 	if total, err := b.rosterTotal(s); err != nil {
@@ -168,7 +171,7 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 		return section{}, fmt.Errorf("import: the screener has %d participants after the import, want %d", total, n)
 	}
 	progress("measure 7: import took %s (%.0f rows/s); re-import of the same rows", secs(r.imp.took), rate(n, r.imp.took))
-	if r.re, err = b.bigImportPhase(s, b.bigEvent(body, n), n, store.ImportCounts{Processed: n, Unchanged: n}); err != nil {
+	if r.re, err = b.bigImportPhase(s, b.bigEvent(body, n), n, jobs.Counts{Processed: n, Unchanged: n}); err != nil {
 		return section{}, fmt.Errorf("re-import: %w", err)
 	}
 	progress("measure 7: re-import took %s", secs(r.re.took))
@@ -197,7 +200,7 @@ func (b *bench) bigWarmUp(s *bigStack, n int) error {
 	}
 	ev := b.bigEvent(body, n)
 	ev.Headers["prefer"] = "respond-async"
-	_, err = b.bigImportPhase(s, ev, n, store.ImportCounts{Processed: n, Created: n})
+	_, err = b.bigImportPhase(s, ev, n, jobs.Counts{Processed: n, Created: n})
 	return err
 }
 
@@ -242,12 +245,12 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	}
 	s.trace.see(scan.Items)
 
-	c, err := imports.NewSQSClient(ctx, sqsEndpoint)
+	c, err := jobqueue.NewClient(ctx, sqsEndpoint)
 	if err != nil {
 		return nil, err
 	}
 	s.sqs = sqs.New(c.Options(), s.trace.sqsOption)
-	if s.queue, s.dlq, err = imports.CreateQueues(ctx, s.sqs, localstack.UniqueQueueName("bench-import"), queueVisibility, queueMaxReceives); err != nil {
+	if s.queue, s.dlq, err = poller.CreateQueues(ctx, s.sqs, localstack.UniqueQueueName("bench-import"), queueVisibility, queueMaxReceives); err != nil {
 		return nil, err
 	}
 	s.app.EnableImports(s.sqs, s.queue)
@@ -259,8 +262,9 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	}
 	// As deployed: the rows' writes paced per partition key, the one worker standing for the
 	// template's MaximumConcurrency instances, each with its own budget.
-	s.worker = s.app.PolledImportWorker(queueMaxReceives, workerConcurrency)
-	s.worker.Log = s.log
+	w := s.app.PolledImportWorker(queueMaxReceives, workerConcurrency)
+	w.Log = s.log
+	s.worker = jobqueue.HandlerFor(w)
 	return s, nil
 }
 
@@ -307,7 +311,7 @@ func (b *bench) bigRaw(screener string, rs []importRow, writers int) (metered, [
 
 // bigImportPhase posts the import and runs the poller until the job ends: the poller starts
 // first, as Lambda's event source is always polling.
-func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n int, want store.ImportCounts) (bigPhase, error) {
+func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n int, want jobs.Counts) (bigPhase, error) {
 	var p bigPhase
 	gc()
 	bookCtx, book := capacity.WithMeter(b.ctx)
@@ -323,13 +327,13 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 	var mu sync.Mutex
 	handler := func(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
 		t := time.Now()
-		resp, err := s.worker.HandleSQS(ctx, e)
+		resp, err := s.worker(ctx, e)
 		mu.Lock()
 		p.batches = append(p.batches, batchRun{d: time.Since(t), records: len(e.Records), failed: len(resp.BatchItemFailures)})
 		mu.Unlock()
 		return resp, err
 	}
-	poller := &imports.Poller{
+	poller := &poller.Poller{
 		Client: s.sqs, QueueURL: s.queue, Handler: handler, BatchSize: workerBatchSize,
 		Concurrency: workerConcurrency, Timeout: workerTimeout, Log: s.log,
 	}
@@ -370,7 +374,7 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 	defer tick.Stop()
 	for {
 		<-tick.C
-		job, _, err := s.jobs.GetImportJob(b.ctx, b.ws, accepted.ID, 0)
+		job, _, err := s.jobs.JobStore().Get(b.ctx, b.ws, accepted.ID, 0)
 		if err != nil {
 			return p, err
 		}
@@ -417,7 +421,7 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 		return p, err
 	}
 	c := view.Counts
-	if view.Status != store.ImportCompleted || c.Total != n || c.Processed != want.Processed || c.Created != want.Created ||
+	if view.Status != jobs.Completed || c.Total != n || c.Processed != want.Processed || c.Created != want.Created ||
 		c.Updated != want.Updated || c.Unchanged != want.Unchanged || c.Removed != 0 || c.Failed != 0 {
 		reason := ""
 		if view.Reason != nil {
@@ -715,7 +719,7 @@ func bigImportSection(r bigResult, s *bigStack) section {
 		intro: fmt.Sprintf("One `POST /screener-participants-import` of %s new rows (UPDATES_ONLY; external uid, email and name) "+
 			"through the function's Lambda handler with an API Gateway v2 event, answered 202 with a job; its chunks go to a "+
 			"fresh queue on moto_server (visibility timeout %s, DLQ after %d receives, as template.yaml), and an "+
-			"`imports.Poller` feeds them to `imports.Worker.HandleSQS` as ImportWorkerFunction's event source would: batches "+
+			"`poller.Poller` feeds them to `jobs.Worker` (through `jobqueue.HandlerFor`) as ImportWorkerFunction's event source would: batches "+
 			"of up to %d, %d concurrent invocations, a %s deadline each, the rows' writes paced per partition key as deployed "+
 			"(store.Pacer, IMPORT_PARTITION_WRITE_BUDGET per instance). The poller runs before the POST; the time runs from "+
 			"the POST to the job's finishedAt (the bench reads the job every second, consistently; once COMPLETED its counts "+

@@ -26,7 +26,7 @@ import (
 // The caller is told apart by the capacity meter on the call's context: the POST carries the
 // phase's request meter, the poller (and so the worker's bookkeeping) the phase's bookkeeping
 // meter, and the worker puts the rows' own calls on a meter of their own (see
-// imports.Worker.runRows), which is neither.
+// spotjobs.Family.RunChunk), which is neither.
 type callTrace struct {
 	mu    sync.Mutex
 	phase *tracePhase

@@ -33,7 +33,7 @@ import (
 	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/dev/localapi"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 )
 
 const (
@@ -103,7 +103,7 @@ func invoke(ctx context.Context, fn, eventPath string, stdout, stderr io.Writer)
 	// As on Lambda, the import functions send jobs to IMPORT_QUEUE_URL (make run prints its
 	// queue and SQS endpoint; its poller then works the job).
 	if queue := os.Getenv("IMPORT_QUEUE_URL"); queue != "" {
-		sc, err := imports.NewSQSClient(ctx, os.Getenv("SQS_ENDPOINT"))
+		sc, err := jobqueue.NewClient(ctx, os.Getenv("SQS_ENDPOINT"))
 		if err != nil {
 			return err
 		}

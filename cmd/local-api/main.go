@@ -32,9 +32,11 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localapi"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
-	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+
+	"github.com/participant-roster/roster/pkg/store"
 )
 
 // dataSubdir is where DynamoDB Local keeps the table between runs, relative to the repo root;
@@ -171,7 +173,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	// Not app.NewDynamoDBClient: that loads the developer's AWS config, and a stale AWS_PROFILE
 	// would stop a server that never talks to AWS. Same client otherwise, metering included.
-	client, err := localstack.NewClient(ctx, db.Endpoint, capacity.Option)
+	client, err := localstack.NewClient(ctx, db.Endpoint, store.MeterOption)
 	if err != nil {
 		return err
 	}
@@ -225,16 +227,16 @@ func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.W
 	if err != nil {
 		return nil, fmt.Errorf("local SQS: %w", err)
 	}
-	sc, err := imports.NewSQSClient(ctx, mq.Endpoint)
+	sc, err := jobqueue.NewClient(ctx, mq.Endpoint)
 	if err == nil {
 		var queue string
-		queue, _, err = imports.CreateQueues(ctx, sc, localImportQueue, localVisibility, localMaxReceiveCount)
+		queue, _, err = poller.CreateQueues(ctx, sc, localImportQueue, localVisibility, localMaxReceiveCount)
 		if err == nil {
 			a.EnableImports(sc, queue)
 			pctx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
-			poller := &imports.Poller{
-				Client: sc, QueueURL: queue, Handler: a.PolledImportWorker(localMaxReceiveCount, localWorkerConcurrent).HandleSQS,
+			poller := &poller.Poller{
+				Client: sc, QueueURL: queue, Handler: jobqueue.HandlerFor(a.PolledImportWorker(localMaxReceiveCount, localWorkerConcurrent)),
 				BatchSize: 10, Wait: 5 * time.Second, Timeout: localWorkerTimeout, Concurrency: localWorkerConcurrent, Log: log,
 			}
 			go func() {

@@ -15,14 +15,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 	"github.com/participant-roster/roster/pkg/platform/auth"
-	"github.com/participant-roster/roster/pkg/platform/capacity"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/store"
 )
 
@@ -73,25 +75,26 @@ func NewDynamoDBClient(ctx context.Context, endpoint string) (*dynamodb.Client, 
 			// DynamoDB Local's error responses lack the CRC32 header the SDK checks.
 			DisableValidateResponseChecksum: true,
 			BaseEndpoint:                    &endpoint,
-		}, capacity.Option), nil
+		}, store.MeterOption), nil
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg, capacity.Option), nil
+	return dynamodb.NewFromConfig(cfg, store.MeterOption), nil
 }
 
 // App is the wired service.
 type App struct {
 	Store   *store.DDBStore
+	Jobs    *store.Jobs
 	Service *screening.Service
 	Admin   *screening.Admin
 	Spot    *spotapi.API
 	Snap    *snapapi.API
 	Log     *slog.Logger
 	// ImportWriteBudget is what one import worker may write to one partition key, in write
-	// units per second (imports.DefaultPartitionWriteBudget unless IMPORT_PARTITION_WRITE_BUDGET
+	// units per second (store.DefaultPartitionWriteBudget unless IMPORT_PARTITION_WRITE_BUDGET
 	// says otherwise; template.yaml has the arithmetic).
 	ImportWriteBudget float64
 }
@@ -100,39 +103,51 @@ type App struct {
 func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log *slog.Logger) *App {
 	st := store.New(client, table)
 	svc := screening.NewService(st)
+	js := st.JobStore()
 	return &App{
-		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
-		ImportWriteBudget: imports.DefaultPartitionWriteBudget,
-		Spot:              &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: st},
-		Snap:              &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log},
+		Store: st, Jobs: js, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
+		ImportWriteBudget: store.DefaultPartitionWriteBudget,
+		Spot:              &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: js},
+		Snap:              &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js},
 	}
 }
 
 // EnableImports sends large Spot imports (and those asking Prefer: respond-async) and every
 // Snap bulk import to a queue as jobs.
-func (a *App) EnableImports(queue imports.Sender, queueURL string) {
-	a.Spot.Queue, a.Spot.QueueURL = queue, queueURL
-	a.Snap.Queue, a.Snap.QueueURL = queue, queueURL
+func (a *App) EnableImports(client jobqueue.Sender, queueURL string) {
+	sub := &jobs.Submitter{Store: a.Jobs, Queue: &jobqueue.SQS{Client: client, QueueURL: queueURL}}
+	a.Spot.Imports, a.Snap.Imports = sub, sub
 }
 
-// ImportWorker is the import worker over the app's table; maxReceiveCount is the queue's
-// redrive maxReceiveCount (0: imports.DefaultMaxReceiveCount). Its rows' writes keep to
-// ImportWriteBudget write units per second on each partition key (see store.Pacer).
-func (a *App) ImportWorker(maxReceiveCount int) *imports.Worker {
-	return a.importWorker(maxReceiveCount, a.ImportWriteBudget)
+// ImportWorker is the import worker's Lambda handler over the app's table; maxReceiveCount is
+// the queue's redrive maxReceiveCount (0: jobs.DefaultMaxReceiveCount). Its rows' writes keep
+// to ImportWriteBudget write units per second on each partition key (see store.Pacer).
+func (a *App) ImportWorker(maxReceiveCount int) jobqueue.Handler {
+	return jobqueue.HandlerFor(a.importWorker(maxReceiveCount, a.ImportWriteBudget))
 }
 
-// PolledImportWorker is the worker for an imports.Poller that runs concurrency batches at once
-// (local runs, tests, the benchmark): the one worker stands for that many Lambda instances, so
-// its budget per partition key is theirs together.
-func (a *App) PolledImportWorker(maxReceiveCount, concurrency int) *imports.Worker {
+// PolledImportWorker is the worker for a poller that runs concurrency batches at once (local
+// runs, tests, the benchmark): the one worker stands for that many Lambda instances, so its
+// budget per partition key is theirs together.
+func (a *App) PolledImportWorker(maxReceiveCount, concurrency int) *jobs.Worker {
 	return a.importWorker(maxReceiveCount, a.ImportWriteBudget*float64(max(concurrency, 1)))
 }
 
-func (a *App) importWorker(maxReceiveCount int, budget float64) *imports.Worker {
-	paced := a.Store.Paced(store.NewPacer(budget))
-	svc := &screening.Service{Store: paced, Now: a.Service.Now, NewID: a.Service.NewID}
-	return &imports.Worker{Service: svc, Store: paced, MaxReceiveCount: maxReceiveCount, Log: a.Log}
+// importWorker runs every family's chunks over one paced store: the rows' writes and the job's
+// bookkeeping share the budget of each partition key.
+func (a *App) importWorker(maxReceiveCount int, budget float64) *jobs.Worker {
+	w := WorkerOver(a.Store.Paced(store.NewPacer(budget)), maxReceiveCount, a.Log)
+	w.Now = a.Service.Now
+	return w
+}
+
+// WorkerOver is the import worker with every family plugged in, over one store.
+func WorkerOver(st *store.DDBStore, maxReceiveCount int, log *slog.Logger) *jobs.Worker {
+	return &jobs.Worker{
+		Store:           st.JobStore(),
+		Families:        []jobs.Family{&spotjobs.Family{Service: screening.NewService(st)}, &snapjobs.Family{Store: st.SnapImports()}},
+		MaxReceiveCount: maxReceiveCount, Log: log,
+	}
 }
 
 // HTTPHandler returns the handler of one route, by its function's logical id.

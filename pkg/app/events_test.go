@@ -17,9 +17,10 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
+
 	"github.com/participant-roster/roster/pkg/platform/routes"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -136,31 +137,31 @@ func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
 	if _, err := demo.Seed(ctx, env.App.Store); err != nil {
 		t.Fatal(err)
 	}
-	jobs := map[string][]imports.Message{}
+	byJob := map[string][]jobs.Message{}
 	for _, rec := range ev.Records {
 		if rec.EventSource != "aws:sqs" || rec.MessageId == "" || rec.ReceiptHandle == "" {
 			t.Errorf("record %q lacks eventSource aws:sqs, messageId or receiptHandle", rec.MessageId)
 		}
-		m, err := imports.DecodeMessage(rec.Body)
+		m, err := jobs.DecodeMessage(rec.Body)
 		if err != nil {
 			t.Fatalf("record %s: %v", rec.MessageId, err)
 		}
 		if m.WorkspaceID != demo.WorkspaceID {
 			t.Errorf("record %s is for workspace %s, not the demo's", rec.MessageId, m.WorkspaceID)
 		}
-		jobs[m.JobID] = append(jobs[m.JobID], m)
+		byJob[m.JobID] = append(byJob[m.JobID], m)
 	}
-	for id, ms := range jobs {
+	for id, ms := range byJob {
 		total := 0
 		for _, m := range ms {
 			total += len(m.Rows)
 		}
-		job := store.ImportJob{
-			ID: id, WorkspaceID: ms[0].WorkspaceID, Family: imports.FamilySpot, Target: ms[0].ScreenerID, Mode: ms[0].Mode,
-			Actor: &vocab.Actor{Type: "SystemActor", ID: "events-test"}, Status: store.ImportQueued,
+		job := jobs.Job{
+			ID: id, WorkspaceID: ms[0].WorkspaceID, Family: spotjobs.Name, Target: ms[0].Target, Mode: ms[0].Mode,
+			Actor: &vocab.Actor{Type: "SystemActor", ID: "events-test"}, Status: jobs.Queued,
 			Total: total, Chunks: len(ms), CreatedAt: time.Now(),
 		}
-		if err := env.App.Store.CreateImportJob(ctx, job.WorkspaceID, job); err != nil {
+		if err := env.App.Jobs.Create(ctx, job); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,12 +176,12 @@ func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("%s reported failures %v, want none", w.LogicalID, resp.BatchItemFailures)
 	}
-	for id, ms := range jobs {
-		job, rowErrs, err := env.App.Store.GetImportJob(ctx, ms[0].WorkspaceID, id, 100)
+	for id, ms := range byJob {
+		job, rowErrs, err := env.App.Jobs.Get(ctx, ms[0].WorkspaceID, id, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if job.Status != store.ImportCompleted || job.Counts.Processed != job.Total || job.Counts.Failed != 0 || len(rowErrs) != 0 {
+		if job.Status != jobs.Completed || job.Counts.Processed != job.Total || job.Counts.Failed != 0 || len(rowErrs) != 0 {
 			t.Errorf("job %s after the event: status %s, counts %+v, row errors %v; want COMPLETED with every row processed", id, job.Status, job.Counts, rowErrs)
 		}
 	}

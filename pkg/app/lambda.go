@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/routes"
@@ -164,7 +164,7 @@ func FromEnv(log *slog.Logger) (*App, error) {
 	}
 	a := New(client, cfg.Table, cfg.AuthCacheTTL, log)
 	if cfg.ImportQueueURL != "" {
-		sqsClient, err := imports.NewSQSClient(ctx, cfg.SQSEndpoint)
+		sqsClient, err := jobqueue.NewClient(ctx, cfg.SQSEndpoint)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func MainWorker(logicalID string) {
 	lambda.Start(handler)
 }
 
-func workerHandlerFromEnv(logicalID string, log *slog.Logger) (imports.Handler, error) {
+func workerHandlerFromEnv(logicalID string, log *slog.Logger) (jobqueue.Handler, error) {
 	a, err := FromEnv(log)
 	if err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ func workerHandlerFromEnv(logicalID string, log *slog.Logger) (imports.Handler, 
 // WorkerHandler returns the SQS handler of a worker function, by its logical id. The queue's
 // maxReceiveCount comes from MAX_RECEIVE_COUNT (template.yaml sets it from the redrive policy),
 // the write budget per partition key from IMPORT_PARTITION_WRITE_BUDGET.
-func (a *App) WorkerHandler(logicalID string) (imports.Handler, error) {
+func (a *App) WorkerHandler(logicalID string) (jobqueue.Handler, error) {
 	if _, ok := routes.WorkerByLogicalID(logicalID); !ok || logicalID != "ImportWorkerFunction" {
 		return nil, fmt.Errorf("no worker for function %q", logicalID)
 	}
@@ -213,5 +213,5 @@ func (a *App) WorkerHandler(logicalID string) (imports.Handler, error) {
 		}
 		a.ImportWriteBudget = budget
 	}
-	return a.ImportWorker(n).HandleSQS, nil
+	return a.ImportWorker(n), nil
 }

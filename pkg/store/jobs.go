@@ -39,86 +39,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-// Import job statuses.
-const (
-	ImportQueued    = "QUEUED"
-	ImportRunning   = "RUNNING"
-	ImportCompleted = "COMPLETED"
-	ImportFailed    = "FAILED"
-)
-
-var (
-	// ErrImportJobClosed: the job is finished (or gone); a chunk can no longer be counted on it.
-	ErrImportJobClosed = errors.New("store: import job is finished")
-	// ErrImportLeaseLost: another worker took over finishing the job.
-	ErrImportLeaseLost = errors.New("store: import job finishing lease lost")
-)
-
-// ImportCounts are an import's row counts.
-type ImportCounts struct {
-	Processed int // rows handled, failed ones included
-	Created   int // new screener participants
-	Updated   int // screener participants (and their participants) changed
-	Unchanged int // rows that changed nothing
-	Removed   int // FULL_SYNC: screener participants unlinked
-	Failed    int // rows rejected, or rows of a chunk that failed
+// Jobs is the jobs context's adapter: it keeps import jobs in the table (jobs.Store).
+type Jobs struct {
+	s *DDBStore
+	// holders take and release a job's hold on its target, by the job's family.
+	holders map[string]TargetHolder
 }
 
-// ImportJob is one asynchronous import.
-type ImportJob struct {
-	ID          string
-	WorkspaceID string
-	Family      string // ImportFamilySpot | ImportFamilySnap
-	Target      string // the screener id (spot) or survey id (snap)
-	Mode        string // spot: UPDATES_ONLY | FULL_SYNC; snap: ADD
-	Actor       *vocab.Actor
-	Status      string // QUEUED | RUNNING | COMPLETED | FAILED
-	Total       int    // rows in the payload
-	Chunks      int
-	Counts      ImportCounts
-	ChunksDone  int
-	// FailedChunks counts chunks that failed for good (their rows are counted failed).
-	FailedChunks int
-	Reason       string // why the job FAILED
-	// RowReadUnits and RowWriteUnits are what the rows' own work cost (the bookkeeping of the
-	// job is not included): an import of unchanged rows writes 0 units.
-	RowReadUnits, RowWriteUnits float64
-	CreatedAt                   time.Time
-	StartedAt, FinishedAt       *time.Time
+// TargetHolder is what a family's adapter gives the jobs adapter so that a job that holds its
+// target takes and releases the hold in the same transaction as the job's own write.
+type TargetHolder interface {
+	// TakeHold is the write that makes a new job the holder of its target; its condition
+	// fails if another job holds it or the target is gone.
+	TakeHold(ws, target, jobID string) types.TransactWriteItem
+	// ReleaseHold is the write that frees a target that jobID holds; its condition fails if
+	// the job no longer holds it.
+	ReleaseHold(ws, target, jobID string) types.TransactWriteItem
+	// TargetExists tells a taken hold from a missing target when TakeHold's condition fails.
+	TargetExists(ctx context.Context, ws, target string) (bool, error)
 }
 
-// Terminal reports whether the job is finished.
-func (j ImportJob) Terminal() bool { return j.Status == ImportCompleted || j.Status == ImportFailed }
+var _ jobs.Store = (*Jobs)(nil)
 
-// ImportChunk is the completion record of one chunk.
-type ImportChunk struct {
-	N        int
-	FirstRow int
-	Rows     int
-	Counts   ImportCounts // Removed is unused
-	// Matched are the participant ids the chunk's rows name (FULL_SYNC keeps them).
-	Matched []string
-	Failed  bool // the chunk failed for good: all its rows are counted failed
-	Reason  string
-	// ReadUnits and WriteUnits are what the chunk's rows cost.
-	ReadUnits, WriteUnits float64
-}
-
-// ImportFieldError is one problem with one field of a row.
-type ImportFieldError struct {
-	Field   string `dynamodbav:"field"`
-	Code    string `dynamodbav:"code"`
-	Message string `dynamodbav:"message"`
-}
-
-// ImportRowError is a rejected row: its index in the whole payload and its problems.
-type ImportRowError struct {
-	Row    int
-	Errors []ImportFieldError
-}
+// Jobs returns the jobs adapter over the store's table; holders are the families whose jobs
+// hold their targets.
+func (s *DDBStore) Jobs(holders map[string]TargetHolder) *Jobs { return &Jobs{s: s, holders: holders} }
 
 type importJobItem struct {
 	PK              string     `dynamodbav:"pk"`
@@ -150,6 +99,7 @@ type importJobItem struct {
 	Finisher        string     `dynamodbav:"finisher,omitempty"`
 	FinishLease     int64      `dynamodbav:"finishLease,omitempty"`
 	RemovalsPlanned bool       `dynamodbav:"removalsPlanned,omitempty"`
+	HoldsTarget     bool       `dynamodbav:"holdsTarget,omitempty"`
 }
 
 type importChunkItem struct {
@@ -183,11 +133,11 @@ type importPlanItem struct {
 }
 
 type importErrorItem struct {
-	PK     string             `dynamodbav:"pk"`
-	SK     string             `dynamodbav:"sk"`
-	Type   string             `dynamodbav:"type"`
-	Row    int                `dynamodbav:"row"`
-	Errors []ImportFieldError `dynamodbav:"errors"`
+	PK     string           `dynamodbav:"pk"`
+	SK     string           `dynamodbav:"sk"`
+	Type   string           `dynamodbav:"type"`
+	Row    int              `dynamodbav:"row"`
+	Errors []fieldErrorAttr `dynamodbav:"errors"`
 }
 
 func importJobsPartition(w string) string    { return ws(w) + "#IMPORT" }
@@ -201,11 +151,11 @@ func importErrorKey(w, id string, row int) key { return key{importJobPartition(w
 func chunkSK(n int) string                     { return fmt.Sprintf("CHUNK#%05d", n) }
 func errorSK(row int) string                   { return fmt.Sprintf("ERR#%07d", row) }
 
-func (it importJobItem) domain() ImportJob {
-	j := ImportJob{
+func (it importJobItem) domain() jobs.Job {
+	j := jobs.Job{
 		ID: it.ID, WorkspaceID: it.WorkspaceID, Family: it.Family, Target: it.Target, Mode: it.Mode,
-		Actor: fromActorAttr(it.Actor), Status: it.Status, Total: it.Total, Chunks: it.Chunks,
-		Counts: ImportCounts{
+		HoldsTarget: it.HoldsTarget, Actor: fromActorAttr(it.Actor), Status: it.Status, Total: it.Total, Chunks: it.Chunks,
+		Counts: jobs.Counts{
 			Processed: it.Processed, Created: it.Created, Updated: it.Updated,
 			Unchanged: it.Unchanged, Removed: it.Removed, Failed: it.Failed,
 		},
@@ -223,52 +173,119 @@ func (it importJobItem) domain() ImportJob {
 	return j
 }
 
-// CreateImportJob stores a new job (status QUEUED, counters 0); ErrExists if its id is taken.
-func (s *DDBStore) CreateImportJob(ctx context.Context, w string, j ImportJob) error {
+// Create stores a new job (status QUEUED, counters 0), with its target's hold in the same
+// transaction when it holds one.
+func (js *Jobs) Create(ctx context.Context, j jobs.Job) error {
+	s := js.s
+	w := j.WorkspaceID
 	k := importJobKey(w, j.ID)
-	av, err := attributevalue.MarshalMap(importJobItem{
+	put, err := s.put(importJobItem{
 		PK: k.pk, SK: k.sk, Type: "ImportJob", ID: j.ID, WorkspaceID: w, Family: j.Family, Target: j.Target,
-		Mode: j.Mode, Actor: toActorAttr(j.Actor), Status: ImportQueued, Total: j.Total, Chunks: j.Chunks,
-		CreatedAt: fmtTime(j.CreatedAt),
-	})
+		Mode: j.Mode, HoldsTarget: j.HoldsTarget, Actor: toActorAttr(j.Actor), Status: jobs.Queued, Total: j.Total,
+		Chunks: j.Chunks, CreatedAt: fmtTime(j.CreatedAt),
+	}, "attribute_not_exists(pk)")
 	if err != nil {
-		return fmt.Errorf("store: encode: %w", err)
+		return err
 	}
-	put := &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}
-	if j.holdsRoster() {
-		return s.createHoldingRoster(ctx, w, j, put)
-	}
-	_, err = s.client.PutItem(ctx, put)
-	if conditionFailed(err) {
-		return ErrExists
-	}
+	holder, err := js.holder(j)
 	if err != nil {
-		return fmt.Errorf("store: create import job: %w", err)
+		return err
 	}
-	return nil
-}
-
-// createHoldingRoster stores a new job and takes its survey's roster in one transaction:
-// ErrExists if the job exists, ErrRosterLocked if another import holds the roster,
-// vocab.ErrNotFound if the survey is gone.
-func (s *DDBStore) createHoldingRoster(ctx context.Context, w string, j ImportJob, put *dynamodb.PutItemInput) error {
-	ops := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression}},
-		s.takeRoster(w, j),
+	if holder == nil { // one write: no transaction (it would cost twice the write units)
+		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: put.Put.TableName, Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression,
+		})
+		if conditionFailed(err) {
+			return jobs.ErrExists
+		}
+		if err != nil {
+			return fmt.Errorf("store: create import job: %w", err)
+		}
+		return nil
 	}
-	failed, err := s.transactConditional(ctx, ops)
+	failed, err := s.transactConditional(ctx, []types.TransactWriteItem{put, holder.TakeHold(w, j.Target, j.ID)})
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: create import job: %w", err)
 	case failed == 0:
-		return ErrExists
+		return jobs.ErrExists
 	case failed == 1:
-		if _, _, err := s.GetSurvey(ctx, w, j.Target); err != nil {
-			return err // vocab.ErrNotFound when the survey is gone
+		exists, err := holder.TargetExists(ctx, w, j.Target)
+		switch {
+		case err != nil:
+			return err
+		case !exists:
+			return vocab.ErrNotFound
 		}
-		return ErrRosterLocked
+		return jobs.ErrTargetHeld
 	}
 	return nil
+}
+
+// holder is the hold-taker of a job that holds its target (nil for one that does not).
+func (js *Jobs) holder(j jobs.Job) (TargetHolder, error) {
+	if !j.HoldsTarget {
+		return nil, nil
+	}
+	h, ok := js.holders[j.Family]
+	if !ok {
+		return nil, fmt.Errorf("store: no target holder for jobs of family %q", j.Family)
+	}
+	return h, nil
+}
+
+// endJob runs the update that ends a job, with the release of its target's hold when it holds
+// one. A target that this job no longer holds (freed by hand) does not keep the job from
+// ending.
+func (js *Jobs) endJob(ctx context.Context, j jobs.Job, end *dynamodb.UpdateItemInput) error {
+	s := js.s
+	holder, err := js.holder(j)
+	if err != nil {
+		return err
+	}
+	if holder == nil {
+		_, err := s.client.UpdateItem(ctx, end)
+		return err
+	}
+	ops := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: end.TableName, Key: end.Key, UpdateExpression: end.UpdateExpression,
+		ConditionExpression: end.ConditionExpression, ExpressionAttributeNames: end.ExpressionAttributeNames,
+		ExpressionAttributeValues: end.ExpressionAttributeValues,
+	}}, holder.ReleaseHold(j.WorkspaceID, j.Target, j.ID)}
+	failed, err := s.transactConditional(ctx, ops)
+	switch {
+	case err != nil:
+		return err
+	case failed == 0:
+		return &types.ConditionalCheckFailedException{Message: aws.String("the job's end condition failed")}
+	case failed == 1:
+		_, err := s.client.UpdateItem(ctx, end)
+		return err
+	}
+	return nil
+}
+
+// fieldErrorAttr is a row error's field problem as stored.
+type fieldErrorAttr struct {
+	Field   string `dynamodbav:"field"`
+	Code    string `dynamodbav:"code"`
+	Message string `dynamodbav:"message"`
+}
+
+func toFieldErrorAttrs(fes []jobs.FieldError) []fieldErrorAttr {
+	out := make([]fieldErrorAttr, len(fes))
+	for i, fe := range fes {
+		out[i] = fieldErrorAttr(fe)
+	}
+	return out
+}
+
+func fromFieldErrorAttrs(fes []fieldErrorAttr) []jobs.FieldError {
+	out := make([]jobs.FieldError, len(fes))
+	for i, fe := range fes {
+		out[i] = jobs.FieldError(fe)
+	}
+	return out
 }
 
 // transactConditional runs a transaction (paced, if the store is), retrying what DynamoDB
@@ -302,14 +319,15 @@ func (s *DDBStore) transactConditional(ctx context.Context, ops []types.Transact
 
 // GetImportJob reads a job (consistently) and its first maxErrors rows with errors, in row
 // order. A job of another workspace is vocab.ErrNotFound.
-func (s *DDBStore) GetImportJob(ctx context.Context, w, id string, maxErrors int) (ImportJob, []ImportRowError, error) {
+func (js *Jobs) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job, []jobs.RowError, error) {
+	s := js.s
 	var it importJobItem
 	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
 	if err != nil {
-		return ImportJob{}, nil, err
+		return jobs.Job{}, nil, err
 	}
 	if !found {
-		return ImportJob{}, nil, vocab.ErrNotFound
+		return jobs.Job{}, nil, vocab.ErrNotFound
 	}
 	if maxErrors <= 0 {
 		return it.domain(), nil, nil
@@ -322,26 +340,27 @@ func (s *DDBStore) GetImportJob(ctx context.Context, w, id string, maxErrors int
 		Limit:                     aws.Int32(int32(min(maxErrors, 1000))),
 	})
 	if err != nil {
-		return ImportJob{}, nil, fmt.Errorf("store: query import errors: %w", err)
+		return jobs.Job{}, nil, fmt.Errorf("store: query import errors: %w", err)
 	}
 	items, err := decodeAll[importErrorItem](res.Items)
 	if err != nil {
-		return ImportJob{}, nil, err
+		return jobs.Job{}, nil, err
 	}
-	out := make([]ImportRowError, len(items))
+	out := make([]jobs.RowError, len(items))
 	for i, e := range items {
-		out[i] = ImportRowError{Row: e.Row, Errors: e.Errors}
+		out[i] = jobs.RowError{Row: e.Row, Errors: fromFieldErrorAttrs(e.Errors)}
 	}
 	return it.domain(), out, nil
 }
 
 // ImportChunkState reads a job and whether one of its chunks is done, consistently, in one call.
-func (s *DDBStore) ImportChunkState(ctx context.Context, w, id string, n int) (ImportJob, bool, error) {
+func (js *Jobs) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job, bool, error) {
+	s := js.s
 	items, err := s.batchGet(ctx, []key{importJobKey(w, id), importChunkKey(w, id, n)})
 	if err != nil {
-		return ImportJob{}, false, err
+		return jobs.Job{}, false, err
 	}
-	var job *ImportJob
+	var job *jobs.Job
 	done := false
 	for _, it := range items {
 		if sk, _ := it[attrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == chunkSK(n) {
@@ -350,25 +369,26 @@ func (s *DDBStore) ImportChunkState(ctx context.Context, w, id string, n int) (I
 		}
 		var ji importJobItem
 		if err := attributevalue.UnmarshalMap(it, &ji); err != nil {
-			return ImportJob{}, false, fmt.Errorf("store: decode: %w", err)
+			return jobs.Job{}, false, fmt.Errorf("store: decode: %w", err)
 		}
 		j := ji.domain()
 		job = &j
 	}
 	if job == nil {
-		return ImportJob{}, false, vocab.ErrNotFound
+		return jobs.Job{}, false, vocab.ErrNotFound
 	}
 	return *job, done, nil
 }
 
 // StartImportJob moves a QUEUED job to RUNNING; it does nothing to a job in any other status.
-func (s *DDBStore) StartImportJob(ctx context.Context, w, id string, now time.Time) error {
+func (js *Jobs) Start(ctx context.Context, w, id string, now time.Time) error {
+	s := js.s
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(w, id).av(),
 		UpdateExpression:          aws.String("SET #status = :running, startedAt = :now"),
 		ConditionExpression:       aws.String("#status = :queued"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(ImportRunning), ":queued": str(ImportQueued), ":now": str(fmtTime(now))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(jobs.Running), ":queued": str(jobs.Queued), ":now": str(fmtTime(now))},
 	})
 	if err != nil && !conditionFailed(err) {
 		return fmt.Errorf("store: start import job: %w", err)
@@ -377,17 +397,18 @@ func (s *DDBStore) StartImportJob(ctx context.Context, w, id string, now time.Ti
 }
 
 // ImportChunkPlan returns the counts a chunk's first writing attempt planned, if one did.
-func (s *DDBStore) ImportChunkPlan(ctx context.Context, w, id string, n int) (ImportCounts, bool, error) {
+func (js *Jobs) ChunkPlan(ctx context.Context, w, id string, n int) (jobs.Counts, bool, error) {
+	s := js.s
 	var it importPlanItem
 	found, err := s.getConsistent(ctx, importPlanKey(w, id, n), &it)
 	if err != nil || !found {
-		return ImportCounts{}, false, err
+		return jobs.Counts{}, false, err
 	}
 	return it.counts(), true, nil
 }
 
-func (it importPlanItem) counts() ImportCounts {
-	return ImportCounts{
+func (it importPlanItem) counts() jobs.Counts {
+	return jobs.Counts{
 		Processed: it.Created + it.Updated + it.Unchanged + it.Failed,
 		Created:   it.Created, Updated: it.Updated, Unchanged: it.Unchanged, Failed: it.Failed,
 	}
@@ -395,26 +416,27 @@ func (it importPlanItem) counts() ImportCounts {
 
 // PutImportChunkPlan records a chunk's planned counts before its rows are written, unless an
 // earlier attempt did; it returns the counts that hold (the earlier attempt's, if any).
-func (s *DDBStore) PutImportChunkPlan(ctx context.Context, w, id string, n int, c ImportCounts) (ImportCounts, error) {
+func (js *Jobs) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.Counts) (jobs.Counts, error) {
+	s := js.s
 	k := importPlanKey(w, id, n)
 	av, err := attributevalue.MarshalMap(importPlanItem{
 		PK: k.pk, SK: k.sk, Type: "ImportChunkPlan", Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged, Failed: c.Failed,
 	})
 	if err != nil {
-		return ImportCounts{}, fmt.Errorf("store: encode: %w", err)
+		return jobs.Counts{}, fmt.Errorf("store: encode: %w", err)
 	}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	switch {
 	case conditionFailed(err):
-		earlier, found, err := s.ImportChunkPlan(ctx, w, id, n)
+		earlier, found, err := js.ChunkPlan(ctx, w, id, n)
 		if err != nil || !found {
-			return ImportCounts{}, fmt.Errorf("store: import chunk plan vanished: %v", err)
+			return jobs.Counts{}, fmt.Errorf("store: import chunk plan vanished: %v", err)
 		}
 		return earlier, nil
 	case err != nil:
-		return ImportCounts{}, fmt.Errorf("store: put import chunk plan: %w", err)
+		return jobs.Counts{}, fmt.Errorf("store: put import chunk plan: %w", err)
 	}
 	c.Processed = c.Created + c.Updated + c.Unchanged + c.Failed
 	return c, nil
@@ -422,7 +444,8 @@ func (s *DDBStore) PutImportChunkPlan(ctx context.Context, w, id string, n int, 
 
 // ReplaceImportRowErrors makes the error items of rows firstRow..lastRow exactly errs: items an
 // earlier attempt of the same chunk left for rows that are fine now are deleted.
-func (s *DDBStore) ReplaceImportRowErrors(ctx context.Context, w, id string, firstRow, lastRow int, errs []ImportRowError) error {
+func (js *Jobs) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, lastRow int, errs []jobs.RowError) error {
+	s := js.s
 	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
@@ -440,7 +463,7 @@ func (s *DDBStore) ReplaceImportRowErrors(ctx context.Context, w, id string, fir
 	for _, e := range errs {
 		k := importErrorKey(w, id, e.Row)
 		keep[k.sk] = true
-		av, err := attributevalue.MarshalMap(importErrorItem{PK: k.pk, SK: k.sk, Type: "ImportRowError", Row: e.Row, Errors: e.Errors})
+		av, err := attributevalue.MarshalMap(importErrorItem{PK: k.pk, SK: k.sk, Type: "jobs.RowError", Row: e.Row, Errors: toFieldErrorAttrs(e.Errors)})
 		if err != nil {
 			return fmt.Errorf("store: encode: %w", err)
 		}
@@ -479,13 +502,14 @@ func (s *DDBStore) batchWrite(ctx context.Context, writes []types.WriteRequest) 
 
 // CompleteImportChunk records a chunk as done and adds its counts to its job, in one
 // transaction. applied is false when the chunk was already done (a redelivery): nothing
-// changes then. ErrImportJobClosed: the job is finished or does not exist.
-func (s *DDBStore) CompleteImportChunk(ctx context.Context, w, id string, c ImportChunk, now time.Time) (applied bool, err error) {
+// changes then. jobs.ErrClosed: the job is finished or does not exist.
+func (js *Jobs) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkResult, now time.Time) (applied bool, err error) {
+	s := js.s
 	k := importChunkKey(w, id, c.N)
 	marker, err := s.put(importChunkItem{
-		PK: k.pk, SK: k.sk, Type: "ImportChunk", Chunk: c.N, FirstRow: c.FirstRow, Rows: c.Rows,
+		PK: k.pk, SK: k.sk, Type: "jobs.ChunkResult", Chunk: c.N, FirstRow: c.FirstRow, Rows: c.Rows,
 		Processed: c.Counts.Processed, Created: c.Counts.Created, Updated: c.Counts.Updated,
-		Unchanged: c.Counts.Unchanged, Failed: c.Counts.Failed, Matched: c.Matched, ChunkFailed: c.Failed,
+		Unchanged: c.Counts.Unchanged, Failed: c.Counts.Failed, Matched: c.Keep, ChunkFailed: c.Failed,
 		Reason: c.Reason, ReadUnits: c.ReadUnits, WriteUnits: c.WriteUnits, CompletedAt: fmtTime(now),
 	}, "attribute_not_exists(pk)")
 	if err != nil {
@@ -511,7 +535,7 @@ func (s *DDBStore) CompleteImportChunk(ctx context.Context, w, id string, c Impo
 	add("rowReadUnits", strconv.FormatFloat(c.ReadUnits, 'f', -1, 64))
 	add("rowWriteUnits", strconv.FormatFloat(c.WriteUnits, 'f', -1, 64))
 	u.set("status", ":running")
-	u.values[":running"] = str(ImportRunning)
+	u.values[":running"] = str(jobs.Running)
 	u.names["#startedAt"] = "startedAt"
 	u.values[":now"] = str(fmtTime(now))
 	u.sets = append(u.sets, "#startedAt = if_not_exists(#startedAt, :now)")
@@ -520,7 +544,7 @@ func (s *DDBStore) CompleteImportChunk(ctx context.Context, w, id string, c Impo
 		u.values[":reason"] = str(c.Reason)
 		u.sets = append(u.sets, "#reason = if_not_exists(#reason, :reason)")
 	}
-	u.values[":queued"] = str(ImportQueued)
+	u.values[":queued"] = str(jobs.Queued)
 	expr := u.expression() + " ADD " + strings.Join(adds, ", ")
 	job := types.TransactWriteItem{Update: &types.Update{
 		TableName: aws.String(s.table), Key: importJobKey(w, id).av(), UpdateExpression: aws.String(expr),
@@ -534,13 +558,14 @@ func (s *DDBStore) CompleteImportChunk(ctx context.Context, w, id string, c Impo
 	case failed == 0:
 		return false, nil
 	case failed == 1:
-		return false, ErrImportJobClosed
+		return false, jobs.ErrClosed
 	}
 	return true, nil
 }
 
 // ImportKeepSet returns the participant ids every done chunk of a job names.
-func (s *DDBStore) ImportKeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
+func (js *Jobs) KeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
+	s := js.s
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :chunk)"),
@@ -573,7 +598,8 @@ func (s *DDBStore) ImportKeepSet(ctx context.Context, w, id string) (map[string]
 // ClaimImportFinish makes the caller the job's finisher until `until`, if every chunk is done,
 // the job is not finished and no other finisher's lease is running. It returns the job as
 // claimed; ok is false when the claim was not granted.
-func (s *DDBStore) ClaimImportFinish(ctx context.Context, w, id, token string, now, until time.Time) (job ImportJob, ok bool, err error) {
+func (js *Jobs) ClaimFinish(ctx context.Context, w, id, token string, now, until time.Time) (job jobs.Job, ok bool, err error) {
+	s := js.s
 	res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(w, id).av(),
 		UpdateExpression: aws.String("SET finisher = :token, finishLease = :until"),
@@ -583,19 +609,19 @@ func (s *DDBStore) ClaimImportFinish(ctx context.Context, w, id, token string, n
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":token": str(token), ":until": millis(until), ":now": millis(now),
-			":queued": str(ImportQueued), ":running": str(ImportRunning),
+			":queued": str(jobs.Queued), ":running": str(jobs.Running),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if conditionFailed(err) {
-		return ImportJob{}, false, nil
+		return jobs.Job{}, false, nil
 	}
 	if err != nil {
-		return ImportJob{}, false, fmt.Errorf("store: claim import finish: %w", err)
+		return jobs.Job{}, false, fmt.Errorf("store: claim import finish: %w", err)
 	}
 	var it importJobItem
 	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
-		return ImportJob{}, false, fmt.Errorf("store: decode: %w", err)
+		return jobs.Job{}, false, fmt.Errorf("store: decode: %w", err)
 	}
 	return it.domain(), true, nil
 }
@@ -603,7 +629,8 @@ func (s *DDBStore) ClaimImportFinish(ctx context.Context, w, id, token string, n
 // PlanImportRemovals records how many screener participants a FULL_SYNC removes, once: a
 // finisher that takes over after a crash keeps the first finisher's count (the roster it reads
 // no longer holds what was already removed). It returns the count that holds.
-func (s *DDBStore) PlanImportRemovals(ctx context.Context, w, id, token string, n int) (int, error) {
+func (js *Jobs) PlanRemovals(ctx context.Context, w, id, token string, n int) (int, error) {
+	s := js.s
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(w, id).av(),
 		UpdateExpression:          aws.String("SET removed = :n, removalsPlanned = :t"),
@@ -622,7 +649,7 @@ func (s *DDBStore) PlanImportRemovals(ctx context.Context, w, id, token string, 
 	case err != nil:
 		return 0, err
 	case !found || it.Finisher != token:
-		return 0, ErrImportLeaseLost
+		return 0, jobs.ErrLeaseLost
 	}
 	return it.Removed, nil
 }
@@ -630,11 +657,12 @@ func (s *DDBStore) PlanImportRemovals(ctx context.Context, w, id, token string, 
 // FinishImportJob sets a job's final status, if the caller still holds the finishing lease,
 // and adds what the finishing cost to the job's row units. A job that holds its survey's roster
 // releases it in the same transaction.
-func (s *DDBStore) FinishImportJob(ctx context.Context, j ImportJob, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
+func (js *Jobs) Finish(ctx context.Context, j jobs.Job, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
+	s := js.s
 	expr := "SET #status = :status, finishedAt = :now"
 	values := map[string]types.AttributeValue{
 		":status": str(status), ":now": str(fmtTime(now)), ":token": str(token),
-		":queued": str(ImportQueued), ":running": str(ImportRunning),
+		":queued": str(jobs.Queued), ":running": str(jobs.Running),
 		":r": &types.AttributeValueMemberN{Value: strconv.FormatFloat(readUnits, 'f', -1, 64)},
 		":w": &types.AttributeValueMemberN{Value: strconv.FormatFloat(writeUnits, 'f', -1, 64)},
 	}
@@ -643,14 +671,14 @@ func (s *DDBStore) FinishImportJob(ctx context.Context, j ImportJob, token, stat
 		values[":reason"] = str(reason)
 	}
 	expr += " REMOVE finisher, finishLease ADD rowReadUnits :r, rowWriteUnits :w"
-	err := s.endJob(ctx, j.WorkspaceID, j, &dynamodb.UpdateItemInput{
+	err := js.endJob(ctx, j, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(j.WorkspaceID, j.ID).av(), UpdateExpression: aws.String(expr),
 		ConditionExpression:       aws.String("finisher = :token AND (#status = :queued OR #status = :running)"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: values,
 	})
 	if conditionFailed(err) {
-		return ErrImportLeaseLost
+		return jobs.ErrLeaseLost
 	}
 	if err != nil {
 		return fmt.Errorf("store: finish import job: %w", err)
@@ -661,7 +689,8 @@ func (s *DDBStore) FinishImportJob(ctx context.Context, j ImportJob, token, stat
 // FailImportJob ends a job as FAILED with a reason, whoever holds its finishing lease, when
 // every chunk is done (allDone) or in any case (!allDone). A finished job is left as it is. A
 // job that holds its survey's roster releases it in the same transaction.
-func (s *DDBStore) FailImportJob(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
+func (js *Jobs) Fail(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
+	s := js.s
 	var it importJobItem
 	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
 	if err != nil || !found {
@@ -671,14 +700,14 @@ func (s *DDBStore) FailImportJob(ctx context.Context, w, id, reason string, now 
 	if allDone {
 		cond += " AND chunksDone = chunks"
 	}
-	err = s.endJob(ctx, w, it.domain(), &dynamodb.UpdateItemInput{
+	err = js.endJob(ctx, it.domain(), &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: importJobKey(w, id).av(),
 		UpdateExpression:         aws.String("SET #status = :failed, finishedAt = :now, reason = :reason REMOVE finisher, finishLease"),
 		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": str(ImportFailed), ":now": str(fmtTime(now)), ":reason": str(reason),
-			":queued": str(ImportQueued), ":running": str(ImportRunning),
+			":failed": str(jobs.Failed), ":now": str(fmtTime(now)), ":reason": str(reason),
+			":queued": str(jobs.Queued), ":running": str(jobs.Running),
 		},
 	})
 	if err != nil && !conditionFailed(err) {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ids"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -17,95 +17,95 @@ import (
 // more chunks; row errors of a chunk are replaced, not accumulated.
 func TestImportJobBookkeeping(t *testing.T) {
 	env := testkit.NewEnv(t)
-	st := env.App.Store
+	st := env.App.Jobs
 	ctx := context.Background()
 	ws, id := ids.New(ids.Workspace), "job_"+ids.New(ids.Workspace)[3:]
 	now := time.Now()
-	if err := st.CreateImportJob(ctx, ws, store.ImportJob{ID: id, Family: "spot", Target: "scr_x", Mode: "FULL_SYNC", Total: 4, Chunks: 2, CreatedAt: now}); err != nil {
+	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws, Family: "spot", Target: "scr_x", Mode: "FULL_SYNC", Total: 4, Chunks: 2, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateImportJob(ctx, ws, store.ImportJob{ID: id}); !errors.Is(err, store.ErrExists) {
+	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws}); !errors.Is(err, jobs.ErrExists) {
 		t.Errorf("second create: %v", err)
 	}
-	if _, _, err := st.GetImportJob(ctx, ids.New(ids.Workspace), id, 0); !errors.Is(err, vocab.ErrNotFound) {
+	if _, _, err := st.Get(ctx, ids.New(ids.Workspace), id, 0); !errors.Is(err, vocab.ErrNotFound) {
 		t.Errorf("another workspace reads the job: %v", err)
 	}
 
-	c0 := store.ImportChunk{N: 0, FirstRow: 0, Rows: 2, Counts: store.ImportCounts{Processed: 2, Created: 1, Unchanged: 1}, Matched: []string{"ptp_a", "ptp_b"}, WriteUnits: 3}
+	c0 := jobs.ChunkResult{N: 0, FirstRow: 0, Rows: 2, Counts: jobs.Counts{Processed: 2, Created: 1, Unchanged: 1}, Keep: []string{"ptp_a", "ptp_b"}, WriteUnits: 3}
 	for i, want := range []bool{true, false, false} {
-		applied, err := st.CompleteImportChunk(ctx, ws, id, c0, now)
+		applied, err := st.CompleteChunk(ctx, ws, id, c0, now)
 		if err != nil || applied != want {
 			t.Fatalf("completion %d of chunk 0: applied %v, %v", i+1, applied, err)
 		}
 	}
-	job, done, err := st.ImportChunkState(ctx, ws, id, 0)
-	if err != nil || !done || job.Status != store.ImportRunning || job.ChunksDone != 1 || job.Counts.Created != 1 || job.RowWriteUnits != 3 || job.StartedAt == nil {
+	job, done, err := st.ChunkState(ctx, ws, id, 0)
+	if err != nil || !done || job.Status != jobs.Running || job.ChunksDone != 1 || job.Counts.Created != 1 || job.RowWriteUnits != 3 || job.StartedAt == nil {
 		t.Fatalf("after chunk 0: %+v, done %v, %v", job, done, err)
 	}
-	if _, ok, _ := st.ClaimImportFinish(ctx, ws, id, "early", now, now.Add(time.Minute)); ok {
+	if _, ok, _ := st.ClaimFinish(ctx, ws, id, "early", now, now.Add(time.Minute)); ok {
 		t.Error("finishing claimed with a chunk still to do")
 	}
 
-	errs := []store.ImportRowError{{Row: 2, Errors: []store.ImportFieldError{{Field: "participants[2].name", Code: "REQUIRED", Message: "m"}}}, {Row: 3}}
-	if err := st.ReplaceImportRowErrors(ctx, ws, id, 2, 3, errs); err != nil {
+	errs := []jobs.RowError{{Row: 2, Errors: []jobs.FieldError{{Field: "participants[2].name", Code: "REQUIRED", Message: "m"}}}, {Row: 3}}
+	if err := st.ReplaceRowErrors(ctx, ws, id, 2, 3, errs); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ReplaceImportRowErrors(ctx, ws, id, 2, 3, errs[:1]); err != nil { // a retry where row 3 is fine
+	if err := st.ReplaceRowErrors(ctx, ws, id, 2, 3, errs[:1]); err != nil { // a retry where row 3 is fine
 		t.Fatal(err)
 	}
-	c1 := store.ImportChunk{N: 1, FirstRow: 2, Rows: 2, Counts: store.ImportCounts{Processed: 2, Updated: 1, Failed: 1}, Matched: []string{"ptp_c"}}
-	if applied, err := st.CompleteImportChunk(ctx, ws, id, c1, now); err != nil || !applied {
+	c1 := jobs.ChunkResult{N: 1, FirstRow: 2, Rows: 2, Counts: jobs.Counts{Processed: 2, Updated: 1, Failed: 1}, Keep: []string{"ptp_c"}}
+	if applied, err := st.CompleteChunk(ctx, ws, id, c1, now); err != nil || !applied {
 		t.Fatalf("chunk 1: %v, %v", applied, err)
 	}
-	job, rowErrs, err := st.GetImportJob(ctx, ws, id, 10)
+	job, rowErrs, err := st.Get(ctx, ws, id, 10)
 	if err != nil || len(rowErrs) != 1 || rowErrs[0].Row != 2 || rowErrs[0].Errors[0].Code != "REQUIRED" {
 		t.Fatalf("row errors %+v, %v", rowErrs, err)
 	}
-	if want := (store.ImportCounts{Processed: 4, Created: 1, Updated: 1, Unchanged: 1, Failed: 1}); job.Counts != want || job.ChunksDone != 2 {
+	if want := (jobs.Counts{Processed: 4, Created: 1, Updated: 1, Unchanged: 1, Failed: 1}); job.Counts != want || job.ChunksDone != 2 {
 		t.Fatalf("counts %+v, %d chunks done", job.Counts, job.ChunksDone)
 	}
-	keep, err := st.ImportKeepSet(ctx, ws, id)
+	keep, err := st.KeepSet(ctx, ws, id)
 	if err != nil || len(keep) != 3 || !keep["ptp_a"] || !keep["ptp_c"] {
 		t.Fatalf("keep set %v, %v", keep, err)
 	}
 
 	// Finishing: A claims until now+1m; B cannot until that has passed, then takes over.
-	if _, ok, err := st.ClaimImportFinish(ctx, ws, id, "A", now, now.Add(time.Minute)); err != nil || !ok {
+	if _, ok, err := st.ClaimFinish(ctx, ws, id, "A", now, now.Add(time.Minute)); err != nil || !ok {
 		t.Fatalf("claim A: %v, %v", ok, err)
 	}
-	if n, err := st.PlanImportRemovals(ctx, ws, id, "A", 7); err != nil || n != 7 {
+	if n, err := st.PlanRemovals(ctx, ws, id, "A", 7); err != nil || n != 7 {
 		t.Fatalf("plan removals: %d, %v", n, err)
 	}
-	if _, ok, _ := st.ClaimImportFinish(ctx, ws, id, "B", now, now.Add(time.Minute)); ok {
+	if _, ok, _ := st.ClaimFinish(ctx, ws, id, "B", now, now.Add(time.Minute)); ok {
 		t.Fatal("B claimed during A's lease")
 	}
 	later := now.Add(2 * time.Minute)
-	claimed, ok, err := st.ClaimImportFinish(ctx, ws, id, "B", later, later.Add(time.Minute))
+	claimed, ok, err := st.ClaimFinish(ctx, ws, id, "B", later, later.Add(time.Minute))
 	if err != nil || !ok {
 		t.Fatalf("B after A's lease: %v, %v", ok, err)
 	}
-	if n, err := st.PlanImportRemovals(ctx, ws, id, "B", 2); err != nil || n != 7 {
+	if n, err := st.PlanRemovals(ctx, ws, id, "B", 2); err != nil || n != 7 {
 		t.Errorf("B's removal plan: %d, %v; want A's 7", n, err)
 	}
-	if err := st.FinishImportJob(ctx, claimed, "A", store.ImportCompleted, "", later, 0, 0); !errors.Is(err, store.ErrImportLeaseLost) {
+	if err := st.Finish(ctx, claimed, "A", jobs.Completed, "", later, 0, 0); !errors.Is(err, jobs.ErrLeaseLost) {
 		t.Errorf("A finishing after losing its lease: %v", err)
 	}
-	if err := st.FinishImportJob(ctx, claimed, "B", store.ImportCompleted, "", later, 1, 2); err != nil {
+	if err := st.Finish(ctx, claimed, "B", jobs.Completed, "", later, 1, 2); err != nil {
 		t.Fatal(err)
 	}
-	job, _, _ = st.GetImportJob(ctx, ws, id, 0)
-	if job.Status != store.ImportCompleted || job.Counts.Removed != 7 || job.FinishedAt == nil || job.RowWriteUnits != 5 { // 3 from chunk 0, 2 from finishing
+	job, _, _ = st.Get(ctx, ws, id, 0)
+	if job.Status != jobs.Completed || job.Counts.Removed != 7 || job.FinishedAt == nil || job.RowWriteUnits != 5 { // 3 from chunk 0, 2 from finishing
 		t.Errorf("finished job %+v", job)
 	}
 	c2 := c1
 	c2.N = 5
-	if _, err := st.CompleteImportChunk(ctx, ws, id, c2, now); !errors.Is(err, store.ErrImportJobClosed) {
+	if _, err := st.CompleteChunk(ctx, ws, id, c2, now); !errors.Is(err, jobs.ErrClosed) {
 		t.Errorf("a chunk after the end: %v", err)
 	}
-	if err := st.FailImportJob(ctx, ws, id, "late", now, false); err != nil {
+	if err := st.Fail(ctx, ws, id, "late", now, false); err != nil {
 		t.Fatal(err)
 	}
-	if job, _, _ = st.GetImportJob(ctx, ws, id, 0); job.Status != store.ImportCompleted {
+	if job, _, _ = st.Get(ctx, ws, id, 0); job.Status != jobs.Completed {
 		t.Errorf("a finished job was failed afterwards: %s", job.Status)
 	}
 }

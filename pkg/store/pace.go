@@ -35,6 +35,11 @@ type bucket struct {
 	at     time.Time
 }
 
+// DefaultPartitionWriteBudget is what one import worker may write to one partition key, in
+// write units per second: DynamoDB's 1,000 per partition, less a fifth kept for the API's own
+// writes, shared by the worker function's MaximumConcurrency of 2 (template.yaml).
+const DefaultPartitionWriteBudget = 1000 * 0.8 / 2
+
 // NewPacer returns a pacer of perSecond write units per partition key.
 func NewPacer(perSecond float64) *Pacer { return &Pacer{PerSecond: perSecond} }
 

@@ -9,45 +9,49 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-// Import job families: the API family whose records a job writes.
-const (
-	ImportFamilySpot = "spot" // Target is a screener id
-	ImportFamilySnap = "snap" // Target is a survey id; the job holds the survey's roster
-)
+var _ TargetHolder = (*DDBStore)(nil)
 
-// holdsRoster reports whether a job holds its target survey's roster while it is not finished.
-func (j ImportJob) holdsRoster() bool { return j.Family == ImportFamilySnap }
-
-// takeRoster is the write that makes a new job the holder of its survey's roster.
-func (s *DDBStore) takeRoster(w string, j ImportJob) types.TransactWriteItem {
+// TakeHold makes a new job the holder of its survey's roster.
+func (s *DDBStore) TakeHold(w, surveyID, jobID string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.table), Key: surveyKey(w, j.Target).av(),
+		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
 		UpdateExpression:          aws.String("SET importJobId = :j"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(j.ID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
 	}}
 }
 
-// releaseRoster is the write that frees a survey's roster held by a job.
-func (s *DDBStore) releaseRoster(w string, j ImportJob) types.TransactWriteItem {
+// ReleaseHold frees a survey's roster held by a job.
+func (s *DDBStore) ReleaseHold(w, surveyID, jobID string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.table), Key: surveyKey(w, j.Target).av(),
+		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
 		UpdateExpression:          aws.String("REMOVE importJobId"),
 		ConditionExpression:       aws.String("importJobId = :j"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(j.ID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
 	}}
+}
+
+// TargetExists reports whether the survey is there (a failed TakeHold: held, or gone).
+func (s *DDBStore) TargetExists(ctx context.Context, w, surveyID string) (bool, error) {
+	_, _, err := s.GetSurvey(ctx, w, surveyID)
+	if errors.Is(err, vocab.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // rosterHeldBy is the check each of an import's writes makes: its job still holds the roster.
@@ -59,39 +63,21 @@ func (s *DDBStore) rosterHeldBy(w, surveyID, jobID string) types.TransactWriteIt
 	}}
 }
 
-// endJob runs the update that ends a job, with the release of its roster when it holds one.
-// A roster that this job no longer holds (freed by hand) does not keep the job from ending.
-func (s *DDBStore) endJob(ctx context.Context, w string, j ImportJob, end *dynamodb.UpdateItemInput) error {
-	if !j.holdsRoster() {
-		_, err := s.client.UpdateItem(ctx, end)
-		return err
-	}
-	ops := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: end.TableName, Key: end.Key, UpdateExpression: end.UpdateExpression,
-		ConditionExpression: end.ConditionExpression, ExpressionAttributeNames: end.ExpressionAttributeNames,
-		ExpressionAttributeValues: end.ExpressionAttributeValues,
-	}}, s.releaseRoster(w, j)}
-	failed, err := s.transactConditional(ctx, ops)
-	switch {
-	case err != nil:
-		return err
-	case failed == 0:
-		return &types.ConditionalCheckFailedException{Message: aws.String("the job's end condition failed")}
-	case failed == 1:
-		_, err := s.client.UpdateItem(ctx, end)
-		return err
-	}
-	return nil
+// SnapImports is the Snap import chunks' store (snapjobs.Store) over this table.
+func (s *DDBStore) SnapImports() snapjobs.Store { return snapImports{s} }
+
+type snapImports struct{ s *DDBStore }
+
+func (i snapImports) FindOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
+	return i.s.FindSnapOwners(ctx, w, surveyID, ps)
 }
 
-// SnapOwners are the stored participants that hold logins and emails of a survey, by the
-// login or email in lower case.
-type SnapOwners struct {
-	ByLogin, ByEmail map[string]survey.StoredParticipant
+func (i snapImports) AddImported(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
+	return i.s.AddImportedSnapParticipants(ctx, w, surveyID, jobID, ps)
 }
 
-// FindSnapOwners reads, consistently, who holds each login and email the participants name.
-func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (SnapOwners, error) {
+// Findsnapjobs.Owners reads, consistently, who holds each login and email the participants name.
+func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
 	var markers []key
 	for _, p := range ps {
 		login, email := snapMarkers(w, surveyID, p)
@@ -103,7 +89,7 @@ func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []
 	}
 	found, err := batchGetAs[markerItem](ctx, s, markers)
 	if err != nil {
-		return SnapOwners{}, err
+		return snapjobs.Owners{}, err
 	}
 	var participantKeys []key
 	for _, m := range found {
@@ -111,13 +97,13 @@ func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []
 	}
 	stored, err := batchGetAs[snapParticipantItem](ctx, s, participantKeys)
 	if err != nil {
-		return SnapOwners{}, err
+		return snapjobs.Owners{}, err
 	}
 	byID := map[string]survey.StoredParticipant{}
 	for _, it := range stored {
 		byID[it.SK] = it.stored()
 	}
-	owners := SnapOwners{ByLogin: map[string]survey.StoredParticipant{}, ByEmail: map[string]survey.StoredParticipant{}}
+	owners := snapjobs.Owners{ByLogin: map[string]survey.StoredParticipant{}, ByEmail: map[string]survey.StoredParticipant{}}
 	for _, m := range found {
 		p, ok := byID[m.ParticipantID]
 		if !ok {
@@ -137,7 +123,7 @@ func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []
 const snapImportPerTransaction = (maxTransactItems - 1) / 3
 
 // AddImportedSnapParticipants adds new participants for an import that holds the survey's
-// roster, many per transaction. ErrRosterLocked: the job does not hold the roster (it ended).
+// roster, many per transaction. jobs.ErrHoldLost: the job does not hold the roster (it ended).
 // vocab.ErrConflict: a login or email was taken meanwhile (by another delivery of the same
 // chunk); the transactions before the failed one stay written, so the caller re-reads and
 // re-plans.
@@ -165,7 +151,7 @@ func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID,
 	return nil
 }
 
-// importTransact runs one transaction of an import: ErrRosterLocked if its first write, the
+// importTransact runs one transaction of an import: jobs.ErrHoldLost if its first write, the
 // check that the job holds the roster, fails; vocab.ErrConflict if another does.
 func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []types.TransactWriteItem) error {
 	failed, err := s.transactConditional(ctx, ops)
@@ -173,9 +159,13 @@ func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []ty
 	case err != nil:
 		return fmt.Errorf("store: import transaction of %d writes: %w", len(ops), err)
 	case failed == 0:
-		return fmt.Errorf("%w: the import no longer holds survey %s", ErrRosterLocked, surveyID)
+		return fmt.Errorf("%w: survey %s", jobs.ErrHoldLost, surveyID)
 	case failed > 0:
 		return vocab.ErrConflict
 	}
 	return nil
 }
+
+// JobStore is the jobs adapter with every family whose jobs hold their targets: Snap imports
+// hold their survey's roster.
+func (s *DDBStore) JobStore() *Jobs { return s.Jobs(map[string]TargetHolder{snapjobs.Name: s}) }

@@ -26,7 +26,7 @@ var (
 	_ auth.KeyStore   = (*DDBStore)(nil)
 )
 
-// New returns a store over the named table. The client should carry capacity.Option.
+// New returns a store over the named table. The client should carry MeterOption.
 func New(client *dynamodb.Client, table string) *DDBStore {
 	return &DDBStore{client: client, table: table}
 }

@@ -69,7 +69,7 @@ func Seed(ctx context.Context, st *store.DDBStore) (Data, error) {
 	if err != nil {
 		return Data{}, err
 	}
-	if err := seedImportJobs(ctx, st, data.Screeners[0].ID); err != nil {
+	if err := seedImportJobs(ctx, st.JobStore(), data.Screeners[0].ID); err != nil {
 		return Data{}, fmt.Errorf("demo: import job: %w", err)
 	}
 	if data.Snap, err = readSnap(ctx, st); err != nil {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -20,11 +22,11 @@ const (
 )
 
 // seedImportJobs stores the demo import jobs unless they are finished.
-func seedImportJobs(ctx context.Context, st *store.DDBStore, screenerID string) error {
+func seedImportJobs(ctx context.Context, st jobs.Store, screenerID string) error {
 	system := vocab.Actor{Type: "SystemActor", ID: "system", Name: "demo seed"}
-	spot := store.ImportJob{
-		ID: ImportJobID, WorkspaceID: WorkspaceID, Family: store.ImportFamilySpot, Target: screenerID, Mode: string(screening.UpdatesOnly),
-		Actor: &system, Status: store.ImportQueued, Total: len(Rows), Chunks: 1, CreatedAt: epoch,
+	spot := jobs.Job{
+		ID: ImportJobID, WorkspaceID: WorkspaceID, Family: spotjobs.Name, Target: screenerID, Mode: string(screening.UpdatesOnly),
+		Actor: &system, Status: jobs.Queued, Total: len(Rows), Chunks: 1, CreatedAt: epoch,
 	}
 	group := 0
 	for _, sp := range snapParticipants {
@@ -32,11 +34,11 @@ func seedImportJobs(ctx context.Context, st *store.DDBStore, screenerID string) 
 			group++
 		}
 	}
-	snap := store.ImportJob{
-		ID: SnapImportJobID, WorkspaceID: WorkspaceID, Family: store.ImportFamilySnap, Target: GroupSurveyID, Mode: "ADD",
-		Actor: &system, Status: store.ImportQueued, Total: group, Chunks: 1, CreatedAt: epoch,
+	snap := jobs.Job{
+		ID: SnapImportJobID, WorkspaceID: WorkspaceID, Family: snapjobs.Name, Target: GroupSurveyID, Mode: snapjobs.ModeAdd, HoldsTarget: true,
+		Actor: &system, Status: jobs.Queued, Total: group, Chunks: 1, CreatedAt: epoch,
 	}
-	for _, job := range []store.ImportJob{spot, snap} {
+	for _, job := range []jobs.Job{spot, snap} {
 		if err := seedImportJob(ctx, st, job); err != nil {
 			return err
 		}
@@ -47,26 +49,26 @@ func seedImportJobs(ctx context.Context, st *store.DDBStore, screenerID string) 
 // seedImportJob runs a one-chunk job of unchanged rows through the steps a worker takes
 // (create, start, complete its chunk, claim the finish, finish COMPLETED). Each step is
 // repeatable, so a seed cut short is finished by the next run.
-func seedImportJob(ctx context.Context, st *store.DDBStore, job store.ImportJob) error {
-	err := st.CreateImportJob(ctx, WorkspaceID, job)
-	if err != nil && !errors.Is(err, store.ErrExists) {
+func seedImportJob(ctx context.Context, st jobs.Store, job jobs.Job) error {
+	err := st.Create(ctx, job)
+	if err != nil && !errors.Is(err, jobs.ErrExists) {
 		return err
 	}
-	if existing, _, err := st.GetImportJob(ctx, WorkspaceID, job.ID, 0); err != nil || existing.Terminal() {
+	if existing, _, err := st.Get(ctx, WorkspaceID, job.ID, 0); err != nil || existing.Terminal() {
 		return err
 	}
 	start, end := epoch.Add(time.Second), epoch.Add(2*time.Second)
-	if err := st.StartImportJob(ctx, WorkspaceID, job.ID, start); err != nil {
+	if err := st.Start(ctx, WorkspaceID, job.ID, start); err != nil {
 		return err
 	}
-	chunk := store.ImportChunk{N: 0, FirstRow: 0, Rows: job.Total, Counts: store.ImportCounts{Processed: job.Total, Unchanged: job.Total}}
-	if _, err := st.CompleteImportChunk(ctx, WorkspaceID, job.ID, chunk, end); err != nil {
+	chunk := jobs.ChunkResult{N: 0, FirstRow: 0, Rows: job.Total, Counts: jobs.Counts{Processed: job.Total, Unchanged: job.Total}}
+	if _, err := st.CompleteChunk(ctx, WorkspaceID, job.ID, chunk, end); err != nil {
 		return err
 	}
 	const token = "demo-seed"
-	claimed, ok, err := st.ClaimImportFinish(ctx, WorkspaceID, job.ID, token, end, end.Add(time.Minute))
+	claimed, ok, err := st.ClaimFinish(ctx, WorkspaceID, job.ID, token, end, end.Add(time.Minute))
 	if err != nil || !ok {
 		return errors.Join(err, errors.New("demo: could not claim the demo import job's finish"))
 	}
-	return st.FinishImportJob(ctx, claimed, token, store.ImportCompleted, "", end, 0, 0)
+	return st.Finish(ctx, claimed, token, jobs.Completed, "", end, 0, 0)
 }

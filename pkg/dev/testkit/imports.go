@@ -8,7 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/participant-roster/roster/pkg/dev/localstack"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/dev/poller"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 )
 
 var (
@@ -33,7 +35,7 @@ func sqsEndpoint() (string, error) {
 type Imports struct {
 	SQS              *sqs.Client
 	QueueURL, DLQURL string
-	Poller           *imports.Poller
+	Poller           *poller.Poller
 	t                interface {
 		Helper()
 		Fatalf(string, ...any)
@@ -50,26 +52,26 @@ func (e *Env) EnableImports() *Imports {
 	if err != nil {
 		e.T.Fatalf("testkit: local SQS: %v", err)
 	}
-	client, err := imports.NewSQSClient(ctx, ep)
+	client, err := jobqueue.NewClient(ctx, ep)
 	if err != nil {
 		e.T.Fatalf("testkit: %v", err)
 	}
-	queue, dlq, err := imports.CreateQueues(ctx, client, localstack.UniqueQueueName("test"), 180*time.Second, imports.DefaultMaxReceiveCount)
+	queue, dlq, err := poller.CreateQueues(ctx, client, localstack.UniqueQueueName("test"), 180*time.Second, jobs.DefaultMaxReceiveCount)
 	if err != nil {
 		e.T.Fatalf("testkit: %v", err)
 	}
 	e.App.EnableImports(client, queue)
 	return &Imports{
 		SQS: client, QueueURL: queue, DLQURL: dlq, t: e.T,
-		Poller: &imports.Poller{
-			Client: client, QueueURL: queue, Handler: e.App.PolledImportWorker(imports.DefaultMaxReceiveCount, 2).HandleSQS,
+		Poller: &poller.Poller{
+			Client: client, QueueURL: queue, Handler: jobqueue.HandlerFor(e.App.PolledImportWorker(jobs.DefaultMaxReceiveCount, 2)),
 			BatchSize: 10, Timeout: 120 * time.Second, Concurrency: 2,
 		},
 	}
 }
 
 // Drain runs the worker until the queue is empty; it fails the test if messages are left.
-func (i *Imports) Drain() imports.PollStats {
+func (i *Imports) Drain() poller.PollStats {
 	i.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

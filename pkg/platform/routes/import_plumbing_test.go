@@ -12,7 +12,7 @@ import (
 
 	"github.com/awslabs/goformation/v7/intrinsics"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/store"
 )
 
 // The import plumbing issue 4 ("Large imports through SQS") requires of template.yaml.
@@ -197,7 +197,7 @@ func importPlumbingViolations(tree map[string]any) []string {
 		if worker.Timeout.Set {
 			timeout = worker.Timeout
 		}
-		budget := imports.DefaultPartitionWriteBudget // what the worker uses without the variable
+		budget := store.DefaultPartitionWriteBudget // what the worker uses without the variable
 		if v, set := worker.Environment.Variables[budgetEnv]; set {
 			b, err := strconv.ParseFloat(v, 64)
 			if err != nil || b <= 0 {
@@ -293,7 +293,7 @@ func budgetText(w workerProps) string {
 	if v, ok := w.Environment.Variables[budgetEnv]; ok {
 		return v
 	}
-	return strconv.FormatFloat(imports.DefaultPartitionWriteBudget, 'f', -1, 64) + " (the default)"
+	return strconv.FormatFloat(store.DefaultPartitionWriteBudget, 'f', -1, 64) + " (the default)"
 }
 
 func retention(q queueProps) int {

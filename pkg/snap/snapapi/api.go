@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/snap/survey"
@@ -44,9 +44,9 @@ type API struct {
 	Store    *store.DDBStore
 	Verifier *auth.Verifier
 	Log      *slog.Logger
-	// Queue and QueueURL take bulk imports' chunks (imports need them).
-	Queue    imports.Sender
-	QueueURL string
+	// Jobs reads import jobs; Imports makes them (bulk imports need it).
+	Jobs    jobs.Store
+	Imports *jobs.Submitter
 }
 
 // Handlers returns the handler of every Snap route, by function logical id (see pkg/routes).
@@ -180,7 +180,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &invalid):
 		WriteMessage(w, http.StatusBadRequest, invalid.Message)
-	case errors.Is(err, store.ErrRosterLocked):
+	case errors.Is(err, store.ErrRosterLocked), errors.Is(err, jobs.ErrTargetHeld):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
 	case errors.Is(err, store.ErrLoginTaken):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgLoginTaken)

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -82,12 +82,12 @@ func (a *API) importParticipants(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if a.Queue == nil {
+	if a.Imports == nil {
 		a.writeError(w, r, errors.New("snapapi: imports need a queue (IMPORT_QUEUE_URL)"))
 		return
 	}
 	actor := vocab.Actor{Type: "SnapUser", ID: c.userID()}
-	job, err := imports.SubmitSnap(r.Context(), a.Store, a.Queue, a.QueueURL, c.WorkspaceID, actor, sv.ID, ps)
+	job, err := snapjobs.Submit(r.Context(), a.Imports, c.WorkspaceID, actor, sv.ID, ps)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -165,12 +165,12 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) {
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
 	id := r.PathValue("importId")
-	if !imports.ValidJobID(id) {
+	if !jobs.ValidID(id) {
 		WriteMessage(w, http.StatusNotFound, MsgImportNotFound)
 		return
 	}
-	job, rowErrs, err := a.Store.GetImportJob(r.Context(), c.WorkspaceID, id, MaxImportErrors)
-	if err == nil && (job.Family != imports.FamilySnap || job.Target != sv.ID) {
+	job, rowErrs, err := a.Jobs.Get(r.Context(), c.WorkspaceID, id, MaxImportErrors)
+	if err == nil && (job.Family != snapjobs.Name || job.Target != sv.ID) {
 		err = vocab.ErrNotFound
 	}
 	if errors.Is(err, vocab.ErrNotFound) {
@@ -184,7 +184,7 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, http.StatusOK, toImport(job, rowErrs))
 }
 
-func toImport(j store.ImportJob, rowErrs []store.ImportRowError) importJSON {
+func toImport(j jobs.Job, rowErrs []jobs.RowError) importJSON {
 	out := importJSON{
 		ImportID: j.ID, SurveyID: j.Target, Mode: j.Mode, Status: j.Status,
 		Counts: importCountsJSON{

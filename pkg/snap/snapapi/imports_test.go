@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
 )
 
 // The seed's messages, as literals: the import must answer with Add Participant's own words.
@@ -69,7 +69,7 @@ func (f *fixture) accepted(surveyID string, r testkit.Response) snapImport {
 	var job snapImport
 	r.JSON(&job)
 	want := "/snaponline/api/surveys/" + surveyID + "/participant-imports/" + job.ImportID
-	if loc := r.Headers["Location"]; !strings.HasSuffix(loc, want) || !imports.ValidJobID(job.ImportID) {
+	if loc := r.Headers["Location"]; !strings.HasSuffix(loc, want) || !jobs.ValidID(job.ImportID) {
 		f.t.Fatalf("Location %q, want …%s", loc, want)
 	}
 	if job.Status != "QUEUED" || job.Mode != "ADD" || job.SurveyID != surveyID || job.FinishedAt != nil {
@@ -297,7 +297,7 @@ func TestImportAddsOnlyWhatIsNew(t *testing.T) {
 
 	// Jobs are found only through their survey, and only in their workspace.
 	wantMessage(t, f.do(f.owner, "2.0", "SnapGetParticipantImportFunction", "GET", base+f.inviteOnly+"/participant-imports/"+first.ImportID, "", ""), 404, "Import not found.")
-	wantMessage(t, f.do(f.owner, "2.0", "SnapGetParticipantImportFunction", "GET", base+f.group+"/participant-imports/"+imports.NewJobID(), "", ""), 404, "Import not found.")
+	wantMessage(t, f.do(f.owner, "2.0", "SnapGetParticipantImportFunction", "GET", base+f.group+"/participant-imports/"+jobs.NewID(), "", ""), 404, "Import not found.")
 	wantMessage(t, f.do(f.owner, "2.0", "SnapGetParticipantImportFunction", "GET", base+f.group+"/participant-imports/not-a-job", "", ""), 404, "Import not found.")
 	other := fixtureIn(t, f.env)
 	wantMessage(t, other.do(other.owner, "2.0", "SnapGetParticipantImportFunction", "GET", base+f.group+"/participant-imports/"+first.ImportID, "", ""), 401,

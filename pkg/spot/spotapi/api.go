@@ -11,11 +11,10 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
 )
 
 // Header names of the family.
@@ -40,11 +39,10 @@ type API struct {
 	Verifier *auth.Verifier
 	Log      *slog.Logger
 	// Jobs keeps import jobs; nil answers every job 404.
-	Jobs *store.DDBStore
-	// Queue and QueueURL take large imports' chunks; with Queue nil every import runs
-	// synchronously (and one above MaxSyncRows rows is 413).
-	Queue    imports.Sender
-	QueueURL string
+	Jobs jobs.Store
+	// Imports makes large imports' jobs; with Imports nil every import runs synchronously (and
+	// one above MaxSyncRows rows is 413).
+	Imports *jobs.Submitter
 }
 
 // Handlers returns the handler of every Spot route, by function logical id (see pkg/routes).

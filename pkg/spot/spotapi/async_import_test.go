@@ -15,8 +15,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 )
 
 // asyncEnv is a table whose import function queues large imports on a queue of its own, and a
@@ -25,27 +27,27 @@ type asyncEnv struct {
 	*client
 	sqs    *sqs.Client
 	queue  string
-	poller *imports.Poller
+	poller *poller.Poller
 }
 
 func newAsyncEnv(t *testing.T) *asyncEnv {
 	t.Helper()
 	ctx := context.Background()
 	env := testkit.NewEnv(t)
-	sc, err := imports.NewSQSClient(ctx, sqsEndpoint)
+	sc, err := jobqueue.NewClient(ctx, sqsEndpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A batch's deadline (the worker's timeout) is generous: under a loaded machine a chunk of
 	// 500 new rows on DynamoDB Local takes seconds. The visibility timeout outlasts it.
-	queue, _, err := imports.CreateQueues(ctx, sc, localstack.UniqueQueueName("spot"), 180*time.Second, 5)
+	queue, _, err := poller.CreateQueues(ctx, sc, localstack.UniqueQueueName("spot"), 180*time.Second, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.App.EnableImports(sc, queue)
 	return &asyncEnv{
 		client: newClient(t, env), sqs: sc, queue: queue,
-		poller: &imports.Poller{Client: sc, QueueURL: queue, Handler: env.App.PolledImportWorker(5, 2).HandleSQS, BatchSize: 1, Timeout: 120 * time.Second, Concurrency: 2},
+		poller: &poller.Poller{Client: sc, QueueURL: queue, Handler: jobqueue.HandlerFor(env.App.PolledImportWorker(5, 2)), BatchSize: 1, Timeout: 120 * time.Second, Concurrency: 2},
 	}
 }
 
@@ -75,7 +77,7 @@ func (a *asyncEnv) accepted(r testkit.Response) importJob {
 	wantStatus(a.t, r, 202)
 	var job importJob
 	r.JSON(&job)
-	if loc := r.Headers["Location"]; loc != "/screener-participants-imports/"+job.ID || !imports.ValidJobID(job.ID) {
+	if loc := r.Headers["Location"]; loc != "/screener-participants-imports/"+job.ID || !jobs.ValidID(job.ID) {
 		a.t.Fatalf("Location %q, job id %q", loc, job.ID)
 	}
 	if job.Type != "ScreenerParticipantImport" || job.Status != "QUEUED" || job.CreatedAt == "" || job.FinishedAt != nil {
@@ -228,7 +230,7 @@ func TestGetImportJobNotFound(t *testing.T) {
 	job := a.accepted(r)
 	other := newClient(t, a.env)
 	for name, path := range map[string]string{
-		"unknown":   "/screener-participants-imports/" + imports.NewJobID(),
+		"unknown":   "/screener-participants-imports/" + jobs.NewID(),
 		"malformed": "/screener-participants-imports/job_123",
 		"other id":  "/screener-participants-imports/scr_01jd3m00000000000000000000",
 	} {

@@ -180,7 +180,7 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 	preferAsync := prefersAsync(r.Header)
 	large := len(req.Rows) > MaxSyncRows || len(body) > MaxSyncBytes
 	switch {
-	case (large || preferAsync) && a.Queue != nil && len(req.Rows) > 0:
+	case (large || preferAsync) && a.Imports != nil && len(req.Rows) > 0:
 		// An empty import has no chunk to queue (its job would never finish): it runs
 		// synchronously, and the preference is not applied.
 		a.submitImport(w, r, p.WorkspaceID, actor, req, preferAsync)

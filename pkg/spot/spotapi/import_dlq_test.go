@@ -16,7 +16,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 )
 
 // poisonEmail is the row the worker's DynamoDB client can never read.
@@ -104,12 +105,16 @@ func TestPoisonChunkThroughTheAPI(t *testing.T) {
 	if len(out.Messages) != 1 {
 		t.Fatalf("the DLQ holds %d messages, want the poison chunk's", len(out.Messages))
 	}
-	m, err := imports.DecodeMessage(aws.ToString(out.Messages[0].Body))
+	m, err := jobs.DecodeMessage(aws.ToString(out.Messages[0].Body))
 	if err != nil {
 		t.Fatalf("DLQ message: %v", err)
 	}
-	if m.JobID != job.ID || m.WorkspaceID != a.tenant.WorkspaceID || m.Chunk != 1 || m.FirstRow != 500 || len(m.Rows) != 500 ||
-		m.Rows[poisonRow-500].Email != poisonEmail {
+	rows, err := jobs.DecodeRows[spotjobs.Row](m.Rows)
+	if err != nil {
+		t.Fatalf("DLQ message rows: %v", err)
+	}
+	if m.JobID != job.ID || m.WorkspaceID != a.tenant.WorkspaceID || m.Chunk != 1 || m.FirstRow != 500 || len(rows) != 500 ||
+		rows[poisonRow-500].Email != poisonEmail {
 		t.Errorf("DLQ message: job %s, workspace %s, chunk %d, first row %d, %d rows; want chunk 1 of job %s, rows 500 to 999 with the poison row",
 			m.JobID, m.WorkspaceID, m.Chunk, m.FirstRow, len(m.Rows), job.ID)
 	}

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -47,7 +47,7 @@ func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, ac
 		a.writeError(w, r, err)
 		return
 	}
-	job, err := imports.Submit(ctx, a.Jobs, a.Queue, a.QueueURL, ws, actor, req)
+	job, err := spotjobs.Submit(ctx, a.Imports, ws, actor, req)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -61,12 +61,12 @@ func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, ac
 
 func (a *API) getScreenerParticipantImport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !imports.ValidJobID(id) || a.Jobs == nil {
+	if !jobs.ValidID(id) || a.Jobs == nil {
 		notFound(w, r)
 		return
 	}
-	job, rowErrs, err := a.Jobs.GetImportJob(r.Context(), principal(r.Context()).WorkspaceID, id, MaxJobErrors)
-	if err == nil && job.Family != imports.FamilySpot {
+	job, rowErrs, err := a.Jobs.Get(r.Context(), principal(r.Context()).WorkspaceID, id, MaxJobErrors)
+	if err == nil && job.Family != spotjobs.Name {
 		err = vocab.ErrNotFound
 	}
 	a.respond(w, r, err, func() any { return toImportJob(job, rowErrs) })
@@ -103,7 +103,7 @@ type importJobJSON struct {
 	FinishedAt *string           `json:"finishedAt"`
 }
 
-func toImportJob(j store.ImportJob, rowErrs []store.ImportRowError) importJobJSON {
+func toImportJob(j jobs.Job, rowErrs []jobs.RowError) importJobJSON {
 	out := importJobJSON{
 		Type: "ScreenerParticipantImport", ID: j.ID, ScreenerID: j.Target, ImportMode: j.Mode, Status: j.Status,
 		Counts: importCountsJSON{

@@ -13,10 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
-	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+
 	"github.com/participant-roster/roster/pkg/store"
 )
 
@@ -43,28 +45,28 @@ func newQueuedEnv(t *testing.T, o queueOptions) *queuedEnv {
 	t.Helper()
 	ctx := context.Background()
 	env := testkit.NewEnv(t)
-	sc, err := imports.NewSQSClient(ctx, sqsEndpoint)
+	sc, err := jobqueue.NewClient(ctx, sqsEndpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue, dlq, err := imports.CreateQueues(ctx, sc, localstack.UniqueQueueName("spot"), o.visibility, o.maxReceiveCount)
+	queue, dlq, err := poller.CreateQueues(ctx, sc, localstack.UniqueQueueName("spot"), o.visibility, o.maxReceiveCount)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.App.EnableImports(sc, queue)
 	// The app's worker as the poller needs it: paced per partition key with the budget of
 	// `concurrency` worker instances together (what MaximumConcurrency Lambdas would have).
-	worker := env.App.PolledImportWorker(o.maxReceiveCount, o.concurrency)
+	worker := jobqueue.HandlerFor(env.App.PolledImportWorker(o.maxReceiveCount, o.concurrency))
 	if o.workerOption != nil {
 		st := store.New(dynamodb.New(env.Client.Options(), o.workerOption), env.Table)
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		worker = &imports.Worker{Service: screening.NewService(st), Store: st, MaxReceiveCount: o.maxReceiveCount, Log: log}
+		worker = jobqueue.HandlerFor(app.WorkerOver(st, o.maxReceiveCount, log))
 	}
 	return &queuedEnv{
 		asyncEnv: &asyncEnv{
 			client: newClient(t, env), sqs: sc, queue: queue,
-			poller: &imports.Poller{
-				Client: sc, QueueURL: queue, Handler: worker.HandleSQS,
+			poller: &poller.Poller{
+				Client: sc, QueueURL: queue, Handler: worker,
 				BatchSize: o.batchSize, Concurrency: o.concurrency, Timeout: o.timeout,
 			},
 		},
@@ -74,7 +76,7 @@ func newQueuedEnv(t *testing.T, o queueOptions) *queuedEnv {
 
 // drainWithin feeds the queue to the worker until it is empty, failing the test if that takes
 // longer than limit or messages are left after idle without a batch.
-func (e *queuedEnv) drainWithin(limit, idle time.Duration) imports.PollStats {
+func (e *queuedEnv) drainWithin(limit, idle time.Duration) poller.PollStats {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()

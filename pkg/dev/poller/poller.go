@@ -1,4 +1,6 @@
-package imports
+// Package poller stands in, for local runs and tests, for what AWS runs around the import
+// worker: Lambda's SQS event source (Poller), and the queues template.yaml makes (CreateQueues).
+package poller
 
 import (
 	"context"
@@ -14,11 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-)
 
-// Handler is an SQS-triggered Lambda handler with partial batch responses, such as
-// Worker.HandleSQS.
-type Handler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+	"github.com/participant-roster/roster/pkg/platform/backoff"
+)
 
 // Poller feeds a queue's messages to a handler the way Lambda's SQS event source does, for
 // local runs and tests: it receives a batch, builds the SQSEvent Lambda would build, calls the
@@ -29,7 +30,7 @@ type Handler func(context.Context, events.SQSEvent) (events.SQSEventResponse, er
 type Poller struct {
 	Client   *sqs.Client
 	QueueURL string
-	Handler  Handler
+	Handler  jobqueue.Handler
 	// BatchSize is the most messages per batch, 1 to 10 (0: 10).
 	BatchSize int
 	// Wait is the long poll, in whole seconds, at most 20 (0: 1 s).
@@ -182,7 +183,7 @@ func (p *Poller) pollOnce(ctx context.Context, busy func(int)) (PollStats, error
 	return stats, nil
 }
 
-func protectHandler(ctx context.Context, h Handler, ev events.SQSEvent) (resp events.SQSEventResponse, err error) {
+func protectHandler(ctx context.Context, h jobqueue.Handler, ev events.SQSEvent) (resp events.SQSEventResponse, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("imports: handler panicked: %v", r)
@@ -250,7 +251,7 @@ func (p *Poller) run(ctx context.Context, busy func(int)) (PollStats, error) {
 						mu.Unlock()
 						return
 					}
-					_ = sleep(ctx, fails)
+					_ = backoff.Queue.Wait(ctx, fails)
 					continue
 				}
 				fails = 0

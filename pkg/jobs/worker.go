@@ -1,0 +1,312 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/vocab"
+)
+
+const (
+	// DefaultMaxReceiveCount is the redrive policy's maxReceiveCount the worker assumes when
+	// Worker.MaxReceiveCount is 0.
+	DefaultMaxReceiveCount = 5
+	// defaultFinishLease bounds a finisher's claim when its context has no deadline (a Lambda
+	// invocation's always has one: the function's timeout).
+	defaultFinishLease = 15 * time.Minute
+	maxReasonLen       = 1000
+	// poisonTimeout bounds recording a poison chunk, which runs even if the invocation's
+	// context has ended.
+	poisonTimeout = 30 * time.Second
+)
+
+// Delivery is one received chunk message, as the queue's event source hands it over.
+type Delivery struct {
+	ID           string
+	Body         string
+	ReceiveCount int               // how often the queue has delivered it, this time included
+	Attributes   map[string]string // the message's attributes (Message.Attributes)
+}
+
+// Worker runs chunks: each delivery is one chunk of one job, of any family.
+type Worker struct {
+	Store    Store
+	Families []Family
+	// MaxReceiveCount is the queue's redrive maxReceiveCount: a delivery that fails on that
+	// receive is its chunk's last chance. 0 means DefaultMaxReceiveCount.
+	MaxReceiveCount int
+	// Log gets a line per chunk and one per failure; nil logs nothing.
+	Log *slog.Logger
+	Now func() time.Time // nil: time.Now
+}
+
+// Handle runs one delivery's chunk, unless it is done already, then finishes the job if that
+// was its last chunk. An error means the delivery should come again; on its last receive the
+// chunk is first recorded on its job as failed for good (its rows failed), so the job can end.
+func (w *Worker) Handle(ctx context.Context, d Delivery) error {
+	err := protect(func() error { return w.run(ctx, d.Body) })
+	if err == nil {
+		return nil
+	}
+	last := d.ReceiveCount >= w.maxReceiveCount()
+	w.log().Warn("import chunk failed", "messageId", d.ID, "receiveCount", d.ReceiveCount, "lastReceive", last, "error", err.Error())
+	if last {
+		if perr := w.recordPoison(ctx, d, err); perr != nil {
+			w.log().Error("import chunk failed for good and could not be recorded on its job", "messageId", d.ID, "error", perr.Error())
+		}
+	}
+	return err
+}
+
+// protect turns a panic into an error, so one delivery cannot take the batch down.
+func protect(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("jobs: panic: %v", r)
+		}
+	}()
+	return f()
+}
+
+func (w *Worker) run(ctx context.Context, body string) error {
+	m, err := DecodeMessage(body)
+	if err != nil {
+		return err
+	}
+	fam, ok := w.family(m.Family)
+	if !ok {
+		return fmt.Errorf("jobs: chunk message of unknown family %q", m.Family)
+	}
+	return w.processChunk(ctx, fam, m)
+}
+
+func (w *Worker) family(name string) (Family, bool) {
+	for _, f := range w.Families {
+		if f.Name() == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+func (w *Worker) maxReceiveCount() int {
+	if w.MaxReceiveCount > 0 {
+		return w.MaxReceiveCount
+	}
+	return DefaultMaxReceiveCount
+}
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// processChunk runs one chunk, unless it is done already, then finishes the job if it was the
+// last.
+func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error {
+	job, done, err := w.Store.ChunkState(ctx, m.WorkspaceID, m.JobID, m.Chunk)
+	if errors.Is(err, vocab.ErrNotFound) {
+		return fmt.Errorf("jobs: job %s of workspace %s not found", m.JobID, m.WorkspaceID)
+	}
+	if err != nil {
+		return err
+	}
+	if job.Family != m.Family || job.Target != m.Target || m.Chunk >= job.Chunks {
+		return fmt.Errorf("jobs: message (family %s, %s %s, chunk %d) does not match job %s (family %s, target %s, %d chunks)",
+			m.Family, fam.TargetKind(), m.Target, m.Chunk, job.ID, job.Family, job.Target, job.Chunks)
+	}
+	if job.Terminal() {
+		return nil
+	}
+	if done {
+		return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
+	}
+	if job.Status == Queued {
+		if err := w.Store.Start(ctx, m.WorkspaceID, m.JobID, w.now()); err != nil {
+			return err
+		}
+	}
+	started := time.Now()
+	result, err := w.runRows(ctx, fam, job, m)
+	if errors.Is(err, ErrHoldLost) && w.ended(ctx, m) {
+		return nil // another delivery of this chunk finished the job meanwhile, freeing its target
+	}
+	if err != nil {
+		return err
+	}
+	applied, err := w.Store.CompleteChunk(ctx, m.WorkspaceID, m.JobID, result, w.now())
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w.log().Info("import chunk", "job", m.JobID, "family", m.Family, "chunk", m.Chunk, "rows", len(m.Rows), "applied", applied,
+		"created", result.Counts.Created, "updated", result.Counts.Updated, "unchanged", result.Counts.Unchanged,
+		"failed", result.Counts.Failed, "readUnits", result.ReadUnits, "writeUnits", result.WriteUnits,
+		"ms", time.Since(started).Milliseconds())
+	return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
+}
+
+// runRows runs a chunk's rows through its family, with a capacity meter of their own (the
+// bookkeeping stays on ctx's), records its row errors, and returns its completion record. A
+// target that is gone fails the chunk for good: no retry can help.
+func (w *Worker) runRows(ctx context.Context, fam Family, job Job, m Message) (ChunkResult, error) {
+	rowCtx, meter := capacity.WithMeter(ctx)
+	run := &ChunkRun{Job: job, Chunk: Chunk{N: m.Chunk, FirstRow: m.FirstRow, Rows: m.Rows}, store: w.Store, book: ctx}
+	out, err := fam.RunChunk(rowCtx, run)
+	if errors.Is(err, vocab.ErrNotFound) {
+		return failedChunk(m.Chunk, m.FirstRow, len(m.Rows), fmt.Sprintf("the %s %s was not found", fam.TargetKind(), job.Target)), nil
+	}
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	if len(m.Rows) > 0 {
+		last := m.FirstRow + len(m.Rows) - 1
+		if err := w.Store.ReplaceRowErrors(ctx, m.WorkspaceID, m.JobID, m.FirstRow, last, out.RowErrors); err != nil {
+			return ChunkResult{}, err
+		}
+	}
+	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(m.Rows), Counts: out.Counts, Keep: out.Keep}
+	result.ReadUnits, result.WriteUnits = meter.Units()
+	return result, nil
+}
+
+// ended reports whether a chunk's job is finished (read again, consistently).
+func (w *Worker) ended(ctx context.Context, m Message) bool {
+	job, _, err := w.Store.ChunkState(ctx, m.WorkspaceID, m.JobID, m.Chunk)
+	return err == nil && job.Terminal()
+}
+
+// maybeFinish finishes the job if every chunk is done and no other worker is finishing it.
+func (w *Worker) maybeFinish(ctx context.Context, fam Family, ws, jobID string) error {
+	job, _, err := w.Store.Get(ctx, ws, jobID, 0)
+	if err != nil {
+		return err
+	}
+	if job.Terminal() || !job.AllChunksDone() {
+		return nil
+	}
+	now := time.Now()
+	until := now.Add(defaultFinishLease)
+	if d, ok := ctx.Deadline(); ok {
+		until = d
+	}
+	token := newToken()
+	job, ok, err := w.Store.ClaimFinish(ctx, ws, jobID, token, now, until)
+	if err != nil || !ok {
+		return err // !ok: finished, or another worker holds the lease and will finish it
+	}
+	return w.finish(ctx, fam, job, token)
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// finish runs a claimed job's family finish (only when no chunk failed) and sets its final
+// status. What the family's finish costs counts as the rows' work.
+func (w *Worker) finish(ctx context.Context, fam Family, job Job, token string) error {
+	rowCtx, meter := capacity.WithMeter(ctx)
+	status, reason := Completed, ""
+	if job.FailedChunks > 0 {
+		status, reason = Failed, failureReason(job)+fam.FailureNote(job)
+	} else if err := fam.Finish(rowCtx, &Finishing{Job: job, token: token, store: w.Store, book: ctx}); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			return nil // another worker took over
+		}
+		return err
+	}
+	r, wu := meter.Units()
+	err := w.Store.Finish(ctx, job, token, status, truncate(reason), w.now(), r, wu)
+	if errors.Is(err, ErrLeaseLost) {
+		return nil
+	}
+	if err == nil {
+		w.log().Info("import job finished", "job", job.ID, "family", job.Family, "status", status, "reason", reason, "chunks", job.Chunks)
+	}
+	return err
+}
+
+// failureReason is why a job with failed chunks failed: the first chunk's reason, with how
+// many failed when more than one did.
+func failureReason(job Job) string {
+	if job.FailedChunks > 1 || job.Reason == "" {
+		return fmt.Sprintf("%d of %d chunks failed; the first: %s", job.FailedChunks, job.Chunks, job.Reason)
+	}
+	return job.Reason
+}
+
+// recordPoison records a delivery's chunk on its job as failed for good: its rows count
+// failed, the error is the job's reason, and the chunk counts as done, so the job can end
+// (FAILED).
+func (w *Worker) recordPoison(ctx context.Context, d Delivery, cause error) error {
+	ref, ok := refOf(d)
+	if !ok {
+		return fmt.Errorf("jobs: the message names no job (no usable body or message attributes): %w", cause)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poisonTimeout)
+	defer cancel()
+	reason := fmt.Sprintf("chunk %d (rows %d to %d) failed %d times: %v", ref.chunk, ref.firstRow, ref.firstRow+ref.rows-1, d.ReceiveCount, cause)
+	applied, err := w.Store.CompleteChunk(ctx, ref.ws, ref.job, failedChunk(ref.chunk, ref.firstRow, ref.rows, reason), w.now())
+	switch {
+	case errors.Is(err, ErrClosed):
+		return nil
+	case err != nil:
+		return err
+	}
+	if applied {
+		w.log().Error("import chunk failed for good; its rows are counted failed", "job", ref.job, "chunk", ref.chunk, "reason", reason)
+	}
+	// The chunk was done before (applied false) when what keeps failing is finishing the job:
+	// one more try, then the job ends FAILED rather than waiting for a message that is going
+	// to the DLQ.
+	ferr := w.finishAny(ctx, ref)
+	if applied || ferr == nil {
+		return ferr
+	}
+	return w.Store.Fail(ctx, ref.ws, ref.job, truncate("finishing the job failed: "+cause.Error()), w.now(), true)
+}
+
+// finishAny finishes a job whose family is read from the job itself (a poison delivery's body
+// may name none).
+func (w *Worker) finishAny(ctx context.Context, ref chunkRef) error {
+	job, _, err := w.Store.Get(ctx, ref.ws, ref.job, 0)
+	if err != nil {
+		return err
+	}
+	fam, ok := w.family(job.Family)
+	if !ok {
+		return fmt.Errorf("jobs: job %s has unknown family %q", job.ID, job.Family)
+	}
+	return w.maybeFinish(ctx, fam, ref.ws, ref.job)
+}
+
+func truncate(s string) string {
+	if len(s) <= maxReasonLen {
+		return s
+	}
+	cut := maxReasonLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
