@@ -55,7 +55,7 @@ var snapCommands = map[string]command{
 				key := newSnapKey()
 				u := survey.User{ID: ids.New(ids.SnapUser), WorkspaceID: *ws, Username: name, Fullname: strings.TrimSpace(*fullname), CreatedAt: time.Now().UTC()}
 				err := a.Store.PutSnapUser(ctx, u, auth.HashSecret(key))
-				if errors.Is(err, store.ErrExists) {
+				if errors.Is(err, vocab.ErrExists) {
 					return output{}, fmt.Errorf("username %s is taken (usernames are unique across workspaces); `snap-user key` issues its user a new key", name)
 				}
 				if err != nil {

@@ -19,8 +19,6 @@ const (
 
 // Errors of the jobs store.
 var (
-	// ErrExists: a job with this id is stored already.
-	ErrExists = errors.New("jobs: job exists")
 	// ErrClosed: the job is finished (or gone); a chunk can no longer be counted on it.
 	ErrClosed = errors.New("jobs: job is finished")
 	// ErrLeaseLost: another worker took over finishing the job.

@@ -10,7 +10,7 @@ import (
 // consistent: the worker decides on them.
 type Store interface {
 	// Create stores a new job (QUEUED, counters 0), taking its target's hold in the same
-	// write when it holds one: ErrExists if the id is taken, ErrTargetHeld if another job
+	// write when it holds one: vocab.ErrExists if the id is taken, ErrTargetHeld if another job
 	// holds the target, vocab.ErrNotFound if the target is gone.
 	Create(ctx context.Context, j Job) error
 	// Get reads a job and its first maxErrors row errors, in row order.

@@ -47,9 +47,9 @@ func (s *Submitter) Submit(ctx context.Context, req Request) (Job, error) {
 		HoldsTarget: req.HoldsTarget, Actor: &actor, Status: Queued, Total: len(req.Rows), Chunks: len(chunks),
 		CreatedAt: s.now(),
 	}
-	// The id is new, so ErrExists can only be this very write, retried after its reply was
+	// The id is new, so vocab.ErrExists can only be this very write, retried after its reply was
 	// lost: the job (and its hold) is there.
-	if err := s.Store.Create(ctx, job); err != nil && !errors.Is(err, ErrExists) {
+	if err := s.Store.Create(ctx, job); err != nil && !errors.Is(err, vocab.ErrExists) {
 		return Job{}, err
 	}
 	msgs := make([]Message, len(chunks))

@@ -12,6 +12,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a concurrent change touched the same records; retrying the request is safe.
 	ErrConflict = errors.New("concurrent change, retry")
+	// ErrExists: a record to be created is there already (or a record it needs is missing).
+	ErrExists = errors.New("already exists")
 )
 
 // Actor is who created or last changed a record.

@@ -51,7 +51,7 @@ func seedImportJobs(ctx context.Context, st jobs.Store, screenerID string) error
 // repeatable, so a seed cut short is finished by the next run.
 func seedImportJob(ctx context.Context, st jobs.Store, job jobs.Job) error {
 	err := st.Create(ctx, job)
-	if err != nil && !errors.Is(err, jobs.ErrExists) {
+	if err != nil && !errors.Is(err, vocab.ErrExists) {
 		return err
 	}
 	if existing, _, err := st.Get(ctx, WorkspaceID, job.ID, 0); err != nil || existing.Terminal() {

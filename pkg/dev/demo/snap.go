@@ -184,7 +184,7 @@ func seedSnap(ctx context.Context, st *store.DDBStore) error {
 		return err
 	}
 	colleague := survey.User{ID: SnapColleagueID, WorkspaceID: WorkspaceID, Username: SnapColleagueUsername, Fullname: SnapColleagueFullname, CreatedAt: epoch}
-	if err := st.PutSnapUser(ctx, colleague, auth.HashSecret(SnapColleagueAPIKey)); err != nil && !errors.Is(err, store.ErrExists) {
+	if err := st.PutSnapUser(ctx, colleague, auth.HashSecret(SnapColleagueAPIKey)); err != nil && !errors.Is(err, vocab.ErrExists) {
 		return err
 	}
 	surveys := SnapSurveys()

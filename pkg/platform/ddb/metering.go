@@ -1,4 +1,4 @@
-package store
+package ddb
 
 // Capacity metering: every call asks DynamoDB for its consumed capacity, and what each call
 // reports goes to the meter of the request that made it (package capacity).
@@ -14,7 +14,7 @@ import (
 )
 
 // MeterOption installs the metering middleware on a DynamoDB client:
-// dynamodb.NewFromConfig(cfg, store.MeterOption).
+// dynamodb.NewFromConfig(cfg, ddb.MeterOption).
 func MeterOption(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("ConsumedCapacityMeter", meter), middleware.After)

@@ -1,4 +1,4 @@
-package store
+package jobstore
 
 // Import jobs: a large import is a job item, one completion marker per chunk, one plan per chunk
 // that started writing, and one error item per rejected row. Every partition is led by the
@@ -28,7 +28,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,12 +39,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-// Jobs is the jobs context's adapter: it keeps import jobs in the table (jobs.Store).
-type Jobs struct {
-	s *DDBStore
+// Store is the jobs context's adapter: it keeps import jobs in the one table (jobs.Store).
+type Store struct {
+	*ddb.Table
 	// holders take and release a job's hold on its target, by the job's family.
 	holders map[string]TargetHolder
 }
@@ -63,43 +63,45 @@ type TargetHolder interface {
 	TargetExists(ctx context.Context, ws, target string) (bool, error)
 }
 
-var _ jobs.Store = (*Jobs)(nil)
+var _ jobs.Store = (*Store)(nil)
 
-// Jobs returns the jobs adapter over the store's table; holders are the families whose jobs
-// hold their targets.
-func (s *DDBStore) Jobs(holders map[string]TargetHolder) *Jobs { return &Jobs{s: s, holders: holders} }
+// New returns the jobs store over a table; holders are the families whose jobs hold their
+// targets, by family name.
+func New(t *ddb.Table, holders map[string]TargetHolder) *Store {
+	return &Store{Table: t, holders: holders}
+}
 
 type importJobItem struct {
-	PK              string     `dynamodbav:"pk"`
-	SK              string     `dynamodbav:"sk"`
-	Type            string     `dynamodbav:"type"`
-	ID              string     `dynamodbav:"id"`
-	WorkspaceID     string     `dynamodbav:"workspaceId"`
-	Family          string     `dynamodbav:"family"`
-	Target          string     `dynamodbav:"target"`
-	Mode            string     `dynamodbav:"mode"`
-	Actor           *actorAttr `dynamodbav:"actor,omitempty"`
-	Status          string     `dynamodbav:"status"`
-	Total           int        `dynamodbav:"total"`
-	Chunks          int        `dynamodbav:"chunks"`
-	Processed       int        `dynamodbav:"processed"`
-	Created         int        `dynamodbav:"created"`
-	Updated         int        `dynamodbav:"updated"`
-	Unchanged       int        `dynamodbav:"unchanged"`
-	Removed         int        `dynamodbav:"removed"`
-	Failed          int        `dynamodbav:"failed"`
-	ChunksDone      int        `dynamodbav:"chunksDone"`
-	FailedChunks    int        `dynamodbav:"failedChunks"`
-	Reason          string     `dynamodbav:"reason,omitempty"`
-	RowReadUnits    float64    `dynamodbav:"rowReadUnits"`
-	RowWriteUnits   float64    `dynamodbav:"rowWriteUnits"`
-	CreatedAt       string     `dynamodbav:"createdAt"`
-	StartedAt       string     `dynamodbav:"startedAt,omitempty"`
-	FinishedAt      string     `dynamodbav:"finishedAt,omitempty"`
-	Finisher        string     `dynamodbav:"finisher,omitempty"`
-	FinishLease     int64      `dynamodbav:"finishLease,omitempty"`
-	RemovalsPlanned bool       `dynamodbav:"removalsPlanned,omitempty"`
-	HoldsTarget     bool       `dynamodbav:"holdsTarget,omitempty"`
+	PK              string         `dynamodbav:"pk"`
+	SK              string         `dynamodbav:"sk"`
+	Type            string         `dynamodbav:"type"`
+	ID              string         `dynamodbav:"id"`
+	WorkspaceID     string         `dynamodbav:"workspaceId"`
+	Family          string         `dynamodbav:"family"`
+	Target          string         `dynamodbav:"target"`
+	Mode            string         `dynamodbav:"mode"`
+	Actor           *ddb.ActorAttr `dynamodbav:"actor,omitempty"`
+	Status          string         `dynamodbav:"status"`
+	Total           int            `dynamodbav:"total"`
+	Chunks          int            `dynamodbav:"chunks"`
+	Processed       int            `dynamodbav:"processed"`
+	Created         int            `dynamodbav:"created"`
+	Updated         int            `dynamodbav:"updated"`
+	Unchanged       int            `dynamodbav:"unchanged"`
+	Removed         int            `dynamodbav:"removed"`
+	Failed          int            `dynamodbav:"failed"`
+	ChunksDone      int            `dynamodbav:"chunksDone"`
+	FailedChunks    int            `dynamodbav:"failedChunks"`
+	Reason          string         `dynamodbav:"reason,omitempty"`
+	RowReadUnits    float64        `dynamodbav:"rowReadUnits"`
+	RowWriteUnits   float64        `dynamodbav:"rowWriteUnits"`
+	CreatedAt       string         `dynamodbav:"createdAt"`
+	StartedAt       string         `dynamodbav:"startedAt,omitempty"`
+	FinishedAt      string         `dynamodbav:"finishedAt,omitempty"`
+	Finisher        string         `dynamodbav:"finisher,omitempty"`
+	FinishLease     int64          `dynamodbav:"finishLease,omitempty"`
+	RemovalsPlanned bool           `dynamodbav:"removalsPlanned,omitempty"`
+	HoldsTarget     bool           `dynamodbav:"holdsTarget,omitempty"`
 }
 
 type importChunkItem struct {
@@ -140,34 +142,38 @@ type importErrorItem struct {
 	Errors []fieldErrorAttr `dynamodbav:"errors"`
 }
 
-func importJobsPartition(w string) string    { return ws(w) + "#IMPORT" }
-func importJobKey(w, id string) key          { return key{importJobsPartition(w), id} }
+func importJobsPartition(w string) string    { return ddb.WS(w) + "#IMPORT" }
+func importJobKey(w, id string) ddb.Key      { return ddb.Key{importJobsPartition(w), id} }
 func importJobPartition(w, id string) string { return importJobsPartition(w) + "#" + id }
-func importChunkKey(w, id string, n int) key { return key{importJobPartition(w, id), chunkSK(n)} }
-func importPlanKey(w, id string, n int) key {
-	return key{importJobPartition(w, id), fmt.Sprintf("PLAN#%05d", n)}
+func importChunkKey(w, id string, n int) ddb.Key {
+	return ddb.Key{importJobPartition(w, id), chunkSK(n)}
 }
-func importErrorKey(w, id string, row int) key { return key{importJobPartition(w, id), errorSK(row)} }
-func chunkSK(n int) string                     { return fmt.Sprintf("CHUNK#%05d", n) }
-func errorSK(row int) string                   { return fmt.Sprintf("ERR#%07d", row) }
+func importPlanKey(w, id string, n int) ddb.Key {
+	return ddb.Key{importJobPartition(w, id), fmt.Sprintf("PLAN#%05d", n)}
+}
+func importErrorKey(w, id string, row int) ddb.Key {
+	return ddb.Key{importJobPartition(w, id), errorSK(row)}
+}
+func chunkSK(n int) string   { return fmt.Sprintf("CHUNK#%05d", n) }
+func errorSK(row int) string { return fmt.Sprintf("ERR#%07d", row) }
 
 func (it importJobItem) domain() jobs.Job {
 	j := jobs.Job{
 		ID: it.ID, WorkspaceID: it.WorkspaceID, Family: it.Family, Target: it.Target, Mode: it.Mode,
-		HoldsTarget: it.HoldsTarget, Actor: fromActorAttr(it.Actor), Status: it.Status, Total: it.Total, Chunks: it.Chunks,
+		HoldsTarget: it.HoldsTarget, Actor: ddb.FromActorAttr(it.Actor), Status: it.Status, Total: it.Total, Chunks: it.Chunks,
 		Counts: jobs.Counts{
 			Processed: it.Processed, Created: it.Created, Updated: it.Updated,
 			Unchanged: it.Unchanged, Removed: it.Removed, Failed: it.Failed,
 		},
 		ChunksDone: it.ChunksDone, FailedChunks: it.FailedChunks, Reason: it.Reason,
-		RowReadUnits: it.RowReadUnits, RowWriteUnits: it.RowWriteUnits, CreatedAt: parseTime(it.CreatedAt),
+		RowReadUnits: it.RowReadUnits, RowWriteUnits: it.RowWriteUnits, CreatedAt: ddb.ParseTime(it.CreatedAt),
 	}
 	if it.StartedAt != "" {
-		t := parseTime(it.StartedAt)
+		t := ddb.ParseTime(it.StartedAt)
 		j.StartedAt = &t
 	}
 	if it.FinishedAt != "" {
-		t := parseTime(it.FinishedAt)
+		t := ddb.ParseTime(it.FinishedAt)
 		j.FinishedAt = &t
 	}
 	return j
@@ -175,14 +181,14 @@ func (it importJobItem) domain() jobs.Job {
 
 // Create stores a new job (status QUEUED, counters 0), with its target's hold in the same
 // transaction when it holds one.
-func (js *Jobs) Create(ctx context.Context, j jobs.Job) error {
-	s := js.s
+func (js *Store) Create(ctx context.Context, j jobs.Job) error {
+	s := js
 	w := j.WorkspaceID
 	k := importJobKey(w, j.ID)
-	put, err := s.put(importJobItem{
-		PK: k.pk, SK: k.sk, Type: "ImportJob", ID: j.ID, WorkspaceID: w, Family: j.Family, Target: j.Target,
-		Mode: j.Mode, HoldsTarget: j.HoldsTarget, Actor: toActorAttr(j.Actor), Status: jobs.Queued, Total: j.Total,
-		Chunks: j.Chunks, CreatedAt: fmtTime(j.CreatedAt),
+	put, err := s.Put(importJobItem{
+		PK: k.PK, SK: k.SK, Type: "ImportJob", ID: j.ID, WorkspaceID: w, Family: j.Family, Target: j.Target,
+		Mode: j.Mode, HoldsTarget: j.HoldsTarget, Actor: ddb.ToActorAttr(j.Actor), Status: jobs.Queued, Total: j.Total,
+		Chunks: j.Chunks, CreatedAt: ddb.FmtTime(j.CreatedAt),
 	}, "attribute_not_exists(pk)")
 	if err != nil {
 		return err
@@ -192,23 +198,23 @@ func (js *Jobs) Create(ctx context.Context, j jobs.Job) error {
 		return err
 	}
 	if holder == nil { // one write: no transaction (it would cost twice the write units)
-		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: put.Put.TableName, Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression,
 		})
-		if conditionFailed(err) {
-			return jobs.ErrExists
+		if ddb.ConditionFailed(err) {
+			return vocab.ErrExists
 		}
 		if err != nil {
 			return fmt.Errorf("store: create import job: %w", err)
 		}
 		return nil
 	}
-	failed, err := s.transactConditional(ctx, []types.TransactWriteItem{put, holder.TakeHold(w, j.Target, j.ID)})
+	failed, err := s.TransactConditional(ctx, []types.TransactWriteItem{put, holder.TakeHold(w, j.Target, j.ID)})
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: create import job: %w", err)
 	case failed == 0:
-		return jobs.ErrExists
+		return vocab.ErrExists
 	case failed == 1:
 		exists, err := holder.TargetExists(ctx, w, j.Target)
 		switch {
@@ -223,7 +229,7 @@ func (js *Jobs) Create(ctx context.Context, j jobs.Job) error {
 }
 
 // holder is the hold-taker of a job that holds its target (nil for one that does not).
-func (js *Jobs) holder(j jobs.Job) (TargetHolder, error) {
+func (js *Store) holder(j jobs.Job) (TargetHolder, error) {
 	if !j.HoldsTarget {
 		return nil, nil
 	}
@@ -237,14 +243,14 @@ func (js *Jobs) holder(j jobs.Job) (TargetHolder, error) {
 // endJob runs the update that ends a job, with the release of its target's hold when it holds
 // one. A target that this job no longer holds (freed by hand) does not keep the job from
 // ending.
-func (js *Jobs) endJob(ctx context.Context, j jobs.Job, end *dynamodb.UpdateItemInput) error {
-	s := js.s
+func (js *Store) endJob(ctx context.Context, j jobs.Job, end *dynamodb.UpdateItemInput) error {
+	s := js
 	holder, err := js.holder(j)
 	if err != nil {
 		return err
 	}
 	if holder == nil {
-		_, err := s.client.UpdateItem(ctx, end)
+		_, err := s.Client.UpdateItem(ctx, end)
 		return err
 	}
 	ops := []types.TransactWriteItem{{Update: &types.Update{
@@ -252,14 +258,14 @@ func (js *Jobs) endJob(ctx context.Context, j jobs.Job, end *dynamodb.UpdateItem
 		ConditionExpression: end.ConditionExpression, ExpressionAttributeNames: end.ExpressionAttributeNames,
 		ExpressionAttributeValues: end.ExpressionAttributeValues,
 	}}, holder.ReleaseHold(j.WorkspaceID, j.Target, j.ID)}
-	failed, err := s.transactConditional(ctx, ops)
+	failed, err := s.TransactConditional(ctx, ops)
 	switch {
 	case err != nil:
 		return err
 	case failed == 0:
 		return &types.ConditionalCheckFailedException{Message: aws.String("the job's end condition failed")}
 	case failed == 1:
-		_, err := s.client.UpdateItem(ctx, end)
+		_, err := s.Client.UpdateItem(ctx, end)
 		return err
 	}
 	return nil
@@ -288,41 +294,12 @@ func fromFieldErrorAttrs(fes []fieldErrorAttr) []jobs.FieldError {
 	return out
 }
 
-// transactConditional runs a transaction (paced, if the store is), retrying what DynamoDB
-// cancels for contention or throttling. When a condition fails it returns the index of the first failing write and no
-// error; failed is -1 when the transaction went through.
-func (s *DDBStore) transactConditional(ctx context.Context, ops []types.TransactWriteItem) (failed int, err error) {
-	for attempt := 0; ; attempt++ {
-		if err := s.pace(ctx, ops); err != nil {
-			return -1, err
-		}
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
-		if err == nil {
-			return -1, nil
-		}
-		var canceled *types.TransactionCanceledException
-		if errors.As(err, &canceled) {
-			for i, r := range canceled.CancellationReasons {
-				if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-					return i, nil
-				}
-			}
-		}
-		if retry, _ := classify(err); !retry || attempt+1 >= maxAttempts {
-			return -1, err
-		}
-		if err := backoff(ctx, attempt+1); err != nil {
-			return -1, err
-		}
-	}
-}
-
-// GetImportJob reads a job (consistently) and its first maxErrors rows with errors, in row
+// Get reads a job (consistently) and its first maxErrors rows with errors, in row
 // order. A job of another workspace is vocab.ErrNotFound.
-func (js *Jobs) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job, []jobs.RowError, error) {
-	s := js.s
+func (js *Store) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job, []jobs.RowError, error) {
+	s := js
 	var it importJobItem
-	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
+	found, err := s.GetConsistent(ctx, importJobKey(w, id), &it)
 	if err != nil {
 		return jobs.Job{}, nil, err
 	}
@@ -332,17 +309,17 @@ func (js *Jobs) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job,
 	if maxErrors <= 0 {
 		return it.domain(), nil, nil
 	}
-	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
+	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.TableName,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :err)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(importJobPartition(w, id)), ":err": str("ERR#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S(importJobPartition(w, id)), ":err": ddb.S("ERR#")},
 		ConsistentRead:            aws.Bool(true),
 		Limit:                     aws.Int32(int32(min(maxErrors, 1000))),
 	})
 	if err != nil {
 		return jobs.Job{}, nil, fmt.Errorf("store: query import errors: %w", err)
 	}
-	items, err := decodeAll[importErrorItem](res.Items)
+	items, err := ddb.DecodeAll[importErrorItem](res.Items)
 	if err != nil {
 		return jobs.Job{}, nil, err
 	}
@@ -353,17 +330,17 @@ func (js *Jobs) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job,
 	return it.domain(), out, nil
 }
 
-// ImportChunkState reads a job and whether one of its chunks is done, consistently, in one call.
-func (js *Jobs) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job, bool, error) {
-	s := js.s
-	items, err := s.batchGet(ctx, []key{importJobKey(w, id), importChunkKey(w, id, n)})
+// ChunkState reads a job and whether one of its chunks is done, consistently, in one call.
+func (js *Store) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job, bool, error) {
+	s := js
+	items, err := s.BatchGet(ctx, []ddb.Key{importJobKey(w, id), importChunkKey(w, id, n)})
 	if err != nil {
 		return jobs.Job{}, false, err
 	}
 	var job *jobs.Job
 	done := false
 	for _, it := range items {
-		if sk, _ := it[attrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == chunkSK(n) {
+		if sk, _ := it[ddb.AttrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == chunkSK(n) {
 			done = true
 			continue
 		}
@@ -380,27 +357,27 @@ func (js *Jobs) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job, 
 	return *job, done, nil
 }
 
-// StartImportJob moves a QUEUED job to RUNNING; it does nothing to a job in any other status.
-func (js *Jobs) Start(ctx context.Context, w, id string, now time.Time) error {
-	s := js.s
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: importJobKey(w, id).av(),
+// Start moves a QUEUED job to RUNNING; it does nothing to a job in any other status.
+func (js *Store) Start(ctx context.Context, w, id string, now time.Time) error {
+	s := js
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression:          aws.String("SET #status = :running, startedAt = :now"),
 		ConditionExpression:       aws.String("#status = :queued"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(jobs.Running), ":queued": str(jobs.Queued), ":now": str(fmtTime(now))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": ddb.S(jobs.Running), ":queued": ddb.S(jobs.Queued), ":now": ddb.S(ddb.FmtTime(now))},
 	})
-	if err != nil && !conditionFailed(err) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("store: start import job: %w", err)
 	}
 	return nil
 }
 
-// ImportChunkPlan returns the counts a chunk's first writing attempt planned, if one did.
-func (js *Jobs) ChunkPlan(ctx context.Context, w, id string, n int) (jobs.Counts, bool, error) {
-	s := js.s
+// ChunkPlan returns the counts a chunk's first writing attempt planned, if one did.
+func (js *Store) ChunkPlan(ctx context.Context, w, id string, n int) (jobs.Counts, bool, error) {
+	s := js
 	var it importPlanItem
-	found, err := s.getConsistent(ctx, importPlanKey(w, id, n), &it)
+	found, err := s.GetConsistent(ctx, importPlanKey(w, id, n), &it)
 	if err != nil || !found {
 		return jobs.Counts{}, false, err
 	}
@@ -414,22 +391,22 @@ func (it importPlanItem) counts() jobs.Counts {
 	}
 }
 
-// PutImportChunkPlan records a chunk's planned counts before its rows are written, unless an
+// PutChunkPlan records a chunk's planned counts before its rows are written, unless an
 // earlier attempt did; it returns the counts that hold (the earlier attempt's, if any).
-func (js *Jobs) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.Counts) (jobs.Counts, error) {
-	s := js.s
+func (js *Store) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.Counts) (jobs.Counts, error) {
+	s := js
 	k := importPlanKey(w, id, n)
 	av, err := attributevalue.MarshalMap(importPlanItem{
-		PK: k.pk, SK: k.sk, Type: "ImportChunkPlan", Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged, Failed: c.Failed,
+		PK: k.PK, SK: k.SK, Type: "ImportChunkPlan", Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged, Failed: c.Failed,
 	})
 	if err != nil {
 		return jobs.Counts{}, fmt.Errorf("store: encode: %w", err)
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.TableName, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	switch {
-	case conditionFailed(err):
+	case ddb.ConditionFailed(err):
 		earlier, found, err := js.ChunkPlan(ctx, w, id, n)
 		if err != nil || !found {
 			return jobs.Counts{}, fmt.Errorf("store: import chunk plan vanished: %v", err)
@@ -442,15 +419,15 @@ func (js *Jobs) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.Co
 	return c, nil
 }
 
-// ReplaceImportRowErrors makes the error items of rows firstRow..lastRow exactly errs: items an
+// ReplaceRowErrors makes the error items of rows firstRow..lastRow exactly errs: items an
 // earlier attempt of the same chunk left for rows that are fine now are deleted.
-func (js *Jobs) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, lastRow int, errs []jobs.RowError) error {
-	s := js.s
-	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
+func (js *Store) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, lastRow int, errs []jobs.RowError) error {
+	s := js
+	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.TableName,
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(importJobPartition(w, id)), ":lo": str(errorSK(firstRow)), ":hi": str(errorSK(lastRow)),
+			":pk": ddb.S(importJobPartition(w, id)), ":lo": ddb.S(errorSK(firstRow)), ":hi": ddb.S(errorSK(lastRow)),
 		},
 		ProjectionExpression: aws.String("pk, sk"),
 		ConsistentRead:       aws.Bool(true),
@@ -462,64 +439,41 @@ func (js *Jobs) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, la
 	var writes []types.WriteRequest
 	for _, e := range errs {
 		k := importErrorKey(w, id, e.Row)
-		keep[k.sk] = true
-		av, err := attributevalue.MarshalMap(importErrorItem{PK: k.pk, SK: k.sk, Type: "jobs.RowError", Row: e.Row, Errors: toFieldErrorAttrs(e.Errors)})
+		keep[k.SK] = true
+		av, err := attributevalue.MarshalMap(importErrorItem{PK: k.PK, SK: k.SK, Type: "jobs.RowError", Row: e.Row, Errors: toFieldErrorAttrs(e.Errors)})
 		if err != nil {
 			return fmt.Errorf("store: encode: %w", err)
 		}
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 	}
 	for _, it := range res.Items { // a chunk has at most a few hundred rows: one page
-		if sk, _ := it[attrSK].(*types.AttributeValueMemberS); sk != nil && !keep[sk.Value] {
+		if sk, _ := it[ddb.AttrSK].(*types.AttributeValueMemberS); sk != nil && !keep[sk.Value] {
 			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}})
 		}
 	}
-	return s.batchWrite(ctx, writes)
+	return s.BatchWrite(ctx, writes)
 }
 
-// batchWrite writes 25 requests a call and retries what DynamoDB leaves unprocessed.
-func (s *DDBStore) batchWrite(ctx context.Context, writes []types.WriteRequest) error {
-	for start := 0; start < len(writes); start += 25 {
-		req := map[string][]types.WriteRequest{s.table: writes[start:min(start+25, len(writes))]}
-		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 0 {
-				if attempt >= 4*maxAttempts {
-					return fmt.Errorf("store: batch write: %d requests still unprocessed", len(req[s.table]))
-				}
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-			res, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-			if err != nil {
-				return fmt.Errorf("store: batch write: %w", err)
-			}
-			req = res.UnprocessedItems
-		}
-	}
-	return nil
-}
-
-// CompleteImportChunk records a chunk as done and adds its counts to its job, in one
+// CompleteChunk records a chunk as done and adds its counts to its job, in one
 // transaction. applied is false when the chunk was already done (a redelivery): nothing
 // changes then. jobs.ErrClosed: the job is finished or does not exist.
-func (js *Jobs) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkResult, now time.Time) (applied bool, err error) {
-	s := js.s
+func (js *Store) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkResult, now time.Time) (applied bool, err error) {
+	s := js
 	k := importChunkKey(w, id, c.N)
-	marker, err := s.put(importChunkItem{
-		PK: k.pk, SK: k.sk, Type: "jobs.ChunkResult", Chunk: c.N, FirstRow: c.FirstRow, Rows: c.Rows,
+	marker, err := s.Put(importChunkItem{
+		PK: k.PK, SK: k.SK, Type: "jobs.ChunkResult", Chunk: c.N, FirstRow: c.FirstRow, Rows: c.Rows,
 		Processed: c.Counts.Processed, Created: c.Counts.Created, Updated: c.Counts.Updated,
 		Unchanged: c.Counts.Unchanged, Failed: c.Counts.Failed, Matched: c.Keep, ChunkFailed: c.Failed,
-		Reason: c.Reason, ReadUnits: c.ReadUnits, WriteUnits: c.WriteUnits, CompletedAt: fmtTime(now),
+		Reason: c.Reason, ReadUnits: c.ReadUnits, WriteUnits: c.WriteUnits, CompletedAt: ddb.FmtTime(now),
 	}, "attribute_not_exists(pk)")
 	if err != nil {
 		return false, err
 	}
-	u := newUpdate()
+	u := ddb.NewUpdate()
 	adds := []string{}
 	add := func(attr string, v string) {
-		u.names["#"+attr] = attr
-		u.values[":"+attr] = &types.AttributeValueMemberN{Value: v}
+		u.Names["#"+attr] = attr
+		u.Values[":"+attr] = &types.AttributeValueMemberN{Value: v}
 		adds = append(adds, "#"+attr+" :"+attr)
 	}
 	failedChunks := 0
@@ -534,24 +488,24 @@ func (js *Jobs) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkRes
 	}
 	add("rowReadUnits", strconv.FormatFloat(c.ReadUnits, 'f', -1, 64))
 	add("rowWriteUnits", strconv.FormatFloat(c.WriteUnits, 'f', -1, 64))
-	u.set("status", ":running")
-	u.values[":running"] = str(jobs.Running)
-	u.names["#startedAt"] = "startedAt"
-	u.values[":now"] = str(fmtTime(now))
-	u.sets = append(u.sets, "#startedAt = if_not_exists(#startedAt, :now)")
+	u.Set("status", ":running")
+	u.Values[":running"] = ddb.S(jobs.Running)
+	u.Names["#startedAt"] = "startedAt"
+	u.Values[":now"] = ddb.S(ddb.FmtTime(now))
+	u.Sets = append(u.Sets, "#startedAt = if_not_exists(#startedAt, :now)")
 	if c.Failed && c.Reason != "" {
-		u.names["#reason"] = "reason"
-		u.values[":reason"] = str(c.Reason)
-		u.sets = append(u.sets, "#reason = if_not_exists(#reason, :reason)")
+		u.Names["#reason"] = "reason"
+		u.Values[":reason"] = ddb.S(c.Reason)
+		u.Sets = append(u.Sets, "#reason = if_not_exists(#reason, :reason)")
 	}
-	u.values[":queued"] = str(jobs.Queued)
-	expr := u.expression() + " ADD " + strings.Join(adds, ", ")
+	u.Values[":queued"] = ddb.S(jobs.Queued)
+	expr := u.Expression() + " ADD " + strings.Join(adds, ", ")
 	job := types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.table), Key: importJobKey(w, id).av(), UpdateExpression: aws.String(expr),
+		TableName: aws.String(s.TableName), Key: importJobKey(w, id).AV(), UpdateExpression: aws.String(expr),
 		ConditionExpression:      aws.String("#status = :queued OR #status = :running"),
-		ExpressionAttributeNames: u.names, ExpressionAttributeValues: u.values,
+		ExpressionAttributeNames: u.Names, ExpressionAttributeValues: u.Values,
 	}}
-	failed, err := s.transactConditional(ctx, []types.TransactWriteItem{marker, job})
+	failed, err := s.TransactConditional(ctx, []types.TransactWriteItem{marker, job})
 	switch {
 	case err != nil:
 		return false, fmt.Errorf("store: complete import chunk %d: %w", c.N, err)
@@ -563,23 +517,23 @@ func (js *Jobs) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkRes
 	return true, nil
 }
 
-// ImportKeepSet returns the participant ids every done chunk of a job names.
-func (js *Jobs) KeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
-	s := js.s
+// KeepSet returns the participant ids every done chunk of a job names.
+func (js *Store) KeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
+	s := js
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
+		TableName:                 &s.TableName,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :chunk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(importJobPartition(w, id)), ":chunk": str("CHUNK#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S(importJobPartition(w, id)), ":chunk": ddb.S("CHUNK#")},
 		ProjectionExpression:      aws.String("matched"),
 		ConsistentRead:            aws.Bool(true),
 	}
 	keep := map[string]bool{}
 	for {
-		res, err := s.client.Query(ctx, in)
+		res, err := s.Client.Query(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("store: query import chunks: %w", err)
 		}
-		chunks, err := decodeAll[importChunkItem](res.Items)
+		chunks, err := ddb.DecodeAll[importChunkItem](res.Items)
 		if err != nil {
 			return nil, err
 		}
@@ -595,25 +549,25 @@ func (js *Jobs) KeepSet(ctx context.Context, w, id string) (map[string]bool, err
 	}
 }
 
-// ClaimImportFinish makes the caller the job's finisher until `until`, if every chunk is done,
+// ClaimFinish makes the caller the job's finisher until `until`, if every chunk is done,
 // the job is not finished and no other finisher's lease is running. It returns the job as
 // claimed; ok is false when the claim was not granted.
-func (js *Jobs) ClaimFinish(ctx context.Context, w, id, token string, now, until time.Time) (job jobs.Job, ok bool, err error) {
-	s := js.s
-	res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: importJobKey(w, id).av(),
+func (js *Store) ClaimFinish(ctx context.Context, w, id, token string, now, until time.Time) (job jobs.Job, ok bool, err error) {
+	s := js
+	res, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression: aws.String("SET finisher = :token, finishLease = :until"),
 		// finisher = :token: a retry of this very claim (its first reply lost) is granted again.
 		ConditionExpression: aws.String("chunksDone = chunks AND (#status = :queued OR #status = :running) AND " +
 			"(attribute_not_exists(finishLease) OR finishLease < :now OR finisher = :token)"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":token": str(token), ":until": millis(until), ":now": millis(now),
-			":queued": str(jobs.Queued), ":running": str(jobs.Running),
+			":token": ddb.S(token), ":until": ddb.Millis(until), ":now": ddb.Millis(now),
+			":queued": ddb.S(jobs.Queued), ":running": ddb.S(jobs.Running),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return jobs.Job{}, false, nil
 	}
 	if err != nil {
@@ -626,25 +580,25 @@ func (js *Jobs) ClaimFinish(ctx context.Context, w, id, token string, now, until
 	return it.domain(), true, nil
 }
 
-// PlanImportRemovals records how many screener participants a FULL_SYNC removes, once: a
+// PlanRemovals records how many screener participants a FULL_SYNC removes, once: a
 // finisher that takes over after a crash keeps the first finisher's count (the roster it reads
 // no longer holds what was already removed). It returns the count that holds.
-func (js *Jobs) PlanRemovals(ctx context.Context, w, id, token string, n int) (int, error) {
-	s := js.s
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: importJobKey(w, id).av(),
+func (js *Store) PlanRemovals(ctx context.Context, w, id, token string, n int) (int, error) {
+	s := js
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression:          aws.String("SET removed = :n, removalsPlanned = :t"),
 		ConditionExpression:       aws.String("finisher = :token AND attribute_not_exists(removalsPlanned)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)}, ":t": &types.AttributeValueMemberBOOL{Value: true}, ":token": str(token)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)}, ":t": &types.AttributeValueMemberBOOL{Value: true}, ":token": ddb.S(token)},
 	})
 	if err == nil {
 		return n, nil
 	}
-	if !conditionFailed(err) {
+	if !ddb.ConditionFailed(err) {
 		return 0, fmt.Errorf("store: plan import removals: %w", err)
 	}
 	var it importJobItem
-	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
+	found, err := s.GetConsistent(ctx, importJobKey(w, id), &it)
 	switch {
 	case err != nil:
 		return 0, err
@@ -654,30 +608,30 @@ func (js *Jobs) PlanRemovals(ctx context.Context, w, id, token string, n int) (i
 	return it.Removed, nil
 }
 
-// FinishImportJob sets a job's final status, if the caller still holds the finishing lease,
+// Finish sets a job's final status, if the caller still holds the finishing lease,
 // and adds what the finishing cost to the job's row units. A job that holds its survey's roster
 // releases it in the same transaction.
-func (js *Jobs) Finish(ctx context.Context, j jobs.Job, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
-	s := js.s
+func (js *Store) Finish(ctx context.Context, j jobs.Job, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
+	s := js
 	expr := "SET #status = :status, finishedAt = :now"
 	values := map[string]types.AttributeValue{
-		":status": str(status), ":now": str(fmtTime(now)), ":token": str(token),
-		":queued": str(jobs.Queued), ":running": str(jobs.Running),
+		":status": ddb.S(status), ":now": ddb.S(ddb.FmtTime(now)), ":token": ddb.S(token),
+		":queued": ddb.S(jobs.Queued), ":running": ddb.S(jobs.Running),
 		":r": &types.AttributeValueMemberN{Value: strconv.FormatFloat(readUnits, 'f', -1, 64)},
 		":w": &types.AttributeValueMemberN{Value: strconv.FormatFloat(writeUnits, 'f', -1, 64)},
 	}
 	if reason != "" {
 		expr += ", reason = :reason"
-		values[":reason"] = str(reason)
+		values[":reason"] = ddb.S(reason)
 	}
 	expr += " REMOVE finisher, finishLease ADD rowReadUnits :r, rowWriteUnits :w"
 	err := js.endJob(ctx, j, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: importJobKey(j.WorkspaceID, j.ID).av(), UpdateExpression: aws.String(expr),
+		TableName: &s.TableName, Key: importJobKey(j.WorkspaceID, j.ID).AV(), UpdateExpression: aws.String(expr),
 		ConditionExpression:       aws.String("finisher = :token AND (#status = :queued OR #status = :running)"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: values,
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return jobs.ErrLeaseLost
 	}
 	if err != nil {
@@ -686,13 +640,13 @@ func (js *Jobs) Finish(ctx context.Context, j jobs.Job, token, status, reason st
 	return nil
 }
 
-// FailImportJob ends a job as FAILED with a reason, whoever holds its finishing lease, when
+// Fail ends a job as FAILED with a reason, whoever holds its finishing lease, when
 // every chunk is done (allDone) or in any case (!allDone). A finished job is left as it is. A
 // job that holds its survey's roster releases it in the same transaction.
-func (js *Jobs) Fail(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
-	s := js.s
+func (js *Store) Fail(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
+	s := js
 	var it importJobItem
-	found, err := s.getConsistent(ctx, importJobKey(w, id), &it)
+	found, err := s.GetConsistent(ctx, importJobKey(w, id), &it)
 	if err != nil || !found {
 		return err
 	}
@@ -701,38 +655,17 @@ func (js *Jobs) Fail(ctx context.Context, w, id, reason string, now time.Time, a
 		cond += " AND chunksDone = chunks"
 	}
 	err = js.endJob(ctx, it.domain(), &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: importJobKey(w, id).av(),
+		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression:         aws.String("SET #status = :failed, finishedAt = :now, reason = :reason REMOVE finisher, finishLease"),
 		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": str(jobs.Failed), ":now": str(fmtTime(now)), ":reason": str(reason),
-			":queued": str(jobs.Queued), ":running": str(jobs.Running),
+			":failed": ddb.S(jobs.Failed), ":now": ddb.S(ddb.FmtTime(now)), ":reason": ddb.S(reason),
+			":queued": ddb.S(jobs.Queued), ":running": ddb.S(jobs.Running),
 		},
 	})
-	if err != nil && !conditionFailed(err) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("store: fail import job: %w", err)
 	}
 	return nil
-}
-
-// getConsistent reads one item with a strongly consistent read.
-func (s *DDBStore) getConsistent(ctx context.Context, k key, out any) (bool, error) {
-	res, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return false, fmt.Errorf("store: get %s/%s: %w", k.pk, k.sk, err)
-	}
-	if res.Item == nil {
-		return false, nil
-	}
-	return true, attributevalue.UnmarshalMap(res.Item, out)
-}
-
-func conditionFailed(err error) bool {
-	var failed *types.ConditionalCheckFailedException
-	return errors.As(err, &failed)
-}
-
-func millis(t time.Time) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}
 }

@@ -1,17 +1,18 @@
-package store
+package spotstore
 
 import (
 	"context"
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // GetKey looks up a Spot API key (access pattern 1).
-func (s *DDBStore) GetKey(ctx context.Context, keyID string) (auth.Key, error) {
+func (s *Store) GetKey(ctx context.Context, keyID string) (auth.Key, error) {
 	var it keyItem
-	found, err := s.getItem(ctx, spotKeyKey(keyID), &it)
+	found, err := s.GetItem(ctx, spotKeyKey(keyID), &it)
 	if err != nil {
 		return auth.Key{}, err
 	}
@@ -21,23 +22,23 @@ func (s *DDBStore) GetKey(ctx context.Context, keyID string) (auth.Key, error) {
 	return it.domain(), nil
 }
 
-func (s *DDBStore) GetScreener(ctx context.Context, w, id string) (screening.Screener, error) {
+func (s *Store) GetScreener(ctx context.Context, w, id string) (screening.Screener, error) {
 	return getOne(ctx, s, screenerKey(w, id), screenerItem.domain)
 }
 
-func (s *DDBStore) ListScreeners(ctx context.Context, w string, p screening.Page) (screening.List[screening.Screener], error) {
-	return listPage(ctx, s, partition{pk: screenersPartition(w), countAttr: "count"}, p, screenerItem.domain)
+func (s *Store) ListScreeners(ctx context.Context, w string, p screening.Page) (screening.List[screening.Screener], error) {
+	return listPage(ctx, s, ddb.Partition{PK: screenersPartition(w), CountAttr: "count"}, p, screenerItem.domain)
 }
 
-func (s *DDBStore) GetParticipant(ctx context.Context, w, id string) (screening.Participant, error) {
+func (s *Store) GetParticipant(ctx context.Context, w, id string) (screening.Participant, error) {
 	return getOne(ctx, s, participantKey(w, id), participantItem.domain)
 }
 
 // ListParticipants lists in creation order; a filter on email or external uid resolves through
 // the uniqueness markers to at most one participant.
-func (s *DDBStore) ListParticipants(ctx context.Context, w string, f screening.ParticipantFilter, p screening.Page) (screening.List[screening.Participant], error) {
+func (s *Store) ListParticipants(ctx context.Context, w string, f screening.ParticipantFilter, p screening.Page) (screening.List[screening.Participant], error) {
 	if f == (screening.ParticipantFilter{}) {
-		return listPage(ctx, s, partition{pk: participantsPartition(w), countAttr: "count"}, p, participantItem.domain)
+		return listPage(ctx, s, ddb.Partition{PK: participantsPartition(w), CountAttr: "count"}, p, participantItem.domain)
 	}
 	id, err := s.participantByFilter(ctx, w, f)
 	if err != nil || id == "" {
@@ -54,7 +55,7 @@ func (s *DDBStore) ListParticipants(ctx context.Context, w string, f screening.P
 }
 
 // participantByFilter returns the one participant both filters name, or "".
-func (s *DDBStore) participantByFilter(ctx context.Context, w string, f screening.ParticipantFilter) (string, error) {
+func (s *Store) participantByFilter(ctx context.Context, w string, f screening.ParticipantFilter) (string, error) {
 	var uids, emails []string
 	if f.ExternalUID != "" {
 		uids = []string{f.ExternalUID}
@@ -76,32 +77,32 @@ func (s *DDBStore) participantByFilter(ctx context.Context, w string, f screenin
 	return emailMatch, nil
 }
 
-func (s *DDBStore) GetScreenerParticipant(ctx context.Context, w, id string) (screening.ScreenerParticipant, error) {
+func (s *Store) GetScreenerParticipant(ctx context.Context, w, id string) (screening.ScreenerParticipant, error) {
 	return getOne(ctx, s, screenerParticipantKey(w, id), screenerParticipantItem.domain)
 }
 
-func (s *DDBStore) ListScreenerParticipants(ctx context.Context, w, screenerID string, p screening.Page) (screening.List[screening.ScreenerParticipant], error) {
+func (s *Store) ListScreenerParticipants(ctx context.Context, w, screenerID string, p screening.Page) (screening.List[screening.ScreenerParticipant], error) {
 	if screenerID == "" {
-		return listPage(ctx, s, partition{pk: screenerParticipantsPartition(w), countAttr: "count"}, p, screenerParticipantItem.domain)
+		return listPage(ctx, s, ddb.Partition{PK: screenerParticipantsPartition(w), CountAttr: "count"}, p, screenerParticipantItem.domain)
 	}
 	return listPage(ctx, s, rosterPartition(w, screenerID), p, screenerParticipantItem.domain)
 }
 
-func (s *DDBStore) GetSession(ctx context.Context, w, id string) (screening.Session, error) {
+func (s *Store) GetSession(ctx context.Context, w, id string) (screening.Session, error) {
 	return getOne(ctx, s, sessionKey(w, id), sessionItem.domain)
 }
 
 // ListSessions lists in creation order. A screener participant has few sessions, so that
 // filter reads them all and counts them instead of keeping a counter that would outlive the
 // screener participant.
-func (s *DDBStore) ListSessions(ctx context.Context, w string, f screening.SessionFilter, p screening.Page) (screening.List[screening.Session], error) {
+func (s *Store) ListSessions(ctx context.Context, w string, f screening.SessionFilter, p screening.Page) (screening.List[screening.Session], error) {
 	switch {
 	case f.ScreenerParticipantID != "":
-		items, err := s.queryAll(ctx, partition{index: indexGSI1, pk: participantSessionsPartition(w, f.ScreenerParticipantID)})
+		items, err := s.QueryAll(ctx, ddb.Partition{Index: ddb.IndexGSI1, PK: participantSessionsPartition(w, f.ScreenerParticipantID)})
 		if err != nil {
 			return screening.List[screening.Session]{}, err
 		}
-		decoded, err := decodeAll[sessionItem](items)
+		decoded, err := ddb.DecodeAll[sessionItem](items)
 		if err != nil {
 			return screening.List[screening.Session]{}, err
 		}
@@ -113,9 +114,9 @@ func (s *DDBStore) ListSessions(ctx context.Context, w string, f screening.Sessi
 		}
 		return pageOf(all, p), nil
 	case f.ScreenerID != "":
-		return listPage(ctx, s, partition{index: indexGSI2, pk: screenerSessionsPartition(w, f.ScreenerID), countAttr: "sessionCount"}, p, sessionItem.domain)
+		return listPage(ctx, s, ddb.Partition{Index: ddb.IndexGSI2, PK: screenerSessionsPartition(w, f.ScreenerID), CountAttr: "sessionCount"}, p, sessionItem.domain)
 	}
-	return listPage(ctx, s, partition{pk: sessionsPartition(w), countAttr: "count"}, p, sessionItem.domain)
+	return listPage(ctx, s, ddb.Partition{PK: sessionsPartition(w), CountAttr: "count"}, p, sessionItem.domain)
 }
 
 func pageOf[T any](all []T, p screening.Page) screening.List[T] {
@@ -126,20 +127,20 @@ func pageOf[T any](all []T, p screening.Page) screening.List[T] {
 
 // FindParticipantIDs resolves external uids and normalized emails through their markers
 // (access patterns 5 and 6) in batches.
-func (s *DDBStore) FindParticipantIDs(ctx context.Context, w string, externalUIDs, emails []string) (map[string]string, map[string]string, error) {
-	keys := make([]key, 0, len(externalUIDs)+len(emails))
+func (s *Store) FindParticipantIDs(ctx context.Context, w string, externalUIDs, emails []string) (map[string]string, map[string]string, error) {
+	keys := make([]ddb.Key, 0, len(externalUIDs)+len(emails))
 	for _, u := range externalUIDs {
 		keys = append(keys, externalUIDKey(w, u))
 	}
 	for _, e := range emails {
 		keys = append(keys, emailKey(w, e))
 	}
-	markers, err := batchGetAs[markerItem](ctx, s, keys)
+	markers, err := ddb.BatchGetAs[ddb.Marker](ctx, s.Table, keys)
 	if err != nil {
 		return nil, nil, err
 	}
 	byUID, byEmail := map[string]string{}, map[string]string{}
-	uidPK, emailPK := externalUIDKey(w, "").pk, emailKey(w, "").pk
+	uidPK, emailPK := externalUIDKey(w, "").PK, emailKey(w, "").PK
 	for _, m := range markers {
 		switch m.PK {
 		case uidPK:
@@ -151,23 +152,23 @@ func (s *DDBStore) FindParticipantIDs(ctx context.Context, w string, externalUID
 	return byUID, byEmail, nil
 }
 
-func (s *DDBStore) GetParticipants(ctx context.Context, w string, ids []string) (map[string]screening.Participant, error) {
-	return getMany(ctx, s, ids, func(id string) key { return participantKey(w, id) },
+func (s *Store) GetParticipants(ctx context.Context, w string, ids []string) (map[string]screening.Participant, error) {
+	return getMany(ctx, s, ids, func(id string) ddb.Key { return participantKey(w, id) },
 		participantItem.domain, func(p screening.Participant) string { return p.ID })
 }
 
-func (s *DDBStore) GetScreenerParticipants(ctx context.Context, w string, ids []string) (map[string]screening.ScreenerParticipant, error) {
-	return getMany(ctx, s, ids, func(id string) key { return screenerParticipantKey(w, id) },
+func (s *Store) GetScreenerParticipants(ctx context.Context, w string, ids []string) (map[string]screening.ScreenerParticipant, error) {
+	return getMany(ctx, s, ids, func(id string) ddb.Key { return screenerParticipantKey(w, id) },
 		screenerParticipantItem.domain, func(sp screening.ScreenerParticipant) string { return sp.ID })
 }
 
-func getMany[I any, T any](ctx context.Context, s *DDBStore, ids []string, keyOf func(string) key,
+func getMany[I any, T any](ctx context.Context, s *Store, ids []string, keyOf func(string) ddb.Key,
 	conv func(I) T, idOf func(T) string) (map[string]T, error) {
-	keys := make([]key, len(ids))
+	keys := make([]ddb.Key, len(ids))
 	for i, id := range ids {
 		keys[i] = keyOf(id)
 	}
-	items, err := batchGetAs[I](ctx, s, keys)
+	items, err := ddb.BatchGetAs[I](ctx, s.Table, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -180,12 +181,12 @@ func getMany[I any, T any](ctx context.Context, s *DDBStore, ids []string, keyOf
 }
 
 // Roster lists every screener participant of a screener (access pattern 9).
-func (s *DDBStore) Roster(ctx context.Context, w, screenerID string) ([]screening.ScreenerParticipant, error) {
-	items, err := s.queryAll(ctx, rosterPartition(w, screenerID))
+func (s *Store) Roster(ctx context.Context, w, screenerID string) ([]screening.ScreenerParticipant, error) {
+	items, err := s.QueryAll(ctx, rosterPartition(w, screenerID))
 	if err != nil {
 		return nil, err
 	}
-	decoded, err := decodeAll[screenerParticipantItem](items)
+	decoded, err := ddb.DecodeAll[screenerParticipantItem](items)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +199,6 @@ func (s *DDBStore) Roster(ctx context.Context, w, screenerID string) ([]screenin
 
 // rosterPartition is a screener's screener participants (gsi1), headed by the screener item,
 // whose participantCount is their total.
-func rosterPartition(w, screenerID string) partition {
-	return partition{index: indexGSI1, pk: screenerRosterPartition(w, screenerID), countAttr: "participantCount"}
+func rosterPartition(w, screenerID string) ddb.Partition {
+	return ddb.Partition{Index: ddb.IndexGSI1, PK: screenerRosterPartition(w, screenerID), CountAttr: "participantCount"}
 }

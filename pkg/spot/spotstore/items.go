@@ -1,20 +1,12 @@
-package store
+package spotstore
 
 import (
-	"time"
-
 	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // Item types as stored. Times are RFC 3339 UTC strings with nanoseconds.
-
-type actorAttr struct {
-	Type string `dynamodbav:"type"`
-	ID   string `dynamodbav:"id"`
-	Name string `dynamodbav:"name"`
-}
 
 type workspaceItem struct {
 	PK        string `dynamodbav:"pk"`
@@ -47,41 +39,34 @@ type participantItem struct {
 	ExternalUID string            `dynamodbav:"externalUid,omitempty"`
 	Email       string            `dynamodbav:"email"`
 	Name        string            `dynamodbav:"name"`
-	CreatedBy   *actorAttr        `dynamodbav:"createdBy,omitempty"`
+	CreatedBy   *ddb.ActorAttr    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt   string            `dynamodbav:"createdAt"`
-	UpdatedBy   *actorAttr        `dynamodbav:"updatedBy,omitempty"`
+	UpdatedBy   *ddb.ActorAttr    `dynamodbav:"updatedBy,omitempty"`
 	UpdatedAt   string            `dynamodbav:"updatedAt"`
 	Links       map[string]string `dynamodbav:"links"`
 	Version     int64             `dynamodbav:"version"`
 }
 
-type markerItem struct {
-	PK            string `dynamodbav:"pk"`
-	SK            string `dynamodbav:"sk"`
-	Type          string `dynamodbav:"type"`
-	ParticipantID string `dynamodbav:"participantId"`
-}
-
 // screenerItem also sits, as the counter, at the head of its roster (gsi1) and its sessions
 // (gsi2) partitions.
 type screenerItem struct {
-	PK                  string     `dynamodbav:"pk"`
-	SK                  string     `dynamodbav:"sk"`
-	GSI1PK              string     `dynamodbav:"gsi1pk"`
-	GSI1SK              string     `dynamodbav:"gsi1sk"`
-	GSI2PK              string     `dynamodbav:"gsi2pk"`
-	GSI2SK              string     `dynamodbav:"gsi2sk"`
-	Type                string     `dynamodbav:"type"`
-	ID                  string     `dynamodbav:"id"`
-	Title               string     `dynamodbav:"title"`
-	Description         *string    `dynamodbav:"description,omitempty"`
-	ActivePublicationID *string    `dynamodbav:"activePublicationId,omitempty"`
-	CreatedBy           *actorAttr `dynamodbav:"createdBy,omitempty"`
-	CreatedAt           string     `dynamodbav:"createdAt"`
-	UpdatedBy           *actorAttr `dynamodbav:"updatedBy,omitempty"`
-	UpdatedAt           string     `dynamodbav:"updatedAt"`
-	ParticipantCount    int        `dynamodbav:"participantCount"`
-	SessionCount        int        `dynamodbav:"sessionCount"`
+	PK                  string         `dynamodbav:"pk"`
+	SK                  string         `dynamodbav:"sk"`
+	GSI1PK              string         `dynamodbav:"gsi1pk"`
+	GSI1SK              string         `dynamodbav:"gsi1sk"`
+	GSI2PK              string         `dynamodbav:"gsi2pk"`
+	GSI2SK              string         `dynamodbav:"gsi2sk"`
+	Type                string         `dynamodbav:"type"`
+	ID                  string         `dynamodbav:"id"`
+	Title               string         `dynamodbav:"title"`
+	Description         *string        `dynamodbav:"description,omitempty"`
+	ActivePublicationID *string        `dynamodbav:"activePublicationId,omitempty"`
+	CreatedBy           *ddb.ActorAttr `dynamodbav:"createdBy,omitempty"`
+	CreatedAt           string         `dynamodbav:"createdAt"`
+	UpdatedBy           *ddb.ActorAttr `dynamodbav:"updatedBy,omitempty"`
+	UpdatedAt           string         `dynamodbav:"updatedAt"`
+	ParticipantCount    int            `dynamodbav:"participantCount"`
+	SessionCount        int            `dynamodbav:"sessionCount"`
 }
 
 type screenerParticipantItem struct {
@@ -122,27 +107,6 @@ type sessionItem struct {
 	CompletedAt           string  `dynamodbav:"completedAt,omitempty"`
 }
 
-func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s) // written by fmtTime; a zero time marks corruption
-	return t
-}
-
-func toActorAttr(a *vocab.Actor) *actorAttr {
-	if a == nil {
-		return nil
-	}
-	return &actorAttr{Type: a.Type, ID: a.ID, Name: a.Name}
-}
-
-func fromActorAttr(a *actorAttr) *vocab.Actor {
-	if a == nil {
-		return nil
-	}
-	return &vocab.Actor{Type: a.Type, ID: a.ID, Name: a.Name}
-}
-
 func newParticipantItem(w string, p screening.Participant) participantItem {
 	k := participantKey(w, p.ID)
 	links := p.Links
@@ -150,17 +114,17 @@ func newParticipantItem(w string, p screening.Participant) participantItem {
 		links = map[string]string{} // a map attribute must exist for SET links.#scr to work
 	}
 	return participantItem{
-		PK: k.pk, SK: k.sk, Type: "Participant", ID: p.ID, ExternalUID: p.ExternalUID,
-		Email: p.Email, Name: p.Name, CreatedBy: toActorAttr(p.CreatedBy), CreatedAt: fmtTime(p.CreatedAt),
-		UpdatedBy: toActorAttr(p.UpdatedBy), UpdatedAt: fmtTime(p.UpdatedAt), Links: links, Version: 1,
+		PK: k.PK, SK: k.SK, Type: "Participant", ID: p.ID, ExternalUID: p.ExternalUID,
+		Email: p.Email, Name: p.Name, CreatedBy: ddb.ToActorAttr(p.CreatedBy), CreatedAt: ddb.FmtTime(p.CreatedAt),
+		UpdatedBy: ddb.ToActorAttr(p.UpdatedBy), UpdatedAt: ddb.FmtTime(p.UpdatedAt), Links: links, Version: 1,
 	}
 }
 
 func (it participantItem) domain() screening.Participant {
 	return screening.Participant{
 		ID: it.ID, ExternalUID: it.ExternalUID, Email: it.Email, Name: it.Name,
-		CreatedBy: fromActorAttr(it.CreatedBy), CreatedAt: parseTime(it.CreatedAt),
-		UpdatedBy: fromActorAttr(it.UpdatedBy), UpdatedAt: parseTime(it.UpdatedAt),
+		CreatedBy: ddb.FromActorAttr(it.CreatedBy), CreatedAt: ddb.ParseTime(it.CreatedAt),
+		UpdatedBy: ddb.FromActorAttr(it.UpdatedBy), UpdatedAt: ddb.ParseTime(it.UpdatedAt),
 		Links: it.Links, Version: it.Version,
 	}
 }
@@ -168,34 +132,34 @@ func (it participantItem) domain() screening.Participant {
 func newScreenerItem(w string, s screening.Screener) screenerItem {
 	k := screenerKey(w, s.ID)
 	return screenerItem{
-		PK: k.pk, SK: k.sk, GSI1PK: screenerRosterPartition(w, s.ID), GSI1SK: countSK,
-		GSI2PK: screenerSessionsPartition(w, s.ID), GSI2SK: countSK, Type: "Screener", ID: s.ID, Title: s.Title, Description: s.Description,
-		ActivePublicationID: s.ActivePublicationID, CreatedBy: toActorAttr(s.CreatedBy), CreatedAt: fmtTime(s.CreatedAt),
-		UpdatedBy: toActorAttr(s.UpdatedBy), UpdatedAt: fmtTime(s.UpdatedAt),
+		PK: k.PK, SK: k.SK, GSI1PK: screenerRosterPartition(w, s.ID), GSI1SK: ddb.CountSK,
+		GSI2PK: screenerSessionsPartition(w, s.ID), GSI2SK: ddb.CountSK, Type: "Screener", ID: s.ID, Title: s.Title, Description: s.Description,
+		ActivePublicationID: s.ActivePublicationID, CreatedBy: ddb.ToActorAttr(s.CreatedBy), CreatedAt: ddb.FmtTime(s.CreatedAt),
+		UpdatedBy: ddb.ToActorAttr(s.UpdatedBy), UpdatedAt: ddb.FmtTime(s.UpdatedAt),
 	}
 }
 
 func (it screenerItem) domain() screening.Screener {
 	return screening.Screener{
 		ID: it.ID, Title: it.Title, Description: it.Description, ActivePublicationID: it.ActivePublicationID,
-		CreatedBy: fromActorAttr(it.CreatedBy), CreatedAt: parseTime(it.CreatedAt),
-		UpdatedBy: fromActorAttr(it.UpdatedBy), UpdatedAt: parseTime(it.UpdatedAt),
+		CreatedBy: ddb.FromActorAttr(it.CreatedBy), CreatedAt: ddb.ParseTime(it.CreatedAt),
+		UpdatedBy: ddb.FromActorAttr(it.UpdatedBy), UpdatedAt: ddb.ParseTime(it.UpdatedAt),
 	}
 }
 
 func newScreenerParticipantItem(w string, sp screening.ScreenerParticipant) screenerParticipantItem {
 	k := screenerParticipantKey(w, sp.ID)
 	return screenerParticipantItem{
-		PK: k.pk, SK: k.sk, GSI1PK: screenerRosterPartition(w, sp.ScreenerID), GSI1SK: sp.ID,
+		PK: k.PK, SK: k.SK, GSI1PK: screenerRosterPartition(w, sp.ScreenerID), GSI1SK: sp.ID,
 		Type: "ScreenerParticipant", ID: sp.ID, ScreenerID: sp.ScreenerID, ParticipantID: sp.ParticipantID,
-		ExternalUID: sp.ExternalUID, Name: sp.Name, Email: sp.Email, CreatedAt: fmtTime(sp.CreatedAt),
+		ExternalUID: sp.ExternalUID, Name: sp.Name, Email: sp.Email, CreatedAt: ddb.FmtTime(sp.CreatedAt),
 	}
 }
 
 func (it screenerParticipantItem) domain() screening.ScreenerParticipant {
 	sp := screening.ScreenerParticipant{
 		ID: it.ID, ScreenerID: it.ScreenerID, ParticipantID: it.ParticipantID, ExternalUID: it.ExternalUID,
-		Name: it.Name, Email: it.Email, CreatedAt: parseTime(it.CreatedAt),
+		Name: it.Name, Email: it.Email, CreatedAt: ddb.ParseTime(it.CreatedAt),
 	}
 	if it.LatestSessionID != "" {
 		sp.Latest = &screening.LatestSession{
@@ -208,14 +172,14 @@ func (it screenerParticipantItem) domain() screening.ScreenerParticipant {
 func newSessionItem(w string, s screening.Session) sessionItem {
 	k := sessionKey(w, s.ID)
 	it := sessionItem{
-		PK: k.pk, SK: k.sk, GSI1PK: participantSessionsPartition(w, s.ScreenerParticipantID), GSI1SK: s.ID,
+		PK: k.PK, SK: k.SK, GSI1PK: participantSessionsPartition(w, s.ScreenerParticipantID), GSI1SK: s.ID,
 		GSI2PK: screenerSessionsPartition(w, s.ScreenerID), GSI2SK: s.ID,
 		Type: "ScreenerSession", ID: s.ID, ScreenerID: s.ScreenerID, ScreenerParticipantID: s.ScreenerParticipantID,
 		PublicationID: s.PublicationID, LinkSlug: s.LinkSlug, State: string(s.State), Outcome: string(s.Outcome),
-		StartedAt: fmtTime(s.StartedAt), LastActiveAt: fmtTime(s.LastActiveAt),
+		StartedAt: ddb.FmtTime(s.StartedAt), LastActiveAt: ddb.FmtTime(s.LastActiveAt),
 	}
 	if s.CompletedAt != nil {
-		it.CompletedAt = fmtTime(*s.CompletedAt)
+		it.CompletedAt = ddb.FmtTime(*s.CompletedAt)
 	}
 	return it
 }
@@ -224,10 +188,10 @@ func (it sessionItem) domain() screening.Session {
 	s := screening.Session{
 		ID: it.ID, ScreenerID: it.ScreenerID, ScreenerParticipantID: it.ScreenerParticipantID,
 		PublicationID: it.PublicationID, LinkSlug: it.LinkSlug, State: screening.SessionState(it.State),
-		Outcome: screening.Outcome(it.Outcome), StartedAt: parseTime(it.StartedAt), LastActiveAt: parseTime(it.LastActiveAt),
+		Outcome: screening.Outcome(it.Outcome), StartedAt: ddb.ParseTime(it.StartedAt), LastActiveAt: ddb.ParseTime(it.LastActiveAt),
 	}
 	if it.CompletedAt != "" {
-		t := parseTime(it.CompletedAt)
+		t := ddb.ParseTime(it.CompletedAt)
 		s.CompletedAt = &t
 	}
 	return s
@@ -236,6 +200,6 @@ func (it sessionItem) domain() screening.Session {
 func (it keyItem) domain() auth.Key {
 	return auth.Key{
 		ID: it.ID, WorkspaceID: it.WorkspaceID, Name: it.Name, SecretHash: it.SecretHash,
-		Revoked: it.Revoked, CreatedAt: parseTime(it.CreatedAt),
+		Revoked: it.Revoked, CreatedAt: ddb.ParseTime(it.CreatedAt),
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package snapstore
 
 // Snap bulk imports write participants while the import holds the survey's roster (the
 // survey item's importJobId, see LockRoster): every participant write of the API checks that no
@@ -17,36 +17,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-var _ TargetHolder = (*DDBStore)(nil)
-
 // TakeHold makes a new job the holder of its survey's roster.
-func (s *DDBStore) TakeHold(w, surveyID, jobID string) types.TransactWriteItem {
+func (s *Store) TakeHold(w, surveyID, jobID string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
+		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
 		UpdateExpression:          aws.String("SET importJobId = :j"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
 	}}
 }
 
 // ReleaseHold frees a survey's roster held by a job.
-func (s *DDBStore) ReleaseHold(w, surveyID, jobID string) types.TransactWriteItem {
+func (s *Store) ReleaseHold(w, surveyID, jobID string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
+		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
 		UpdateExpression:          aws.String("REMOVE importJobId"),
 		ConditionExpression:       aws.String("importJobId = :j"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
 	}}
 }
 
 // TargetExists reports whether the survey is there (a failed TakeHold: held, or gone).
-func (s *DDBStore) TargetExists(ctx context.Context, w, surveyID string) (bool, error) {
+func (s *Store) TargetExists(ctx context.Context, w, surveyID string) (bool, error) {
 	_, _, err := s.GetSurvey(ctx, w, surveyID)
 	if errors.Is(err, vocab.ErrNotFound) {
 		return false, nil
@@ -55,18 +54,18 @@ func (s *DDBStore) TargetExists(ctx context.Context, w, surveyID string) (bool, 
 }
 
 // rosterHeldBy is the check each of an import's writes makes: its job still holds the roster.
-func (s *DDBStore) rosterHeldBy(w, surveyID, jobID string) types.TransactWriteItem {
+func (s *Store) rosterHeldBy(w, surveyID, jobID string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
+		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
 		ConditionExpression:       aws.String("importJobId = :j"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
 	}}
 }
 
 // SnapImports is the Snap import chunks' store (snapjobs.Store) over this table.
-func (s *DDBStore) SnapImports() snapjobs.Store { return snapImports{s} }
+func (s *Store) SnapImports() snapjobs.Store { return snapImports{s} }
 
-type snapImports struct{ s *DDBStore }
+type snapImports struct{ s *Store }
 
 func (i snapImports) FindOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
 	return i.s.FindSnapOwners(ctx, w, surveyID, ps)
@@ -77,25 +76,25 @@ func (i snapImports) AddImported(ctx context.Context, w, surveyID, jobID string,
 }
 
 // Findsnapjobs.Owners reads, consistently, who holds each login and email the participants name.
-func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
-	var markers []key
+func (s *Store) FindSnapOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
+	var markers []ddb.Key
 	for _, p := range ps {
 		login, email := snapMarkers(w, surveyID, p)
-		for _, k := range []*key{login, email} {
+		for _, k := range []*ddb.Key{login, email} {
 			if k != nil {
 				markers = append(markers, *k)
 			}
 		}
 	}
-	found, err := batchGetAs[markerItem](ctx, s, markers)
+	found, err := ddb.BatchGetAs[ddb.Marker](ctx, s.Table, markers)
 	if err != nil {
 		return snapjobs.Owners{}, err
 	}
-	var participantKeys []key
+	var participantKeys []ddb.Key
 	for _, m := range found {
 		participantKeys = append(participantKeys, snapParticipantKey(w, surveyID, m.ParticipantID))
 	}
-	stored, err := batchGetAs[snapParticipantItem](ctx, s, participantKeys)
+	stored, err := ddb.BatchGetAs[snapParticipantItem](ctx, s.Table, participantKeys)
 	if err != nil {
 		return snapjobs.Owners{}, err
 	}
@@ -120,20 +119,20 @@ func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []
 
 // snapImportPerTransaction is how many participants one transaction of an import adds: each
 // takes at most three items (participant, login, email), and the roster check takes one.
-const snapImportPerTransaction = (maxTransactItems - 1) / 3
+const snapImportPerTransaction = (ddb.MaxTransactItems - 1) / 3
 
 // AddImportedSnapParticipants adds new participants for an import that holds the survey's
 // roster, many per transaction. jobs.ErrHoldLost: the job does not hold the roster (it ended).
 // vocab.ErrConflict: a login or email was taken meanwhile (by another delivery of the same
 // chunk); the transactions before the failed one stay written, so the caller re-reads and
 // re-plans.
-func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
+func (s *Store) AddImportedSnapParticipants(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
 	for start := 0; start < len(ps); start += snapImportPerTransaction {
 		ops := []types.TransactWriteItem{s.rosterHeldBy(w, surveyID, jobID)}
 		for _, p := range ps[start:min(start+snapImportPerTransaction, len(ps))] {
 			id := ids.New(ids.SnapParticipant)
 			k := snapParticipantKey(w, surveyID, id)
-			put, err := s.put(snapParticipantItem{PK: k.pk, SK: k.sk, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
+			put, err := s.Put(snapParticipantItem{PK: k.PK, SK: k.SK, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
 			if err != nil {
 				return err
 			}
@@ -153,8 +152,8 @@ func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID,
 
 // importTransact runs one transaction of an import: jobs.ErrHoldLost if its first write, the
 // check that the job holds the roster, fails; vocab.ErrConflict if another does.
-func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []types.TransactWriteItem) error {
-	failed, err := s.transactConditional(ctx, ops)
+func (s *Store) importTransact(ctx context.Context, surveyID string, ops []types.TransactWriteItem) error {
+	failed, err := s.TransactConditional(ctx, ops)
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: import transaction of %d writes: %w", len(ops), err)
@@ -165,7 +164,3 @@ func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []ty
 	}
 	return nil
 }
-
-// JobStore is the jobs adapter with every family whose jobs hold their targets: Snap imports
-// hold their survey's roster.
-func (s *DDBStore) JobStore() *Jobs { return s.Jobs(map[string]TargetHolder{snapjobs.Name: s}) }

@@ -1,4 +1,4 @@
-package store
+package snapstore
 
 import (
 	"context"
@@ -13,12 +13,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/backoff"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-// The Snap family's records; their access patterns are 13 to 18 in the table of doc.go.
+// Store is the Snap context's adapter over the one table: Snap users and their keys, surveys,
+// their participants (with login and email markers) and responses, and the import jobs' hold
+// on a survey's roster.
+type Store struct {
+	*ddb.Table
+}
+
+// New returns the Snap store over a table.
+func New(t *ddb.Table) *Store { return &Store{Table: t} }
 
 // Errors of Snap participant writes.
 var (
@@ -27,22 +37,22 @@ var (
 	ErrEmailTaken   = errors.New("store: email taken")
 )
 
-func snapUserKey(username string) key {
-	return key{"SNAPUSER#" + strings.ToLower(username), "SNAPUSER"}
+func snapUserKey(username string) ddb.Key {
+	return ddb.Key{"SNAPUSER#" + strings.ToLower(username), "SNAPUSER"}
 }
-func surveysPartition(w string) string { return ws(w) + "#SURVEY" }
-func surveyKey(w, id string) key       { return key{surveysPartition(w), id} }
+func surveysPartition(w string) string { return ddb.WS(w) + "#SURVEY" }
+func surveyKey(w, id string) ddb.Key   { return ddb.Key{surveysPartition(w), id} }
 func surveyPartition(w, id, kind string) string {
 	return surveysPartition(w) + "#" + id + "#" + kind
 }
-func snapParticipantKey(w, surveyID, id string) key {
-	return key{surveyPartition(w, surveyID, "PTP"), id}
+func snapParticipantKey(w, surveyID, id string) ddb.Key {
+	return ddb.Key{surveyPartition(w, surveyID, "PTP"), id}
 }
-func loginKey(w, surveyID, login string) key {
-	return key{surveyPartition(w, surveyID, "LOGIN"), strings.ToLower(login)}
+func loginKey(w, surveyID, login string) ddb.Key {
+	return ddb.Key{surveyPartition(w, surveyID, "LOGIN"), strings.ToLower(login)}
 }
-func snapEmailKey(w, surveyID, email string) key {
-	return key{surveyPartition(w, surveyID, "EMAIL"), strings.ToLower(email)}
+func snapEmailKey(w, surveyID, email string) ddb.Key {
+	return ddb.Key{surveyPartition(w, surveyID, "EMAIL"), strings.ToLower(email)}
 }
 
 type snapUserItem struct {
@@ -85,55 +95,55 @@ type responseItem struct {
 }
 
 // SnapKeys is the credential store of the Snap family: the key id is the username.
-func (s *DDBStore) SnapKeys() auth.KeyStore { return snapKeys{s} }
+func (s *Store) SnapKeys() auth.KeyStore { return snapKeys{s} }
 
-type snapKeys struct{ s *DDBStore }
+type snapKeys struct{ s *Store }
 
 func (k snapKeys) GetKey(ctx context.Context, username string) (auth.Key, error) {
 	var it snapUserItem
-	found, err := k.s.getItem(ctx, snapUserKey(username), &it)
+	found, err := k.s.GetItem(ctx, snapUserKey(username), &it)
 	if err != nil {
 		return auth.Key{}, err
 	}
 	if !found || it.SecretHash == "" {
 		return auth.Key{}, auth.ErrKeyNotFound
 	}
-	return auth.Key{ID: it.ID, WorkspaceID: it.WorkspaceID, Name: it.Username, SecretHash: it.SecretHash, Revoked: it.Revoked, CreatedAt: parseTime(it.CreatedAt)}, nil
+	return auth.Key{ID: it.ID, WorkspaceID: it.WorkspaceID, Name: it.Username, SecretHash: it.SecretHash, Revoked: it.Revoked, CreatedAt: ddb.ParseTime(it.CreatedAt)}, nil
 }
 
 // GetSnapUser reads a user by username.
-func (s *DDBStore) GetSnapUser(ctx context.Context, username string) (survey.User, error) {
+func (s *Store) GetSnapUser(ctx context.Context, username string) (survey.User, error) {
 	var it snapUserItem
-	found, err := s.getItem(ctx, snapUserKey(username), &it)
+	found, err := s.GetItem(ctx, snapUserKey(username), &it)
 	if err != nil {
 		return survey.User{}, err
 	}
 	if !found {
 		return survey.User{}, vocab.ErrNotFound
 	}
-	return survey.User{ID: it.ID, WorkspaceID: it.WorkspaceID, Username: it.Username, Fullname: it.Fullname, CreatedAt: parseTime(it.CreatedAt)}, nil
+	return survey.User{ID: it.ID, WorkspaceID: it.WorkspaceID, Username: it.Username, Fullname: it.Fullname, CreatedAt: ddb.ParseTime(it.CreatedAt)}, nil
 }
 
 // PutSnapUser creates a user with its API key's hash; a username is unique across workspaces
 // (it is how the credential is found).
-func (s *DDBStore) PutSnapUser(ctx context.Context, u survey.User, secretHash string) error {
+func (s *Store) PutSnapUser(ctx context.Context, u survey.User, secretHash string) error {
 	k := snapUserKey(u.Username)
-	op, err := s.put(snapUserItem{PK: k.pk, SK: k.sk, Type: "SnapUser", ID: u.ID, WorkspaceID: u.WorkspaceID,
-		Username: u.Username, Fullname: u.Fullname, SecretHash: secretHash, CreatedAt: fmtTime(u.CreatedAt)}, "attribute_not_exists(pk)")
+	op, err := s.Put(snapUserItem{PK: k.PK, SK: k.SK, Type: "SnapUser", ID: u.ID, WorkspaceID: u.WorkspaceID,
+		Username: u.Username, Fullname: u.Fullname, SecretHash: secretHash, CreatedAt: ddb.FmtTime(u.CreatedAt)}, "attribute_not_exists(pk)")
 	if err != nil {
 		return err
 	}
-	return s.transactCreate(ctx, op)
+	return s.TransactCreate(ctx, op)
 }
 
 // SetSnapUserKey replaces a user's API key hash (issue a new key) or revokes it.
-func (s *DDBStore) SetSnapUserKey(ctx context.Context, w, username, secretHash string, revoked bool) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: snapUserKey(username).av(),
+func (s *Store) SetSnapUserKey(ctx context.Context, w, username, secretHash string, revoked bool) error {
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.TableName, Key: snapUserKey(username).AV(),
 		UpdateExpression:    aws.String("SET secretHash = :h, revoked = :r"),
 		ConditionExpression: aws.String("workspaceId = :ws"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":h": str(secretHash), ":r": &types.AttributeValueMemberBOOL{Value: revoked}, ":ws": str(w),
+			":h": ddb.S(secretHash), ":r": &types.AttributeValueMemberBOOL{Value: revoked}, ":ws": ddb.S(w),
 		},
 	})
 	var failed *types.ConditionalCheckFailedException
@@ -144,9 +154,9 @@ func (s *DDBStore) SetSnapUserKey(ctx context.Context, w, username, secretHash s
 }
 
 // GetSurvey reads a survey of a workspace, and whether an import holds its roster.
-func (s *DDBStore) GetSurvey(ctx context.Context, w, id string) (survey.Survey, bool, error) {
+func (s *Store) GetSurvey(ctx context.Context, w, id string) (survey.Survey, bool, error) {
 	var it surveyItem
-	found, err := s.getItem(ctx, surveyKey(w, id), &it)
+	found, err := s.GetItem(ctx, surveyKey(w, id), &it)
 	if err != nil {
 		return survey.Survey{}, false, err
 	}
@@ -157,12 +167,12 @@ func (s *DDBStore) GetSurvey(ctx context.Context, w, id string) (survey.Survey, 
 }
 
 // ListSurveys reads every survey of a workspace, in id order.
-func (s *DDBStore) ListSurveys(ctx context.Context, w string) ([]survey.Survey, error) {
-	items, err := s.queryAll(ctx, partition{pk: surveysPartition(w)})
+func (s *Store) ListSurveys(ctx context.Context, w string) ([]survey.Survey, error) {
+	items, err := s.QueryAll(ctx, ddb.Partition{PK: surveysPartition(w)})
 	if err != nil {
 		return nil, err
 	}
-	decoded, err := decodeAll[surveyItem](items)
+	decoded, err := ddb.DecodeAll[surveyItem](items)
 	if err != nil {
 		return nil, err
 	}
@@ -174,29 +184,29 @@ func (s *DDBStore) ListSurveys(ctx context.Context, w string) ([]survey.Survey, 
 }
 
 // PutSurvey creates a survey, or replaces its definition keeping its lock and case sequence.
-func (s *DDBStore) PutSurvey(ctx context.Context, w string, sv survey.Survey) error {
+func (s *Store) PutSurvey(ctx context.Context, w string, sv survey.Survey) error {
 	av, err := attributevalue.Marshal(sv)
 	if err != nil {
 		return err
 	}
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: surveyKey(w, sv.ID).av(),
+	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.TableName, Key: surveyKey(w, sv.ID).AV(),
 		UpdateExpression:          aws.String("SET survey = :s, #type = :t, caseSeq = if_not_exists(caseSeq, :zero)"),
 		ExpressionAttributeNames:  map[string]string{"#type": "type"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":s": av, ":t": str("Survey"), ":zero": &types.AttributeValueMemberN{Value: "0"}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": av, ":t": ddb.S("Survey"), ":zero": &types.AttributeValueMemberN{Value: "0"}},
 	})
 	return err
 }
 
 // GetSnapParticipant finds a participant by its unique id: the login on a logged-on survey,
 // else the email address.
-func (s *DDBStore) GetSnapParticipant(ctx context.Context, w string, sv survey.Survey, uniqueID string) (survey.StoredParticipant, error) {
+func (s *Store) GetSnapParticipant(ctx context.Context, w string, sv survey.Survey, uniqueID string) (survey.StoredParticipant, error) {
 	mk := snapEmailKey(w, sv.ID, uniqueID)
 	if sv.Logins {
 		mk = loginKey(w, sv.ID, uniqueID)
 	}
-	var m markerItem
-	found, err := s.getItem(ctx, mk, &m)
+	var m ddb.Marker
+	found, err := s.GetItem(ctx, mk, &m)
 	if err != nil {
 		return survey.StoredParticipant{}, err
 	}
@@ -204,7 +214,7 @@ func (s *DDBStore) GetSnapParticipant(ctx context.Context, w string, sv survey.S
 		return survey.StoredParticipant{}, vocab.ErrNotFound
 	}
 	var it snapParticipantItem
-	found, err = s.getItem(ctx, snapParticipantKey(w, sv.ID, m.ParticipantID), &it)
+	found, err = s.GetItem(ctx, snapParticipantKey(w, sv.ID, m.ParticipantID), &it)
 	if err != nil {
 		return survey.StoredParticipant{}, err
 	}
@@ -220,12 +230,12 @@ func (it snapParticipantItem) stored() survey.StoredParticipant {
 
 // ListSnapParticipants pages a survey's participants in creation order after the participant
 // with id after ("" for the start). more says whether anything follows the page.
-func (s *DDBStore) ListSnapParticipants(ctx context.Context, w, surveyID, after string, max int) ([]survey.StoredParticipant, bool, error) {
+func (s *Store) ListSnapParticipants(ctx context.Context, w, surveyID, after string, max int) ([]survey.StoredParticipant, bool, error) {
 	items, more, err := s.pageAfter(ctx, surveyPartition(w, surveyID, "PTP"), after, max)
 	if err != nil {
 		return nil, false, err
 	}
-	decoded, err := decodeAll[snapParticipantItem](items)
+	decoded, err := ddb.DecodeAll[snapParticipantItem](items)
 	if err != nil {
 		return nil, false, err
 	}
@@ -237,16 +247,16 @@ func (s *DDBStore) ListSnapParticipants(ctx context.Context, w, surveyID, after 
 }
 
 // pageAfter reads up to max items of a partition after sort key after, and whether more follow.
-func (s *DDBStore) pageAfter(ctx context.Context, pk, after string, max int) ([]item, bool, error) {
-	in := partition{pk: pk}.query(s.table)
+func (s *Store) pageAfter(ctx context.Context, pk, after string, max int) ([]ddb.Item, bool, error) {
+	in := ddb.Partition{PK: pk}.Query(s.TableName)
 	if after != "" {
-		in.ExclusiveStartKey = key{pk, after}.av()
+		in.ExclusiveStartKey = ddb.Key{pk, after}.AV()
 	}
-	var out []item
+	var out []ddb.Item
 	for {
 		// One more than asked tells whether more follow; DynamoDB still stops at 1 MB a response.
 		in.Limit = aws.Int32(int32(max - len(out) + 1))
-		res, err := s.client.Query(ctx, in)
+		res, err := s.Client.Query(ctx, in)
 		if err != nil {
 			return nil, false, fmt.Errorf("store: query %s: %w", pk, err)
 		}
@@ -262,7 +272,7 @@ func (s *DDBStore) pageAfter(ctx context.Context, pk, after string, max int) ([]
 }
 
 // snapMarkers are the unique markers a participant holds: its login and its email.
-func snapMarkers(w, surveyID string, p survey.Participant) (login, email *key) {
+func snapMarkers(w, surveyID string, p survey.Participant) (login, email *ddb.Key) {
 	l, e := p.UniqueKeys()
 	if l != "" {
 		k := loginKey(w, surveyID, l)
@@ -277,18 +287,18 @@ func snapMarkers(w, surveyID string, p survey.Participant) (login, email *key) {
 
 // rosterOpen is the check every participant write makes on its survey, in the same
 // transaction: the survey exists and no import holds its roster.
-func (s *DDBStore) rosterOpen(w, surveyID string) types.TransactWriteItem {
+func (s *Store) rosterOpen(w, surveyID string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(s.table), Key: surveyKey(w, surveyID).av(),
+		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
 		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
 	}}
 }
 
 // AddSnapParticipant stores a new participant with its unique markers.
-func (s *DDBStore) AddSnapParticipant(ctx context.Context, w, surveyID string, p survey.Participant) (survey.StoredParticipant, error) {
+func (s *Store) AddSnapParticipant(ctx context.Context, w, surveyID string, p survey.Participant) (survey.StoredParticipant, error) {
 	sp := survey.StoredParticipant{ID: ids.New(ids.SnapParticipant), Version: 1, Participant: p}
 	k := snapParticipantKey(w, surveyID, sp.ID)
-	put, err := s.put(snapParticipantItem{PK: k.pk, SK: k.sk, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
+	put, err := s.Put(snapParticipantItem{PK: k.PK, SK: k.SK, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
 	if err != nil {
 		return sp, err
 	}
@@ -307,16 +317,16 @@ type markerClaims struct {
 	participantOffset int
 }
 
-func (s *DDBStore) claimMarkers(participantID string, login, email *key) (markerClaims, error) {
+func (s *Store) claimMarkers(participantID string, login, email *ddb.Key) (markerClaims, error) {
 	c := markerClaims{loginAt: -1, emailAt: -1}
 	for _, m := range []struct {
-		k  *key
+		k  *ddb.Key
 		at *int
 	}{{login, &c.loginAt}, {email, &c.emailAt}} {
 		if m.k == nil {
 			continue
 		}
-		op, err := s.put(markerItem{PK: m.k.pk, SK: m.k.sk, Type: "Marker", ParticipantID: participantID}, "attribute_not_exists(pk)")
+		op, err := s.MarkerPut(*m.k, participantID)
 		if err != nil {
 			return c, err
 		}
@@ -329,20 +339,20 @@ func (s *DDBStore) claimMarkers(participantID string, login, email *key) (marker
 // snapTransact writes a participant change, retrying what DynamoDB cancels for contention
 // (every write to a survey checks the same survey item, so concurrent writes can collide), and
 // names what failed: the lock, a taken login or email, or (a version check) a concurrent change.
-func (s *DDBStore) snapTransact(ctx context.Context, w, surveyID string, ops []types.TransactWriteItem, claims markerClaims) error {
+func (s *Store) snapTransact(ctx context.Context, w, surveyID string, ops []types.TransactWriteItem, claims markerClaims) error {
 	for attempt := 0; ; attempt++ {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
 		if err == nil {
 			return nil
 		}
-		retry, conflict := classify(err)
+		retry, conflict := ddb.Classify(err)
 		switch {
 		case conflict:
 			return s.whyCanceled(ctx, w, surveyID, err, len(ops)-len(claims.ops), claims)
-		case !retry || attempt+1 >= maxAttempts:
+		case !retry || attempt+1 >= ddb.MaxAttempts:
 			return fmt.Errorf("store: participant write: %w", err)
 		}
-		if err := backoff(ctx, attempt+1); err != nil {
+		if err := backoff.Store.Wait(ctx, attempt+1); err != nil {
 			return err
 		}
 	}
@@ -350,7 +360,7 @@ func (s *DDBStore) snapTransact(ctx context.Context, w, surveyID string, ops []t
 
 // whyCanceled maps the failed condition of a canceled participant write to its error; first is
 // the index of the first marker claim among the ops.
-func (s *DDBStore) whyCanceled(ctx context.Context, w, surveyID string, err error, first int, claims markerClaims) error {
+func (s *Store) whyCanceled(ctx context.Context, w, surveyID string, err error, first int, claims markerClaims) error {
 	var canceled *types.TransactionCanceledException
 	errors.As(err, &canceled)
 	for i, r := range canceled.CancellationReasons {
@@ -374,9 +384,9 @@ func (s *DDBStore) whyCanceled(ctx context.Context, w, surveyID string, err erro
 
 // ReplaceSnapParticipant writes a participant's new state under its version, moving its email
 // marker if the email changed (the login, its unique id on logged-on surveys, cannot change).
-func (s *DDBStore) ReplaceSnapParticipant(ctx context.Context, w, surveyID string, before survey.StoredParticipant, after survey.Participant) error {
+func (s *Store) ReplaceSnapParticipant(ctx context.Context, w, surveyID string, before survey.StoredParticipant, after survey.Participant) error {
 	k := snapParticipantKey(w, surveyID, before.ID)
-	put, err := s.put(snapParticipantItem{PK: k.pk, SK: k.sk, Type: "SnapParticipant", Participant: after, Version: before.Version + 1},
+	put, err := s.Put(snapParticipantItem{PK: k.PK, SK: k.SK, Type: "SnapParticipant", Participant: after, Version: before.Version + 1},
 		"version = :v")
 	if err != nil {
 		return err
@@ -385,13 +395,13 @@ func (s *DDBStore) ReplaceSnapParticipant(ctx context.Context, w, surveyID strin
 	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID), put}
 	oldLogin, oldEmail := snapMarkers(w, surveyID, before.Participant)
 	newLogin, newEmail := snapMarkers(w, surveyID, after)
-	var claimLogin, claimEmail *key
+	var claimLogin, claimEmail *ddb.Key
 	for _, m := range []struct {
-		old, new *key
-		claim    **key
+		old, new *ddb.Key
+		claim    **ddb.Key
 	}{{oldLogin, newLogin, &claimLogin}, {oldEmail, newEmail, &claimEmail}} {
 		if m.old != nil && (m.new == nil || *m.old != *m.new) {
-			ops = append(ops, s.deleteOp(*m.old, "participantId = :me", map[string]types.AttributeValue{":me": str(before.ID)}))
+			ops = append(ops, s.DeleteOp(*m.old, "participantId = :me", map[string]types.AttributeValue{":me": ddb.S(before.ID)}))
 		}
 		if m.new != nil && (m.old == nil || *m.old != *m.new) {
 			*m.claim = m.new
@@ -405,24 +415,24 @@ func (s *DDBStore) ReplaceSnapParticipant(ctx context.Context, w, surveyID strin
 }
 
 // DeleteSnapParticipant removes a participant and frees its login and email.
-func (s *DDBStore) DeleteSnapParticipant(ctx context.Context, w, surveyID string, p survey.StoredParticipant) error {
+func (s *Store) DeleteSnapParticipant(ctx context.Context, w, surveyID string, p survey.StoredParticipant) error {
 	ops := []types.TransactWriteItem{
 		s.rosterOpen(w, surveyID),
-		s.deleteOp(snapParticipantKey(w, surveyID, p.ID), "attribute_exists(pk)", nil),
+		s.DeleteOp(snapParticipantKey(w, surveyID, p.ID), "attribute_exists(pk)", nil),
 	}
 	login, email := snapMarkers(w, surveyID, p.Participant)
-	for _, m := range []*key{login, email} {
+	for _, m := range []*ddb.Key{login, email} {
 		if m != nil {
-			ops = append(ops, s.deleteOp(*m, "participantId = :me", map[string]types.AttributeValue{":me": str(p.ID)}))
+			ops = append(ops, s.DeleteOp(*m, "participantId = :me", map[string]types.AttributeValue{":me": ddb.S(p.ID)}))
 		}
 	}
 	return s.snapTransact(ctx, w, surveyID, ops, markerClaims{loginAt: -1, emailAt: -1})
 }
 
 // AddResponse stores a response with the survey's next case id.
-func (s *DDBStore) AddResponse(ctx context.Context, w, surveyID string, r survey.Response) (survey.Response, error) {
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: surveyKey(w, surveyID).av(),
+func (s *Store) AddResponse(ctx context.Context, w, surveyID string, r survey.Response) (survey.Response, error) {
+	out, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.TableName, Key: surveyKey(w, surveyID).AV(),
 		UpdateExpression: aws.String("ADD caseSeq :one"), ConditionExpression: aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
 		ReturnValues:              types.ReturnValueUpdatedNew,
@@ -438,20 +448,20 @@ func (s *DDBStore) AddResponse(ctx context.Context, w, surveyID string, r survey
 		return r, err
 	}
 	r.ID = ids.New(ids.SnapResponse)
-	k := key{surveyPartition(w, surveyID, "RESP"), r.ID}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: mustMarshal(responseItem{
-		PK: k.pk, SK: k.sk, Type: "SnapResponse", CaseID: r.CaseID, Status: r.Status, Values: r.Values,
+	k := ddb.Key{surveyPartition(w, surveyID, "RESP"), r.ID}
+	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.TableName, Item: ddb.MustMarshal(responseItem{
+		PK: k.PK, SK: k.SK, Type: "SnapResponse", CaseID: r.CaseID, Status: r.Status, Values: r.Values,
 	})})
 	return r, err
 }
 
 // ListResponses pages a survey's responses in creation order after response id after.
-func (s *DDBStore) ListResponses(ctx context.Context, w, surveyID, after string, max int) ([]survey.Response, bool, error) {
+func (s *Store) ListResponses(ctx context.Context, w, surveyID, after string, max int) ([]survey.Response, bool, error) {
 	items, more, err := s.pageAfter(ctx, surveyPartition(w, surveyID, "RESP"), after, max)
 	if err != nil {
 		return nil, false, err
 	}
-	decoded, err := decodeAll[responseItem](items)
+	decoded, err := ddb.DecodeAll[responseItem](items)
 	if err != nil {
 		return nil, false, err
 	}
@@ -460,12 +470,4 @@ func (s *DDBStore) ListResponses(ctx context.Context, w, surveyID, after string,
 		out[i] = survey.Response{ID: it.SK, CaseID: it.CaseID, Status: it.Status, Values: it.Values}
 	}
 	return out, more, nil
-}
-
-func mustMarshal(v any) map[string]types.AttributeValue {
-	av, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		panic("store: item does not encode: " + err.Error()) // our own struct types always do
-	}
-	return av
 }

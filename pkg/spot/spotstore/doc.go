@@ -60,4 +60,4 @@
 //     Query); a change to the participant updates every copy in the same transaction.
 //
 // Every call asks for consumed capacity (see package capacity).
-package store
+package spotstore

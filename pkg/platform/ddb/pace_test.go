@@ -1,4 +1,4 @@
-package store_test
+package ddb_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package store_test
+package spotstore_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package store_test
+package jobstore_test
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func TestImportJobBookkeeping(t *testing.T) {
 	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws, Family: "spot", Target: "scr_x", Mode: "FULL_SYNC", Total: 4, Chunks: 2, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws}); !errors.Is(err, jobs.ErrExists) {
+	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws}); !errors.Is(err, vocab.ErrExists) {
 		t.Errorf("second create: %v", err)
 	}
 	if _, _, err := st.Get(ctx, ids.New(ids.Workspace), id, 0); !errors.Is(err, vocab.ErrNotFound) {

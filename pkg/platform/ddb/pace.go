@@ -1,4 +1,4 @@
-package store
+package ddb
 
 // Write pacing for imports. DynamoDB serves at most 1,000 write units per second per partition
 // (and a partition key's items live in one partition unless DynamoDB splits it for heat, which
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/platform/backoff"
 )
 
 // Pacer keeps writes per partition key under a rate: a token bucket per key, refilled at
@@ -51,7 +53,7 @@ func (p *Pacer) Wait(ctx context.Context, units map[string]float64) error {
 	}
 	sleep := p.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = backoff.Sleep
 	}
 	return sleep(ctx, d)
 }
@@ -83,20 +85,9 @@ func (p *Pacer) charge(units map[string]float64) time.Duration {
 	return wait
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Index key attributes: an item written with one of them is also written to that index's
 // partition.
-var indexKeyAttrs = []string{"gsi1pk", "gsi2pk"}
+var indexKeyAttrs = []string{AttrGSI1PK, AttrGSI2PK}
 
 // transactionUnits estimates a transaction's write units by partition key, as DynamoDB prices
 // them: a transactional write costs 2 units per KB (rounded up) of the item in the table, and
@@ -104,7 +95,7 @@ var indexKeyAttrs = []string{"gsi1pk", "gsi2pk"}
 func transactionUnits(ops []types.TransactWriteItem) map[string]float64 {
 	units := map[string]float64{}
 	add := func(key map[string]types.AttributeValue, item map[string]types.AttributeValue) {
-		pk, _ := key[attrPK].(*types.AttributeValueMemberS)
+		pk, _ := key[AttrPK].(*types.AttributeValueMemberS)
 		if pk == nil {
 			return
 		}
@@ -134,18 +125,18 @@ func transactionUnits(ops []types.TransactWriteItem) map[string]float64 {
 	return units
 }
 
-// pace waits, if the store has a pacer, until a transaction's writes fit its budget.
-func (s *DDBStore) pace(ctx context.Context, ops []types.TransactWriteItem) error {
-	if s.pacer == nil {
+// pace waits, if the table has a pacer, until a transaction's writes fit its budget.
+func (t *Table) pace(ctx context.Context, ops []types.TransactWriteItem) error {
+	if t.pacer == nil {
 		return nil
 	}
-	return s.pacer.Wait(ctx, transactionUnits(ops))
+	return t.pacer.Wait(ctx, transactionUnits(ops))
 }
 
-// Paced returns a store over the same table and client whose import writes (Apply and the
-// Snap import's transactions) keep to p.
-func (s *DDBStore) Paced(p *Pacer) *DDBStore {
-	c := *s
+// Paced returns the same table through the same client, whose transactions keep to p (the
+// import worker's: its rows' writes and its jobs' bookkeeping).
+func (t *Table) Paced(p *Pacer) *Table {
+	c := *t
 	c.pacer = p
 	return &c
 }

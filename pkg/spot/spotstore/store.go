@@ -1,0 +1,55 @@
+package spotstore
+
+import (
+	"context"
+
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/vocab"
+)
+
+// Store is the Spot context's adapter over the one table: tenant participants, screeners,
+// screener participants, sessions, workspaces and Spot API keys.
+type Store struct {
+	*ddb.Table
+}
+
+var (
+	_ screening.Store = (*Store)(nil)
+	_ auth.KeyStore   = (*Store)(nil)
+)
+
+// New returns the Spot store over a table.
+func New(t *ddb.Table) *Store { return &Store{Table: t} }
+
+// getOne reads one record and converts it, or returns vocab.ErrNotFound.
+func getOne[I any, T any](ctx context.Context, s *Store, k ddb.Key, conv func(I) T) (T, error) {
+	var it I
+	var zero T
+	found, err := s.GetItem(ctx, k, &it)
+	if err != nil {
+		return zero, err
+	}
+	if !found {
+		return zero, vocab.ErrNotFound
+	}
+	return conv(it), nil
+}
+
+// listPage reads one page and its total in one Query.
+func listPage[I any, T any](ctx context.Context, s *Store, part ddb.Partition, page screening.Page, conv func(I) T) (screening.List[T], error) {
+	items, n, err := s.QueryPage(ctx, part, page.Offset, page.Limit)
+	if err != nil {
+		return screening.List[T]{}, err
+	}
+	decoded, err := ddb.DecodeAll[I](items)
+	if err != nil {
+		return screening.List[T]{}, err
+	}
+	out := screening.List[T]{Total: n, Items: make([]T, len(decoded))}
+	for i, it := range decoded {
+		out.Items[i] = conv(it)
+	}
+	return out, nil
+}
