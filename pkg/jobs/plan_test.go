@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"context"
@@ -7,15 +7,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/vocab"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 )
 
 type sqsEntry = sqstypes.SendMessageBatchRequestEntry
@@ -31,10 +31,24 @@ func (refusing) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInpu
 	return out, nil
 }
 
-// checkPlan asserts chunks are consecutive, cover rows in order, and respect the limits.
-func checkPlan(t *testing.T, rs []screening.ImportRow, chunks []imports.Chunk, maxRows int) {
+// encoded is rows as a Spot job carries them.
+func encoded(t *testing.T, rs []screening.ImportRow) []json.RawMessage {
 	t.Helper()
-	var joined []screening.ImportRow
+	wire := make([]spotjobs.Row, len(rs))
+	for i, r := range rs {
+		wire[i] = spotjobs.Row{ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name}
+	}
+	raw, err := jobs.EncodeRows(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// checkPlan asserts chunks are consecutive, cover rows in order, and respect the limits.
+func checkPlan(t *testing.T, raw []json.RawMessage, chunks []jobs.Chunk, maxRows int) {
+	t.Helper()
+	var joined []json.RawMessage
 	for i, c := range chunks {
 		if c.N != i || c.FirstRow != len(joined) {
 			t.Fatalf("chunk %d: N %d, first row %d, want %d, %d", i, c.N, c.FirstRow, i, len(joined))
@@ -44,7 +58,7 @@ func checkPlan(t *testing.T, rs []screening.ImportRow, chunks []imports.Chunk, m
 		}
 		joined = append(joined, c.Rows...)
 	}
-	if !reflect.DeepEqual(joined, rs) && len(rs) > 0 {
+	if !reflect.DeepEqual(joined, raw) && len(raw) > 0 {
 		t.Error("the chunks' rows are not the rows, in order")
 	}
 }
@@ -54,41 +68,42 @@ func checkPlan(t *testing.T, rs []screening.ImportRow, chunks []imports.Chunk, m
 func TestPlanAndEnqueueLimits(t *testing.T) {
 	ctx := context.Background()
 	small := rows(0, 1234)
-	chunks := imports.Plan(small)
+	chunks := jobs.Planner{}.Plan(encoded(t, small))
 	if got := []int{len(chunks[0].Rows), len(chunks[1].Rows), len(chunks[2].Rows)}; len(chunks) != 3 || !slices.Equal(got, []int{500, 500, 234}) {
 		t.Fatalf("1,234 rows in %d chunks", len(chunks))
 	}
-	checkPlan(t, small, chunks, 500)
+	checkPlan(t, encoded(t, small), chunks, 500)
 
 	// Large rows: 256-character names that JSON escapes to 6 bytes a character.
 	big := rows(0, 400)
 	for i := range big {
 		big[i].Name = strings.Repeat("<", 250) + big[i].Name[:6]
 	}
-	bigChunks := imports.Plan(big)
-	checkPlan(t, big, bigChunks, 500)
+	bigChunks := jobs.Planner{}.Plan(encoded(t, big))
+	checkPlan(t, encoded(t, big), bigChunks, 500)
 	if len(bigChunks) < 8 {
 		t.Errorf("400 rows of ~1.6 KB in %d chunks; 64 KB chunks hold about 40", len(bigChunks))
 	}
 
-	empty := imports.Plan(nil)
+	empty := jobs.Planner{}.Plan(nil)
 	if len(empty) != 1 || len(empty[0].Rows) != 0 {
 		t.Errorf("an empty import is %d chunks, want 1 empty chunk", len(empty))
 	}
 
 	for _, tc := range []struct {
-		name   string
-		rows   []screening.ImportRow
-		chunks []imports.Chunk
-	}{{"small", small, chunks}, {"big", big, bigChunks}, {"empty", nil, empty}} {
-		req := screening.ImportRequest{ScreenerID: "scr_01jbz8x1k2m3n4p5q6r7s8t9v0", Mode: screening.FullSync, Rows: tc.rows}
-		job := imports.NewJob("ws_01jbz8x1k2m3n4p5q6r7s8t9v0", vocab.Actor{}, req, tc.chunks, time.Now())
+		name string
+		rows []screening.ImportRow
+		n    int
+	}{{"small", small, len(chunks)}, {"big", big, len(bigChunks)}, {"empty", nil, 1}} {
 		c := &capture{failOnce: map[string]bool{"c0": true, "c2": true}}
-		if err := imports.Enqueue(ctx, c, "q", job, tc.chunks); err != nil {
+		sub := &jobs.Submitter{Store: noStore{}, Queue: &jobqueue.SQS{Client: c, QueueURL: "q"}}
+		req := screening.ImportRequest{ScreenerID: "scr_01jbz8x1k2m3n4p5q6r7s8t9v0", Mode: screening.FullSync, Rows: tc.rows}
+		job, err := spotjobs.Submit(ctx, sub, "ws_01jbz8x1k2m3n4p5q6r7s8t9v0", actor, req)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.sent) != len(tc.chunks) {
-			t.Fatalf("%s: %d messages sent for %d chunks", tc.name, len(c.sent), len(tc.chunks))
+		if len(c.sent) != tc.n || job.Chunks != tc.n {
+			t.Fatalf("%s: %d messages sent for %d chunks (job: %d)", tc.name, len(c.sent), tc.n, job.Chunks)
 		}
 		for _, call := range c.calls {
 			size := 0
@@ -102,17 +117,21 @@ func TestPlanAndEnqueueLimits(t *testing.T) {
 		var decoded []screening.ImportRow
 		slices.SortFunc(c.sent, func(a, b sqsEntry) int { return chunkOf(t, a) - chunkOf(t, b) })
 		for _, e := range c.sent {
-			if n := len(*e.MessageBody); n > imports.MaxChunkBytes {
-				t.Errorf("%s: a %d-byte message, over %d", tc.name, n, imports.MaxChunkBytes)
+			if n := len(*e.MessageBody); n > jobs.MaxChunkBytes {
+				t.Errorf("%s: a %d-byte message, over %d", tc.name, n, jobs.MaxChunkBytes)
 			}
-			m, err := imports.DecodeMessage(*e.MessageBody)
+			m, err := jobs.DecodeMessage(*e.MessageBody)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.JobID != job.ID || m.WorkspaceID != job.WorkspaceID || m.ScreenerID != job.Target || m.Mode != "FULL_SYNC" || m.FirstRow != len(decoded) {
+			if m.Family != spotjobs.Name || m.JobID != job.ID || m.WorkspaceID != job.WorkspaceID || m.Target != job.Target || m.Mode != "FULL_SYNC" || m.FirstRow != len(decoded) {
 				t.Errorf("%s: message %+v", tc.name, m)
 			}
-			for _, r := range m.Rows {
+			rs, err := jobs.DecodeRows[spotjobs.Row](m.Rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
 				decoded = append(decoded, screening.ImportRow{ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name})
 			}
 		}
@@ -133,13 +152,16 @@ func chunkOf(t *testing.T, e sqsEntry) int {
 	return m.Chunk
 }
 
-// TestEnqueueRefusesWhatSQSRefuses: an entry failed by the sender's fault is an error, not a retry.
+// TestEnqueueRefusesWhatSQSRefuses: an entry failed by the sender's fault is an error, not a
+// retry, and the job it was for ends FAILED rather than waiting for chunks that never come.
 func TestEnqueueRefusesWhatSQSRefuses(t *testing.T) {
-	rs := rows(0, 3)
-	chunks := imports.Plan(rs)
-	job := imports.NewJob("ws_x", vocab.Actor{}, screening.ImportRequest{ScreenerID: "scr_x", Rows: rs}, chunks, time.Now())
-	err := imports.Enqueue(context.Background(), refusing{}, "q", job, chunks)
+	st := &failRecorder{}
+	sub := &jobs.Submitter{Store: st, Queue: &jobqueue.SQS{Client: refusing{}, QueueURL: "q"}}
+	_, err := spotjobs.Submit(context.Background(), sub, "ws_x", actor, screening.ImportRequest{ScreenerID: "scr_x", Rows: rows(0, 3)})
 	if err == nil || !strings.Contains(err.Error(), "InvalidMessageContents") {
-		t.Errorf("Enqueue: %v", err)
+		t.Errorf("Submit: %v", err)
+	}
+	if !strings.Contains(st.failed, "could not be queued") {
+		t.Errorf("the job was not failed: reason %q", st.failed)
 	}
 }

@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"bytes"
@@ -21,7 +21,10 @@ import (
 
 	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/dev/poller"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
 )
@@ -57,15 +60,14 @@ func TestCrashChildWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := imports.NewSQSClient(ctx, cfg.SQS)
+	client, err := jobqueue.NewClient(ctx, cfg.SQS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := store.New(db, cfg.Table)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w := &imports.Worker{Service: screening.NewService(st), Store: st, MaxReceiveCount: cfg.MaxReceiveCount, Log: log}
-	p := &imports.Poller{
-		Client: client, QueueURL: cfg.Queue, Handler: w.HandleSQS, BatchSize: 1, Concurrency: 2,
+	p := &poller.Poller{
+		Client: client, QueueURL: cfg.Queue, Handler: jobqueue.HandlerFor(app.WorkerOver(st, cfg.MaxReceiveCount, log)), BatchSize: 1, Concurrency: 2,
 		Timeout: cfg.BatchTimeout, Log: log,
 	}
 	fmt.Fprintln(os.Stderr, "worker process: polling", cfg.Queue)
@@ -162,7 +164,7 @@ func (p *workerProcess) tail() string {
 }
 
 // waitJob polls the job until ok says so, the process dies or the timeout passes.
-func (f *fixture) waitJob(id string, p *workerProcess, timeout time.Duration, what string, ok func(store.ImportJob) bool) store.ImportJob {
+func (f *fixture) waitJob(id string, p *workerProcess, timeout time.Duration, what string, ok func(jobs.Job) bool) jobs.Job {
 	f.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -217,20 +219,20 @@ func (f *fixture) chunkItems(jobID string) (planned, done int) {
 // killPoint is a moment to kill a worker process at: when says it has come.
 type killPoint struct {
 	what string
-	when func(f *fixture, j store.ImportJob) bool
+	when func(f *fixture, j jobs.Job) bool
 }
 
 var (
 	// A quarter of the chunks done, and a chunk writing its rows: it has recorded its plan
 	// (which it does just before its first write) but is not done. (Right after a chunk
 	// completes, both batches would be between chunks.)
-	midChunks = killPoint{"a quarter of the chunks done and one writing", func(f *fixture, j store.ImportJob) bool {
+	midChunks = killPoint{"a quarter of the chunks done and one writing", func(f *fixture, j jobs.Job) bool {
 		planned, done := f.chunkItems(j.ID)
 		return j.ChunksDone >= j.Chunks/4 && planned > done
 	}}
 	// Every chunk done and the FULL_SYNC's removals planned (the finisher holds the lease and
 	// is unlinking the absent participants), the job not finished.
-	midFinish = killPoint{"the finisher removing the absent", func(_ *fixture, j store.ImportJob) bool {
+	midFinish = killPoint{"the finisher removing the absent", func(_ *fixture, j jobs.Job) bool {
 		return j.ChunksDone == j.Chunks && j.Counts.Removed > 0
 	}}
 )
@@ -249,7 +251,7 @@ func TestWorkerKilledMidImport(t *testing.T) {
 		DynamoDB: aws.ToString(f.env.Client.Options().BaseEndpoint), SQS: sqsEndpoint, Table: f.env.Table, Queue: f.queue,
 		MaxReceiveCount: 5, BatchTimeout: 2500 * time.Millisecond, Lifetime: 5 * time.Minute,
 	}
-	planner := imports.Planner{MaxRows: 100}
+	planner := jobs.Planner{MaxRows: 100}
 	const n = 3000
 	syncRows := slices.Clone(rows(600, n+600)) // 2,400 known, 600 new, 600 absent
 	for i := range syncRows[:2400] {
@@ -261,18 +263,18 @@ func TestWorkerKilledMidImport(t *testing.T) {
 		mode         screening.ImportMode
 		rows         []screening.ImportRow
 		kills        []killPoint
-		want         store.ImportCounts
+		want         jobs.Counts
 		participants int
 	}{
-		{screening.UpdatesOnly, rows(0, n), []killPoint{midChunks}, store.ImportCounts{Processed: n, Created: n}, n},
+		{screening.UpdatesOnly, rows(0, n), []killPoint{midChunks}, jobs.Counts{Processed: n, Created: n}, n},
 		{screening.FullSync, syncRows, []killPoint{midChunks, midFinish},
-			store.ImportCounts{Processed: n, Created: 600, Updated: 240, Unchanged: 2160, Removed: 600}, n + 600},
+			jobs.Counts{Processed: n, Created: 600, Updated: 240, Unchanged: 2160, Removed: 600}, n + 600},
 	} {
 		start := time.Now()
 		job := f.submit(step.mode, step.rows, planner)
 		for i, kp := range step.kills {
 			p := startWorkerProcess(t, fmt.Sprintf("%s-%d", strings.ToLower(string(step.mode)), i+1), cfg)
-			at := f.waitJob(job.ID, p, time.Minute, kp.what, func(j store.ImportJob) bool { return j.Terminal() || kp.when(f, j) })
+			at := f.waitJob(job.ID, p, time.Minute, kp.what, func(j jobs.Job) bool { return j.Terminal() || kp.when(f, j) })
 			p.kill(t)
 			if at.Terminal() {
 				t.Fatalf("%s: the job was %s before the worker could be killed at %s", step.mode, at.Status, kp.what)
@@ -291,11 +293,11 @@ func TestWorkerKilledMidImport(t *testing.T) {
 		}
 		killed := time.Now()
 		last := startWorkerProcess(t, fmt.Sprintf("%s-%d", strings.ToLower(string(step.mode)), len(step.kills)+1), cfg)
-		done := f.waitJob(job.ID, last, 2*time.Minute, "finished job", store.ImportJob.Terminal)
+		done := f.waitJob(job.ID, last, 2*time.Minute, "finished job", jobs.Job.Terminal)
 		last.kill(t)
 		t.Logf("%s: worker process %d finished the job %v after the last kill (%v in all)",
 			step.mode, len(step.kills)+1, time.Since(killed).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-		checkCounts(t, done, store.ImportCompleted, step.want)
+		checkCounts(t, done, jobs.Completed, step.want)
 		if done.FailedChunks != 0 || done.Reason != "" {
 			t.Errorf("%s: %d failed chunks, reason %q", step.mode, done.FailedChunks, done.Reason)
 		}

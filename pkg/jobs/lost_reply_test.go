@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"context"
@@ -12,8 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -66,13 +67,13 @@ func isJobCreation(params any) bool {
 func TestLostClaimReplyStillFinishes(t *testing.T) {
 	var lost atomic.Int32
 	f := newFixture(t, fixtureOptions{storeOption: loseFirstReply(&lost, isFinishClaim)})
-	job := f.submit(screening.UpdatesOnly, rows(0, 20), imports.Planner{MaxRows: 10})
+	job := f.submit(screening.UpdatesOnly, rows(0, 20), jobs.Planner{MaxRows: 10})
 	f.drain(10 * time.Second)
 	if lost.Load() == 0 {
 		t.Fatal("no claim reply was lost: the fault was not injected")
 	}
 	got, _ := f.job(job.ID)
-	checkCounts(t, got, store.ImportCompleted, store.ImportCounts{Processed: 20, Created: 20})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 20, Created: 20})
 }
 
 // TestLostJobCreationReplyStillSubmits: the job's creation goes through but its reply is lost;
@@ -83,7 +84,7 @@ func TestLostJobCreationReplyStillSubmits(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	st := store.New(dynamodb.New(f.env.Client.Options(), loseFirstReply(&lost, isJobCreation)), f.env.Table)
 	req := screening.ImportRequest{ScreenerID: f.scr, Mode: screening.UpdatesOnly, Rows: rows(0, 30)}
-	job, err := imports.Submit(f.ctx, st, f.sqs, f.queue, f.ws, vocab.Actor{Type: "SystemActor", ID: "test"}, req)
+	job, err := spotjobs.Submit(f.ctx, f.submitter(st.JobStore(), jobs.Planner{}), f.ws, vocab.Actor{Type: "SystemActor", ID: "test"}, req)
 	if err != nil {
 		t.Fatalf("submit after a lost reply: %v", err)
 	}
@@ -92,5 +93,5 @@ func TestLostJobCreationReplyStillSubmits(t *testing.T) {
 	}
 	f.drain(10 * time.Second)
 	got, _ := f.job(job.ID)
-	checkCounts(t, got, store.ImportCompleted, store.ImportCounts{Processed: 30, Created: 30})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 30, Created: 30})
 }

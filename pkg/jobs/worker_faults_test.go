@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"context"
@@ -20,9 +20,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
 )
 
 // Fault kinds the injector counts.
@@ -225,7 +224,7 @@ func TestImportUnderInjectedFaults(t *testing.T) {
 	f.poller.Timeout = 2500 * time.Millisecond
 	f.poller.BatchSize = 1
 	f.poller.Concurrency = 2
-	planner := imports.Planner{MaxRows: 50}
+	planner := jobs.Planner{MaxRows: 50}
 	t.Logf("fault seed %d", faultSeed)
 
 	const n = 2000
@@ -239,13 +238,13 @@ func TestImportUnderInjectedFaults(t *testing.T) {
 	for _, step := range []struct {
 		mode screening.ImportMode
 		rows []screening.ImportRow
-		want store.ImportCounts
+		want jobs.Counts
 		// participants is the tenant's participant total after the step: a FULL_SYNC unlinks
 		// the absent ones from the screener, it does not delete them.
 		participants int
 	}{
-		{screening.UpdatesOnly, first, store.ImportCounts{Processed: n, Created: n}, n},
-		{screening.FullSync, syncRows, store.ImportCounts{Processed: n, Created: 400, Updated: 200, Unchanged: 1400, Removed: 400}, n + 400},
+		{screening.UpdatesOnly, first, jobs.Counts{Processed: n, Created: n}, n},
+		{screening.FullSync, syncRows, jobs.Counts{Processed: n, Created: 400, Updated: 200, Unchanged: 1400, Removed: 400}, n + 400},
 	} {
 		start := time.Now()
 		job := f.submit(step.mode, step.rows, planner)
@@ -262,7 +261,7 @@ func TestImportUnderInjectedFaults(t *testing.T) {
 			t.Errorf("%s: job %s is stuck %s with all %d chunks done and the queue drained: no worker is left to finish it "+
 				"(a finisher's claim that was written but whose answer was lost?)", step.mode, got.ID, got.Status, got.Chunks)
 		}
-		checkCounts(t, got, store.ImportCompleted, step.want)
+		checkCounts(t, got, jobs.Completed, step.want)
 		if got.FailedChunks != 0 || got.Reason != "" {
 			t.Errorf("%s: %d failed chunks, reason %q", step.mode, got.FailedChunks, got.Reason)
 		}

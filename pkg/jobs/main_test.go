@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"context"
@@ -18,10 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/participant-roster/roster/pkg/app"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
+	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -50,8 +55,9 @@ type fixture struct {
 	ws, scr    string
 	sqs        *sqs.Client
 	queue, dlq string
-	worker     *imports.Worker
-	poller     *imports.Poller
+	worker     *jobs.Worker
+	handler    jobqueue.Handler
+	poller     *poller.Poller
 }
 
 type fixtureOptions struct {
@@ -77,27 +83,27 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if o.maxReceiveCount == 0 {
 		o.maxReceiveCount = 5
 	}
-	client, err := imports.NewSQSClient(ctx, sqsEndpoint)
+	client, err := jobqueue.NewClient(ctx, sqsEndpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue, dlq, err := imports.CreateQueues(ctx, client, localstack.UniqueQueueName("imp"), o.visibility, o.maxReceiveCount)
+	queue, dlq, err := poller.CreateQueues(ctx, client, localstack.UniqueQueueName("imp"), o.visibility, o.maxReceiveCount)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, svc := env.App.Store, env.App.Service
+	st := env.App.Store
 	if o.storeOption != nil {
 		st = store.New(dynamodb.New(env.Client.Options(), o.storeOption), env.Table)
-		svc = screening.NewService(st)
 	}
 	// Failures and poison chunks are logged (to stderr, shown with -v or on failure).
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w := &imports.Worker{Service: svc, Store: st, MaxReceiveCount: o.maxReceiveCount, Log: log}
+	w := app.WorkerOver(st, o.maxReceiveCount, log)
+	h := jobqueue.HandlerFor(w)
 	f := &fixture{
-		t: t, ctx: ctx, env: env, ws: tn.WorkspaceID, scr: scr.ID, sqs: client, queue: queue, dlq: dlq, worker: w,
+		t: t, ctx: ctx, env: env, ws: tn.WorkspaceID, scr: scr.ID, sqs: client, queue: queue, dlq: dlq, worker: w, handler: h,
 		// A batch's deadline stays well inside the visibility timeout, as the template keeps the
 		// worker's timeout at a sixth of it: a batch still running is never delivered again.
-		poller: &imports.Poller{Client: client, QueueURL: queue, Handler: w.HandleSQS, BatchSize: o.batchSize, Timeout: o.visibility * 2 / 3},
+		poller: &poller.Poller{Client: client, QueueURL: queue, Handler: h, BatchSize: o.batchSize, Timeout: o.visibility * 2 / 3},
 	}
 	return f
 }
@@ -118,21 +124,26 @@ func rows(from, to int) []screening.ImportRow {
 }
 
 // submit does what the API will: plan, store the job, send its chunks.
-func (f *fixture) submit(mode screening.ImportMode, rs []screening.ImportRow, p imports.Planner) store.ImportJob {
+func (f *fixture) submit(mode screening.ImportMode, rs []screening.ImportRow, p jobs.Planner) jobs.Job {
 	f.t.Helper()
-	req := screening.ImportRequest{ScreenerID: f.scr, Mode: mode, Rows: rs}
-	chunks := p.Plan(rs)
-	job := imports.NewJob(f.ws, vocab.Actor{Type: "ApplicationActor", ID: "acct_test", Name: "test"}, req, chunks, time.Now())
-	if err := f.env.App.Store.CreateImportJob(f.ctx, f.ws, job); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := imports.Enqueue(f.ctx, f.sqs, f.queue, job, chunks); err != nil {
+	job, err := spotjobs.Submit(f.ctx, f.submitter(f.env.App.Jobs, p), f.ws, actor, screening.ImportRequest{ScreenerID: f.scr, Mode: mode, Rows: rs})
+	if err != nil {
 		f.t.Fatal(err)
 	}
 	return job
 }
 
-func (f *fixture) drain(idle time.Duration) imports.PollStats {
+// submitter makes jobs in st and sends them to the fixture's queue.
+func (f *fixture) submitter(st jobs.Store, p jobs.Planner) *jobs.Submitter {
+	return &jobs.Submitter{Store: st, Queue: &jobqueue.SQS{Client: f.sqs, QueueURL: f.queue}, Planner: p}
+}
+
+// handle runs a batch through the worker's Lambda handler.
+func (f *fixture) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	return f.handler(ctx, ev)
+}
+
+func (f *fixture) drain(idle time.Duration) poller.PollStats {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(f.ctx, 2*time.Minute)
 	defer cancel()
@@ -143,9 +154,9 @@ func (f *fixture) drain(idle time.Duration) imports.PollStats {
 	return s
 }
 
-func (f *fixture) job(id string) (store.ImportJob, []store.ImportRowError) {
+func (f *fixture) job(id string) (jobs.Job, []jobs.RowError) {
 	f.t.Helper()
-	j, errs, err := f.env.App.Store.GetImportJob(f.ctx, f.ws, id, 100)
+	j, errs, err := f.env.App.Jobs.Get(f.ctx, f.ws, id, 100)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -256,20 +267,20 @@ func (f *fixture) receiveAll(n int) []events.SQSEvent {
 			f.t.Fatal(err)
 		}
 		if len(out.Messages) > 0 {
-			batches = append(batches, imports.SQSEvent(arn, "us-east-1", out.Messages))
+			batches = append(batches, poller.SQSEvent(arn, "us-east-1", out.Messages))
 			got += len(out.Messages)
 		}
 	}
 	return batches
 }
 
-func checkCounts(t *testing.T, j store.ImportJob, status string, want store.ImportCounts) {
+func checkCounts(t *testing.T, j jobs.Job, status string, want jobs.Counts) {
 	t.Helper()
 	if j.Status != status || j.Counts != want || j.ChunksDone != j.Chunks {
 		t.Errorf("job %s: status %s, counts %+v, chunks %d/%d (reason %q); want %s, %+v, all chunks done",
 			j.ID, j.Status, j.Counts, j.ChunksDone, j.Chunks, j.Reason, status, want)
 	}
-	if j.Status == store.ImportCompleted && (j.StartedAt == nil || j.FinishedAt == nil || j.FinishedAt.Before(*j.StartedAt)) {
+	if j.Status == jobs.Completed && (j.StartedAt == nil || j.FinishedAt == nil || j.FinishedAt.Before(*j.StartedAt)) {
 		t.Errorf("job %s: startedAt %v, finishedAt %v", j.ID, j.StartedAt, j.FinishedAt)
 	}
 }

@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"fmt"

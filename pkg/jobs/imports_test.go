@@ -1,4 +1,4 @@
-package imports_test
+package jobs_test
 
 import (
 	"context"
@@ -18,9 +18,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/participant-roster/roster/pkg/jobs/imports"
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -34,13 +35,13 @@ func TestLargeImportEndToEnd(t *testing.T) {
 
 	start := time.Now()
 	all := rows(0, 5000)
-	j1 := f.submit(screening.UpdatesOnly, all, imports.Planner{})
+	j1 := f.submit(screening.UpdatesOnly, all, jobs.Planner{})
 	if j1.Chunks != 10 {
 		t.Fatalf("5,000 rows planned as %d chunks, want 10", j1.Chunks)
 	}
 	s := f.drain(10 * time.Second)
 	got, _ := f.job(j1.ID)
-	checkCounts(t, got, store.ImportCompleted, store.ImportCounts{Processed: 5000, Created: 5000})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 5000, Created: 5000})
 	if n := f.rosterTotal(); n != 5000 {
 		t.Errorf("roster total %d after the import, want 5000", n)
 	}
@@ -49,10 +50,10 @@ func TestLargeImportEndToEnd(t *testing.T) {
 
 	start = time.Now()
 	syncRows := rows(1000, 5500) // 4,000 known, 500 new; 0..999 absent
-	j2 := f.submit(screening.FullSync, syncRows, imports.Planner{})
+	j2 := f.submit(screening.FullSync, syncRows, jobs.Planner{})
 	f.drain(10 * time.Second)
 	got, _ = f.job(j2.ID)
-	checkCounts(t, got, store.ImportCompleted, store.ImportCounts{Processed: 4500, Created: 500, Unchanged: 4000, Removed: 1000})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 4500, Created: 500, Unchanged: 4000, Removed: 1000})
 	if n := f.rosterTotal(); n != 4500 {
 		t.Errorf("roster total %d after the FULL_SYNC, want 4500", n)
 	}
@@ -63,10 +64,10 @@ func TestLargeImportEndToEnd(t *testing.T) {
 
 	before := f.snapshot(false)
 	start = time.Now()
-	j3 := f.submit(screening.FullSync, syncRows, imports.Planner{})
+	j3 := f.submit(screening.FullSync, syncRows, jobs.Planner{})
 	f.drain(10 * time.Second)
 	got, _ = f.job(j3.ID)
-	checkCounts(t, got, store.ImportCompleted, store.ImportCounts{Processed: 4500, Unchanged: 4500})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 4500, Unchanged: 4500})
 	if got.RowWriteUnits != 0 {
 		t.Errorf("the identical FULL_SYNC's rows cost %.1f write units, want 0", got.RowWriteUnits)
 	}
@@ -79,15 +80,15 @@ func TestLargeImportEndToEnd(t *testing.T) {
 // counts are exact and the table does not change.
 func TestReplayChangesNothing(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
-	planner := imports.Planner{MaxRows: 50}
+	planner := jobs.Planner{MaxRows: 50}
 	for _, step := range []struct {
 		mode  screening.ImportMode
 		rows  []screening.ImportRow
-		want  store.ImportCounts
+		want  jobs.Counts
 		total int
 	}{
-		{screening.UpdatesOnly, rows(0, 600), store.ImportCounts{Processed: 600, Created: 600}, 600},
-		{screening.FullSync, rows(100, 750), store.ImportCounts{Processed: 650, Created: 150, Unchanged: 500, Removed: 100}, 650},
+		{screening.UpdatesOnly, rows(0, 600), jobs.Counts{Processed: 600, Created: 600}, 600},
+		{screening.FullSync, rows(100, 750), jobs.Counts{Processed: 650, Created: 150, Unchanged: 500, Removed: 100}, 650},
 	} {
 		job := f.submit(step.mode, step.rows, planner)
 		batches := f.receiveAll(job.Chunks)
@@ -99,7 +100,7 @@ func TestReplayChangesNothing(t *testing.T) {
 			rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			wg.Go(func() {
 				for _, ev := range order {
-					resp, err := f.worker.HandleSQS(f.ctx, ev)
+					resp, err := f.handle(f.ctx, ev)
 					if err != nil || len(resp.BatchItemFailures) != 0 {
 						t.Errorf("concurrent delivery: %v, failures %v", err, resp.BatchItemFailures)
 					}
@@ -108,7 +109,7 @@ func TestReplayChangesNothing(t *testing.T) {
 		}
 		wg.Wait()
 		got, _ := f.job(job.ID)
-		checkCounts(t, got, store.ImportCompleted, step.want)
+		checkCounts(t, got, jobs.Completed, step.want)
 		if n := f.rosterTotal(); n != step.total {
 			t.Errorf("%s: roster total %d, want %d", step.mode, n, step.total)
 		}
@@ -119,7 +120,7 @@ func TestReplayChangesNothing(t *testing.T) {
 		before := f.snapshot(true)
 		for range 5 {
 			for _, ev := range batches {
-				resp, err := f.worker.HandleSQS(f.ctx, ev)
+				resp, err := f.handle(f.ctx, ev)
 				if err != nil || len(resp.BatchItemFailures) != 0 {
 					t.Fatalf("replay: %v, failures %v", err, resp.BatchItemFailures)
 				}
@@ -163,13 +164,13 @@ func TestPoisonChunkGoesToTheDLQ(t *testing.T) {
 
 	rs := rows(0, 300)
 	rs[150].Email = poisonEmail // chunk 1 of 3
-	job := f.submit(screening.UpdatesOnly, rs, imports.Planner{MaxRows: 100})
+	job := f.submit(screening.UpdatesOnly, rs, jobs.Planner{MaxRows: 100})
 	start := time.Now()
 	s := f.drain(5 * time.Second)
 	t.Logf("poison run: %v, %+v", time.Since(start).Round(time.Millisecond), s)
 
 	got, _ := f.job(job.ID)
-	checkCounts(t, got, store.ImportFailed, store.ImportCounts{Processed: 300, Created: 200, Failed: 100})
+	checkCounts(t, got, jobs.Failed, jobs.Counts{Processed: 300, Created: 200, Failed: 100})
 	if got.FailedChunks != 1 || !strings.Contains(got.Reason, "injected fault: poison row") || !strings.Contains(got.Reason, "chunk 1 (rows 100 to 199)") {
 		t.Errorf("failed chunks %d, reason %q", got.FailedChunks, got.Reason)
 	}
@@ -188,7 +189,7 @@ func TestPoisonChunkGoesToTheDLQ(t *testing.T) {
 	if len(out.Messages) != 1 {
 		t.Fatalf("DLQ holds %d messages, want the poison chunk", len(out.Messages))
 	}
-	m, err := imports.DecodeMessage(aws.ToString(out.Messages[0].Body))
+	m, err := jobs.DecodeMessage(aws.ToString(out.Messages[0].Body))
 	if err != nil || m.JobID != job.ID || m.Chunk != 1 || len(m.Rows) != 100 {
 		t.Errorf("DLQ message: chunk %d of job %s with %d rows (%v)", m.Chunk, m.JobID, len(m.Rows), err)
 	}
@@ -258,24 +259,20 @@ func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := rows(0, 30)
-	chunks := imports.Planner{MaxRows: 10}.Plan(rs)
-	req := screening.ImportRequest{ScreenerID: f.scr, Mode: screening.FullSync, Rows: rs}
-	job := imports.NewJob(f.ws, vocab.Actor{Type: "ApplicationActor", ID: "acct_test"}, req, chunks, time.Now())
-	if err := f.env.App.Store.CreateImportJob(f.ctx, f.ws, job); err != nil {
-		t.Fatal(err)
-	}
 	c := &capture{}
-	if err := imports.Enqueue(f.ctx, c, "unused", job, chunks); err != nil {
+	sub := &jobs.Submitter{Store: f.env.App.Jobs, Queue: &jobqueue.SQS{Client: c, QueueURL: "unused"}, Planner: jobs.Planner{MaxRows: 10}}
+	job, err := spotjobs.Submit(f.ctx, sub, f.ws, actor, screening.ImportRequest{ScreenerID: f.scr, Mode: screening.FullSync, Rows: rs})
+	if err != nil {
 		t.Fatal(err)
 	}
 	recs := records(c.sent, "1")
 	garbled := recs[1]
-	garbled.MessageId, garbled.Body = "bad-body", `{"jobId": "`+job.ID+`", "rows": [` // cut short
+	garbled.MessageId, garbled.Body = "bad-body", `{"family": "spot", "jobId": "`+job.ID+`", "rows": [` // cut short
 	stranger := recs[2]
 	stranger.MessageId = "bad-job"
-	stranger.Body = strings.Replace(stranger.Body, job.ID, imports.NewJobID(), 1)
+	stranger.Body = strings.Replace(stranger.Body, job.ID, jobs.NewID(), 1)
 
-	resp, err := f.worker.HandleSQS(f.ctx, events.SQSEvent{Records: []events.SQSMessage{recs[0], garbled, stranger, recs[2]}})
+	resp, err := f.handle(f.ctx, events.SQSEvent{Records: []events.SQSMessage{recs[0], garbled, stranger, recs[2]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,13 +280,13 @@ func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 		t.Errorf("batch item failures %v, want [bad-body bad-job]", got)
 	}
 	got, _ := f.job(job.ID)
-	if got.Status != store.ImportRunning || got.ChunksDone != 2 || got.Counts.Created != 20 {
+	if got.Status != jobs.Running || got.ChunksDone != 2 || got.Counts.Created != 20 {
 		t.Errorf("after 2 of 3 chunks: %s, %d chunks done, %+v", got.Status, got.ChunksDone, got.Counts)
 	}
 
 	// The undecodable chunk's last receive: recorded on the job, still reported failed.
 	garbled.Attributes = map[string]string{"ApproximateReceiveCount": "3"}
-	resp, err = f.worker.HandleSQS(f.ctx, events.SQSEvent{Records: []events.SQSMessage{garbled, recs[0]}})
+	resp, err = f.handle(f.ctx, events.SQSEvent{Records: []events.SQSMessage{garbled, recs[0]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +294,7 @@ func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 		t.Errorf("batch item failures %v, want [bad-body]", got)
 	}
 	got, _ = f.job(job.ID)
-	checkCounts(t, got, store.ImportFailed, store.ImportCounts{Processed: 30, Created: 20, Failed: 10})
+	checkCounts(t, got, jobs.Failed, jobs.Counts{Processed: 30, Created: 20, Failed: 10})
 	if !strings.Contains(got.Reason, "chunk 1 (rows 10 to 19) failed 3 times") || !strings.Contains(got.Reason, "undecodable") ||
 		!strings.Contains(got.Reason, "FULL_SYNC removed nothing") {
 		t.Errorf("reason %q", got.Reason)
@@ -308,7 +305,7 @@ func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 
 	// A late good copy of the chunk changes nothing: the job is finished.
 	before := f.snapshot(true)
-	if resp, err := f.worker.HandleSQS(f.ctx, events.SQSEvent{Records: []events.SQSMessage{recs[1]}}); err != nil || len(resp.BatchItemFailures) != 0 {
+	if resp, err := f.handle(f.ctx, events.SQSEvent{Records: []events.SQSMessage{recs[1]}}); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Errorf("late copy: %v, %v", err, resp.BatchItemFailures)
 	}
 	sameSnapshot(t, "after a late copy", before, f.snapshot(true))
@@ -316,7 +313,7 @@ func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 	// A failed record without a message id can only fail the whole batch.
 	noID := garbled
 	noID.MessageId = ""
-	if _, err := f.worker.HandleSQS(f.ctx, events.SQSEvent{Records: []events.SQSMessage{noID}}); err == nil {
+	if _, err := f.handle(f.ctx, events.SQSEvent{Records: []events.SQSMessage{noID}}); err == nil {
 		t.Error("a failed record without a messageId did not fail the batch")
 	}
 }
@@ -325,7 +322,7 @@ func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
 // fail their chunk; a FULL_SYNC keeps the participant a rejected row names.
 func TestRowErrorsAndFullSyncKeep(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
-	planner := imports.Planner{MaxRows: 4}
+	planner := jobs.Planner{MaxRows: 4}
 	seed := rows(0, 20)
 	f.submit(screening.UpdatesOnly, seed, planner)
 	f.drain(5 * time.Second)
@@ -342,7 +339,7 @@ func TestRowErrorsAndFullSyncKeep(t *testing.T) {
 	f.drain(5 * time.Second)
 
 	got, errs := f.job(job.ID)
-	checkCounts(t, got, store.ImportCompleted, store.ImportCounts{Processed: 18, Created: 2, Updated: 1, Unchanged: 12, Failed: 3, Removed: 6})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 18, Created: 2, Updated: 1, Unchanged: 12, Failed: 3, Removed: 6})
 	var rowsWithErrors []int
 	for _, e := range errs {
 		rowsWithErrors = append(rowsWithErrors, e.Row)
