@@ -28,7 +28,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/participant-roster/roster/pkg/app"
+	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localapi"
 	"github.com/participant-roster/roster/pkg/dev/localstack"

@@ -3,7 +3,7 @@ package spotapi_test
 import (
 	"testing"
 
-	"github.com/participant-roster/roster/pkg/app"
+	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 )
 

@@ -3,7 +3,7 @@
 // route's handler to the Lambda runtime. It links no Snap package.
 package spotwire
 
-import "github.com/participant-roster/roster/pkg/app"
+import "github.com/participant-roster/roster/pkg/dev/app"
 
 // Main is the whole of a Spot function's main.
 func Main(logicalID string) { app.Main(logicalID) }
