@@ -21,6 +21,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
+	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 	"github.com/participant-roster/roster/pkg/store"
@@ -104,7 +105,7 @@ func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log 
 		Store: st, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
 		ImportWriteBudget: imports.DefaultPartitionWriteBudget,
 		Spot:              &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: st},
-		Snap:              &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log},
+		Snap:              &snapapi.API{Service: survey.NewService(st), Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: st},
 	}
 }
 

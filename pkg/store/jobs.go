@@ -39,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -249,7 +250,7 @@ func (s *DDBStore) CreateImportJob(ctx context.Context, w string, j ImportJob) e
 }
 
 // createHoldingRoster stores a new job and takes its survey's roster in one transaction:
-// ErrExists if the job exists, ErrRosterLocked if another import holds the roster,
+// ErrExists if the job exists, survey.ErrRosterLocked if another import holds the roster,
 // vocab.ErrNotFound if the survey is gone.
 func (s *DDBStore) createHoldingRoster(ctx context.Context, w string, j ImportJob, put *dynamodb.PutItemInput) error {
 	ops := []types.TransactWriteItem{
@@ -266,7 +267,7 @@ func (s *DDBStore) createHoldingRoster(ctx context.Context, w string, j ImportJo
 		if _, _, err := s.GetSurvey(ctx, w, j.Target); err != nil {
 			return err // vocab.ErrNotFound when the survey is gone
 		}
-		return ErrRosterLocked
+		return survey.ErrRosterLocked
 	}
 	return nil
 }

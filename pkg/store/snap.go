@@ -20,12 +20,8 @@ import (
 
 // The Snap family's records; their access patterns are 13 to 18 in the table of doc.go.
 
-// Errors of Snap participant writes.
-var (
-	ErrRosterLocked = errors.New("store: roster locked by an import")
-	ErrLoginTaken   = errors.New("store: login taken")
-	ErrEmailTaken   = errors.New("store: email taken")
-)
+// DDBStore keeps the survey service's records.
+var _ survey.Store = (*DDBStore)(nil)
 
 func snapUserKey(username string) key {
 	return key{"SNAPUSER#" + strings.ToLower(username), "SNAPUSER"}
@@ -360,13 +356,13 @@ func (s *DDBStore) whyCanceled(ctx context.Context, w, surveyID string, err erro
 		switch {
 		case i == 0:
 			if _, locked, err := s.GetSurvey(ctx, w, surveyID); err == nil && locked {
-				return ErrRosterLocked
+				return survey.ErrRosterLocked
 			}
 			return vocab.ErrNotFound
 		case claims.loginAt >= 0 && i == first+claims.loginAt:
-			return ErrLoginTaken
+			return survey.ErrLoginTaken
 		case claims.emailAt >= 0 && i == first+claims.emailAt:
-			return ErrEmailTaken
+			return survey.ErrEmailTaken
 		}
 	}
 	return vocab.ErrConflict // the participant's version moved: it changed meanwhile

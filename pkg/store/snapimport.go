@@ -137,9 +137,9 @@ func (s *DDBStore) FindSnapOwners(ctx context.Context, w, surveyID string, ps []
 const snapImportPerTransaction = (maxTransactItems - 1) / 3
 
 // AddImportedSnapParticipants adds new participants for an import that holds the survey's
-// roster, many per transaction. ErrRosterLocked: the job does not hold the roster (it ended).
-// vocab.ErrConflict: a login or email was taken meanwhile (by another delivery of the same
-// chunk); the transactions before the failed one stay written, so the caller re-reads and
+// roster, many per transaction. survey.ErrRosterLocked: the job does not hold the roster (it
+// ended). vocab.ErrConflict: a login or email was taken meanwhile (by another delivery of the
+// same chunk); the transactions before the failed one stay written, so the caller re-reads and
 // re-plans.
 func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
 	for start := 0; start < len(ps); start += snapImportPerTransaction {
@@ -165,15 +165,15 @@ func (s *DDBStore) AddImportedSnapParticipants(ctx context.Context, w, surveyID,
 	return nil
 }
 
-// importTransact runs one transaction of an import: ErrRosterLocked if its first write, the
-// check that the job holds the roster, fails; vocab.ErrConflict if another does.
+// importTransact runs one transaction of an import: survey.ErrRosterLocked if its first write,
+// the check that the job holds the roster, fails; vocab.ErrConflict if another does.
 func (s *DDBStore) importTransact(ctx context.Context, surveyID string, ops []types.TransactWriteItem) error {
 	failed, err := s.transactConditional(ctx, ops)
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: import transaction of %d writes: %w", len(ops), err)
 	case failed == 0:
-		return fmt.Errorf("%w: the import no longer holds survey %s", ErrRosterLocked, surveyID)
+		return fmt.Errorf("%w: the import no longer holds survey %s", survey.ErrRosterLocked, surveyID)
 	case failed > 0:
 		return vocab.ErrConflict
 	}

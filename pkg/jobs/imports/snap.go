@@ -56,7 +56,7 @@ func NewSnapJob(workspaceID string, actor vocab.Actor, surveyID string, rows int
 }
 
 // SubmitSnap plans a Snap import of validated participants (no two naming the same login or
-// email), stores its job, which takes the survey's roster (store.ErrRosterLocked if another
+// email), stores its job, which takes the survey's roster (survey.ErrRosterLocked if another
 // import holds it), and sends its chunks to the queue.
 func SubmitSnap(ctx context.Context, st *store.DDBStore, client Sender, queueURL, workspaceID string, actor vocab.Actor, surveyID string, ps []survey.Participant) (store.ImportJob, error) {
 	chunks := Planner{}.PlanSnap(ps)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -191,7 +192,7 @@ func (w *Worker) processChunk(ctx context.Context, t chunkTask) error {
 	switch {
 	case errors.Is(err, vocab.ErrNotFound): // the screener or survey is gone: no retry can help
 		chunk = failedChunk(t.n, t.firstRow, t.rows, fmt.Sprintf("the %s %s was not found", t.targetKind, job.Target))
-	case errors.Is(err, store.ErrRosterLocked) && w.ended(ctx, t):
+	case errors.Is(err, survey.ErrRosterLocked) && w.ended(ctx, t):
 		return nil // another delivery of this chunk finished the job meanwhile, freeing the roster
 	case err != nil:
 		return err
