@@ -22,6 +22,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/snapjobs"
+	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 	"github.com/participant-roster/roster/pkg/spot/spotjobs"
@@ -108,7 +109,7 @@ func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log 
 		Store: st, Jobs: js, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
 		ImportWriteBudget: store.DefaultPartitionWriteBudget,
 		Spot:              &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: js},
-		Snap:              &snapapi.API{Store: st, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js},
+		Snap:              &snapapi.API{Service: survey.NewService(st), Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js},
 	}
 }
 

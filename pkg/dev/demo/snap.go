@@ -202,7 +202,7 @@ func seedSnap(ctx context.Context, st *store.DDBStore) error {
 			return err
 		}
 		_, err = st.AddSnapParticipant(ctx, WorkspaceID, sv.ID, p)
-		if err != nil && !errors.Is(err, store.ErrLoginTaken) && !errors.Is(err, store.ErrEmailTaken) {
+		if err != nil && !errors.Is(err, survey.ErrLoginTaken) && !errors.Is(err, survey.ErrEmailTaken) {
 			return fmt.Errorf("participant %s of %q: %w", p.UniqueID(sv.Settings), sv.Name, err)
 		}
 	}

@@ -41,7 +41,7 @@ const (
 
 // API holds what the handlers need.
 type API struct {
-	Store    *store.DDBStore
+	Service  *survey.Service
 	Verifier *auth.Verifier
 	Log      *slog.Logger
 	// Jobs reads import jobs; Imports makes them (bulk imports need it).
@@ -98,6 +98,10 @@ type call struct {
 
 func (c call) userID() string { return c.KeyID }
 
+func (c call) caller() survey.Caller {
+	return survey.Caller{WorkspaceID: c.WorkspaceID, UserID: c.userID()}
+}
+
 type callKey struct{}
 
 func callOf(ctx context.Context) call {
@@ -140,13 +144,8 @@ func negotiateVersion(v string) (int, bool) {
 
 type surveyKey struct{}
 
-type surveyInfo struct {
-	survey.Survey
-	locked bool
-}
-
-func surveyOf(ctx context.Context) surveyInfo {
-	s, _ := ctx.Value(surveyKey{}).(surveyInfo)
+func surveyOf(ctx context.Context) survey.SurveyState {
+	s, _ := ctx.Value(surveyKey{}).(survey.SurveyState)
 	return s
 }
 
@@ -154,14 +153,8 @@ func surveyOf(ctx context.Context) surveyInfo {
 // user cannot see is a 401, as the vendor answers.
 func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := callOf(r.Context())
-		id, ok := survey.ParseSurveyID(r.PathValue("surveyId"))
-		if !ok {
-			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
-			return
-		}
-		sv, locked, err := a.Store.GetSurvey(r.Context(), c.WorkspaceID, id)
-		if errors.Is(err, vocab.ErrNotFound) || (err == nil && !sv.CanAccess(c.userID())) {
+		sv, err := a.Service.Survey(r.Context(), callOf(r.Context()).caller(), r.PathValue("surveyId"))
+		if errors.Is(err, vocab.ErrNotFound) {
 			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
 			return
 		}
@@ -169,7 +162,7 @@ func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 			a.writeError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, surveyInfo{Survey: sv, locked: locked})))
+		h(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, sv)))
 	}
 }
 
@@ -180,11 +173,11 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &invalid):
 		WriteMessage(w, http.StatusBadRequest, invalid.Message)
-	case errors.Is(err, store.ErrRosterLocked), errors.Is(err, jobs.ErrTargetHeld):
+	case errors.Is(err, survey.ErrRosterLocked), errors.Is(err, jobs.ErrTargetHeld):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
-	case errors.Is(err, store.ErrLoginTaken):
+	case errors.Is(err, survey.ErrLoginTaken):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgLoginTaken)
-	case errors.Is(err, store.ErrEmailTaken):
+	case errors.Is(err, survey.ErrEmailTaken):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgEmailTaken)
 	case errors.Is(err, survey.ErrSubjectNotFound):
 		WriteMessage(w, http.StatusNotFound, MsgSubjectNotFound)

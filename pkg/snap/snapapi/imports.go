@@ -73,12 +73,12 @@ type invalidImportJSON struct {
 }
 
 func (a *API) importParticipants(w http.ResponseWriter, r *http.Request) {
-	body, ok := writable(w, r, MaxImportBodyBytes)
+	body, ok := a.writable(w, r, MaxImportBodyBytes)
 	if !ok {
 		return
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	ps, ok := a.validImport(w, r, body, survey.Context{Survey: sv.Survey, UserID: c.userID(), Op: survey.Add})
+	ps, ok := a.validImport(w, r, sv, body)
 	if !ok {
 		return
 	}
@@ -96,67 +96,32 @@ func (a *API) importParticipants(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, http.StatusAccepted, toImport(job, nil))
 }
 
-// validImport decodes and validates every row; on any bad row it answers 400 listing them.
-// Rows may not repeat a login or an email (ignoring case): chunks run apart, so the worker
-// could not tell which of two rows should win.
-func (a *API) validImport(w http.ResponseWriter, r *http.Request, body []byte, ctx survey.Context) ([]survey.Participant, bool) {
-	raws, err := survey.DecodeImport(body)
-	if err != nil {
-		a.writeError(w, r, err)
-		return nil, false
-	}
-	if len(raws) == 0 {
+// validImport has the service validate every row; a payload with bad rows is answered 400
+// listing the first MaxImportErrors of them.
+func (a *API) validImport(w http.ResponseWriter, r *http.Request, sv survey.SurveyState, body []byte) ([]survey.Participant, bool) {
+	ps, err := a.Service.ValidateImport(callOf(r.Context()).caller(), sv, body)
+	var invalid *survey.InvalidImport
+	switch {
+	case errors.Is(err, survey.ErrNoImportRows):
 		WriteMessage(w, http.StatusBadRequest, MsgImportNoParticipants)
 		return nil, false
-	}
-	ps := make([]survey.Participant, len(raws))
-	var bad []importRowErrorJSON
-	logins, emails := map[string]bool{}, map[string]bool{}
-	for i, raw := range raws {
-		p, err := decodeAndValidate(raw, ctx)
-		msg := ""
-		var invalid *survey.Error
-		switch {
-		case errors.As(err, &invalid):
-			msg = invalid.Message
-		case err != nil:
-			a.writeError(w, r, err)
-			return nil, false
-		case !fits(p):
-			msg = MsgParticipantTooLarge
-		default:
-			msg = repeated(p, logins, emails)
-		}
-		if msg != "" {
-			bad = append(bad, importRowErrorJSON{Row: i, Message: msg})
-		}
-		ps[i] = p
-	}
-	if len(bad) > 0 {
-		out := invalidImportJSON{Message: msgImportInvalid(len(bad), len(raws)), Errors: bad[:min(len(bad), MaxImportErrors)]}
-		writeOK(w, http.StatusBadRequest, out)
+	case errors.As(err, &invalid):
+		writeOK(w, http.StatusBadRequest, toInvalidImport(invalid))
+		return nil, false
+	case err != nil:
+		a.writeError(w, r, err)
 		return nil, false
 	}
 	return ps, true
 }
 
-// repeated returns the Add Participant message for a row whose login or email an earlier row
-// has, and notes the row's.
-func repeated(p survey.Participant, logins, emails map[string]bool) string {
-	login, email := p.UniqueKeys()
-	if login != "" {
-		if logins[login] {
-			return survey.MsgLoginTaken
-		}
-		logins[login] = true
+func toInvalidImport(e *survey.InvalidImport) invalidImportJSON {
+	rows := e.Rows[:min(len(e.Rows), MaxImportErrors)]
+	out := invalidImportJSON{Message: msgImportInvalid(len(e.Rows), e.Total), Errors: make([]importRowErrorJSON, len(rows))}
+	for i, re := range rows {
+		out.Errors[i] = importRowErrorJSON{Row: re.Row, Message: re.Message}
 	}
-	if email != "" {
-		if emails[email] {
-			return survey.MsgEmailTaken
-		}
-		emails[email] = true
-	}
-	return ""
+	return out
 }
 
 func (a *API) getImport(w http.ResponseWriter, r *http.Request) {

@@ -1,42 +1,18 @@
 package snapapi
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-// Size limits. A participant is one DynamoDB item, which cannot exceed 400 KB: bodies are
-// capped well below, and a participant whose stored form would outgrow maxParticipantBytes
-// (subjects added one by one can) is refused with a 400 instead of failing in the store.
-const (
-	MaxBodyBytes        = 256 << 10
-	maxParticipantBytes = 300 << 10
-	maxUniqueIDBytes    = 512 // a unique id is a store key; DynamoDB caps keys at 1,024 bytes
-)
-
-// MsgParticipantTooLarge answers a participant that would not fit in one stored item.
-const MsgParticipantTooLarge = "The participant is too large to store; send less seeding."
-
-// storable reports whether a path's unique id can name a stored participant at all.
-func storable(uniqueID string) bool {
-	return uniqueID != "" && len(uniqueID) <= maxUniqueIDBytes && utf8.ValidString(uniqueID)
-}
-
-// fits reports whether a participant fits in one stored item.
-func fits(p survey.Participant) bool {
-	b, err := json.Marshal(p)
-	return err == nil && len(b) <= maxParticipantBytes
-}
+// MaxBodyBytes caps a participant call's body, well below what one stored participant may
+// hold (survey.MaxParticipantBytes).
+const MaxBodyBytes = 256 << 10
 
 type invitationJSON struct {
 	OptedOut        bool               `json:"optedOut"`
@@ -119,7 +95,7 @@ func (a *API) listParticipants(w http.ResponseWriter, r *http.Request) {
 		WriteMessage(w, http.StatusBadRequest, q.err)
 		return
 	}
-	page, more, err := a.Store.ListSnapParticipants(r.Context(), c.WorkspaceID, sv.ID, after, max)
+	page, more, err := a.Service.Participants(r.Context(), c.caller(), sv.ID, after, max)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -135,40 +111,28 @@ func (a *API) listParticipants(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// participant loads the {participantUniqueId} participant; false when it answered.
-func (a *API) participant(w http.ResponseWriter, r *http.Request) (survey.StoredParticipant, bool) {
-	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	id := r.PathValue("participantUniqueId")
-	if !storable(id) {
-		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
-		return survey.StoredParticipant{}, false
-	}
-	p, err := a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, id)
-	if err != nil {
-		a.writeError(w, r, err)
-		return p, false
-	}
-	return p, true
-}
-
 func (a *API) getParticipant(w http.ResponseWriter, r *http.Request) {
 	if !noQuery(w, r) {
 		return
 	}
-	if p, ok := a.participant(w, r); ok {
-		writeOK(w, http.StatusOK, toParticipant(p.Participant, surveyOf(r.Context()).Survey, callOf(r.Context()).userID(), true))
+	sv, c := surveyOf(r.Context()), callOf(r.Context())
+	p, err := a.Service.Participant(r.Context(), c.caller(), sv.Survey, r.PathValue("participantUniqueId"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
 	}
+	writeOK(w, http.StatusOK, toParticipant(p.Participant, sv.Survey, c.userID(), true))
 }
 
 // writable answers the checks every participant write shares: no query, no import holding the
-// roster, and a readable body of at most maxBody bytes (0: the call takes none). It returns the
-// body.
-func writable(w http.ResponseWriter, r *http.Request, maxBody int) ([]byte, bool) {
+// roster (before the body, which a locked roster would refuse whatever it holds), and a
+// readable body of at most maxBody bytes (0: the call takes none). It returns the body.
+func (a *API) writable(w http.ResponseWriter, r *http.Request, maxBody int) ([]byte, bool) {
 	if !noQuery(w, r) {
 		return nil, false
 	}
-	if surveyOf(r.Context()).locked {
-		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
+	if err := surveyOf(r.Context()).Writable(); err != nil {
+		a.writeError(w, r, err)
 		return nil, false
 	}
 	if maxBody == 0 {
@@ -205,21 +169,13 @@ func participantPath(surveyID, uniqueID string) string {
 }
 
 func (a *API) addParticipant(w http.ResponseWriter, r *http.Request) {
-	body, ok := writable(w, r, MaxBodyBytes)
+	body, ok := a.writable(w, r, MaxBodyBytes)
 	if !ok {
 		return
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	p, err := decodeAndValidate(body, survey.Context{Survey: sv.Survey, UserID: c.userID(), Op: survey.Add})
+	p, err := a.Service.AddParticipant(r.Context(), c.caller(), sv, body)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	if !fits(p) {
-		WriteMessage(w, http.StatusBadRequest, MsgParticipantTooLarge)
-		return
-	}
-	if _, err := a.Store.AddSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, p); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -227,47 +183,14 @@ func (a *API) addParticipant(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, http.StatusCreated, toParticipant(p, sv.Survey, c.userID(), true))
 }
 
-func decodeAndValidate(body []byte, ctx survey.Context) (survey.Participant, error) {
-	in, err := survey.DecodeParticipant(body)
-	if err != nil {
-		return survey.Participant{}, err
-	}
-	return survey.ValidateParticipant(ctx, in)
-}
-
 func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
-	body, ok := writable(w, r, MaxBodyBytes)
+	body, ok := a.writable(w, r, MaxBodyBytes)
 	if !ok {
 		return
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	urlID := r.PathValue("participantUniqueId")
-	var existing survey.StoredParticipant
-	err := vocab.ErrNotFound
-	if storable(urlID) {
-		existing, err = a.Store.GetSnapParticipant(r.Context(), c.WorkspaceID, sv.Survey, urlID)
-	}
-	var current *survey.Participant
-	switch {
-	case err == nil:
-		current = &existing.Participant
-	case !errors.Is(err, vocab.ErrNotFound):
-		a.writeError(w, r, err)
-		return
-	}
-	p, err := decodeAndValidate(body, survey.Context{Survey: sv.Survey, UserID: c.userID(), Op: survey.Update, URLUniqueID: urlID, Existing: current})
-	switch {
-	case err != nil:
-		a.writeError(w, r, err)
-		return
-	case current == nil: // validation names a missing participant; this only guards the store
-		WriteMessage(w, http.StatusBadRequest, survey.MsgParticipantToUpdateNotFound)
-		return
-	case !fits(p):
-		WriteMessage(w, http.StatusBadRequest, MsgParticipantTooLarge)
-		return
-	}
-	if err := a.Store.ReplaceSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, existing, p); err != nil {
+	p, err := a.Service.ReplaceParticipant(r.Context(), c.caller(), sv, r.PathValue("participantUniqueId"), body)
+	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -275,40 +198,25 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteParticipant(w http.ResponseWriter, r *http.Request) {
-	if _, ok := writable(w, r, 0); !ok {
-		return
-	}
-	p, ok := a.participant(w, r)
-	if !ok {
+	if _, ok := a.writable(w, r, 0); !ok {
 		return
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	if err := a.Store.DeleteSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, p); err != nil {
+	if err := a.Service.DeleteParticipant(r.Context(), c.caller(), sv, r.PathValue("participantUniqueId")); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	writeEmpty(w)
 }
 
-// subjectsOf returns a participant's subjects; a survey without logins has none to ask about.
-func subjectsOf(w http.ResponseWriter, sv survey.Survey, p survey.StoredParticipant) ([]survey.Subject, bool) {
-	if !sv.Logins || p.Login == nil {
-		WriteMessage(w, http.StatusBadRequest, survey.MsgSubjectsNeedLogins)
-		return nil, false
-	}
-	return p.Login.Subjects, true
-}
-
 func (a *API) listSubjects(w http.ResponseWriter, r *http.Request) {
 	if !noQuery(w, r) {
 		return
 	}
-	p, ok := a.participant(w, r)
-	if !ok {
-		return
-	}
-	subjects, ok := subjectsOf(w, surveyOf(r.Context()).Survey, p)
-	if !ok {
+	sv, c := surveyOf(r.Context()), callOf(r.Context())
+	subjects, err := a.Service.Subjects(r.Context(), c.caller(), sv.Survey, r.PathValue("participantUniqueId"))
+	if err != nil {
+		a.writeError(w, r, err)
 		return
 	}
 	out := make([]subjectJSON, len(subjects))
@@ -318,110 +226,57 @@ func (a *API) listSubjects(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, http.StatusOK, out)
 }
 
-// findSubject resolves a path's subject name: on a non-group questionnaire "null" (or "")
-// names the one, empty-named subject.
-func findSubject(sv survey.Survey, subjects []survey.Subject, pathName string) (survey.Subject, bool) {
-	name := strings.TrimSpace(pathName)
-	if !sv.Group {
-		if name != survey.NullSubjectPath && name != "" {
-			return survey.Subject{}, false
-		}
-		name = ""
-	} else if name == "" {
-		return survey.Subject{}, false
-	}
-	for _, s := range subjects {
-		if strings.EqualFold(strings.TrimSpace(s.Name), name) {
-			return s, true
-		}
-	}
-	return survey.Subject{}, false
-}
-
 func (a *API) getSubject(w http.ResponseWriter, r *http.Request) {
 	if !noQuery(w, r) {
 		return
 	}
-	p, ok := a.participant(w, r)
-	if !ok {
-		return
-	}
-	sv := surveyOf(r.Context()).Survey
-	subjects, ok := subjectsOf(w, sv, p)
-	if !ok {
-		return
-	}
-	s, found := findSubject(sv, subjects, r.PathValue("subjectName"))
-	if !found {
-		WriteMessage(w, http.StatusNotFound, MsgSubjectNotFound)
+	sv, c := surveyOf(r.Context()), callOf(r.Context())
+	s, err := a.Service.Subject(r.Context(), c.caller(), sv.Survey, r.PathValue("participantUniqueId"), r.PathValue("subjectName"))
+	if err != nil {
+		a.writeError(w, r, err)
 		return
 	}
 	writeOK(w, http.StatusOK, toSubject(s))
 }
 
-// changeSubject runs a subject write: load the participant, let change compute its new state,
-// and store it under the participant's version.
-func (a *API) changeSubject(w http.ResponseWriter, r *http.Request, maxBody int,
-	change func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error), done func(survey.Participant)) {
-	body, ok := writable(w, r, maxBody)
-	if !ok {
-		return
-	}
-	p, ok := a.participant(w, r)
+func (a *API) addSubject(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.writable(w, r, MaxBodyBytes)
 	if !ok {
 		return
 	}
 	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	after, err := change(sv.Survey, p, body)
-	if err == nil && !fits(after) {
-		WriteMessage(w, http.StatusBadRequest, MsgParticipantTooLarge)
-		return
-	}
-	if err == nil {
-		err = a.Store.ReplaceSnapParticipant(r.Context(), c.WorkspaceID, sv.ID, p, after)
-	}
+	uid := r.PathValue("participantUniqueId")
+	added, err := a.Service.AddSubject(r.Context(), c.caller(), sv, uid, body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	done(after)
-}
-
-func (a *API) addSubject(w http.ResponseWriter, r *http.Request) {
-	var added survey.Subject
-	a.changeSubject(w, r, MaxBodyBytes, func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error) {
-		in, err := survey.DecodeSubject(body)
-		if err == nil {
-			added, err = survey.ValidateNewSubject(sv, p.Participant, in)
-		}
-		if err != nil {
-			return survey.Participant{}, err
-		}
-		return p.PutSubject(sv.Settings, added), nil
-	}, func(survey.Participant) {
-		sv := surveyOf(r.Context())
-		uid := r.PathValue("participantUniqueId")
-		w.Header().Set("Location", location(r, participantPath(sv.ID, uid)+"/subjects/"+url.PathEscape(added.Name)))
-		writeOK(w, http.StatusCreated, toSubject(added))
-	})
+	w.Header().Set("Location", location(r, participantPath(sv.ID, uid)+"/subjects/"+url.PathEscape(added.Name)))
+	writeOK(w, http.StatusCreated, toSubject(added))
 }
 
 func (a *API) updateSubject(w http.ResponseWriter, r *http.Request) {
-	var updated survey.Subject
-	a.changeSubject(w, r, MaxBodyBytes, func(sv survey.Survey, p survey.StoredParticipant, body []byte) (survey.Participant, error) {
-		in, err := survey.DecodeSubject(body)
-		if err == nil {
-			updated, err = survey.ValidateSubjectUpdate(sv, p.Participant, r.PathValue("subjectName"), in)
-		}
-		if err != nil {
-			return survey.Participant{}, err
-		}
-		return p.PutSubject(sv.Settings, updated), nil
-	}, func(survey.Participant) { writeOK(w, http.StatusOK, toSubject(updated)) })
+	body, ok := a.writable(w, r, MaxBodyBytes)
+	if !ok {
+		return
+	}
+	sv, c := surveyOf(r.Context()), callOf(r.Context())
+	updated, err := a.Service.UpdateSubject(r.Context(), c.caller(), sv, r.PathValue("participantUniqueId"), r.PathValue("subjectName"), body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeOK(w, http.StatusOK, toSubject(updated))
 }
 
 func (a *API) deleteSubject(w http.ResponseWriter, r *http.Request) {
-	a.changeSubject(w, r, 0, func(sv survey.Survey, p survey.StoredParticipant, _ []byte) (survey.Participant, error) {
-		return survey.ValidateSubjectDelete(sv, p.Participant, r.PathValue("subjectName"))
-	}, func(survey.Participant) { writeEmpty(w) })
+	if _, ok := a.writable(w, r, 0); !ok {
+		return
+	}
+	sv, c := surveyOf(r.Context()), callOf(r.Context())
+	if err := a.Service.DeleteSubject(r.Context(), c.caller(), sv, r.PathValue("participantUniqueId"), r.PathValue("subjectName")); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeEmpty(w)
 }

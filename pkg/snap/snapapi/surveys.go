@@ -22,7 +22,7 @@ func (a *API) getUserInfo(w http.ResponseWriter, r *http.Request) {
 	if !noQuery(w, r) {
 		return
 	}
-	u, err := a.Store.GetSnapUser(r.Context(), callOf(r.Context()).KeyName)
+	u, err := a.Service.User(r.Context(), callOf(r.Context()).KeyName)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -79,16 +79,14 @@ func (a *API) listSurveys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callOf(r.Context())
-	all, err := a.Store.ListSurveys(r.Context(), c.WorkspaceID)
+	surveys, err := a.Service.Surveys(r.Context(), c.caller())
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out := []surveyJSON{}
-	for _, s := range all {
-		if s.CanAccess(c.userID()) {
-			out = append(out, toSurvey(s, c.version))
-		}
+	out := make([]surveyJSON, len(surveys))
+	for i, s := range surveys {
+		out[i] = toSurvey(s, c.version)
 	}
 	writeOK(w, http.StatusOK, out)
 }
@@ -232,7 +230,7 @@ func (a *API) listResponses(w http.ResponseWriter, r *http.Request) {
 		WriteMessage(w, http.StatusBadRequest, bad)
 		return
 	}
-	page, more, err := a.Store.ListResponses(r.Context(), c.WorkspaceID, sv.ID, rq.after, rq.max)
+	page, more, err := a.Service.Responses(r.Context(), c.caller(), sv.ID, rq.after, rq.max)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -30,12 +30,8 @@ type Store struct {
 // New returns the Snap store over a table.
 func New(t *ddb.Table) *Store { return &Store{Table: t} }
 
-// Errors of Snap participant writes.
-var (
-	ErrRosterLocked = errors.New("store: roster locked by an import")
-	ErrLoginTaken   = errors.New("store: login taken")
-	ErrEmailTaken   = errors.New("store: email taken")
-)
+// DDBStore keeps the survey service's records.
+var _ survey.Store = (*DDBStore)(nil)
 
 func snapUserKey(username string) ddb.Key {
 	return ddb.Key{"SNAPUSER#" + strings.ToLower(username), "SNAPUSER"}
@@ -370,13 +366,13 @@ func (s *Store) whyCanceled(ctx context.Context, w, surveyID string, err error, 
 		switch {
 		case i == 0:
 			if _, locked, err := s.GetSurvey(ctx, w, surveyID); err == nil && locked {
-				return ErrRosterLocked
+				return survey.ErrRosterLocked
 			}
 			return vocab.ErrNotFound
 		case claims.loginAt >= 0 && i == first+claims.loginAt:
-			return ErrLoginTaken
+			return survey.ErrLoginTaken
 		case claims.emailAt >= 0 && i == first+claims.emailAt:
-			return ErrEmailTaken
+			return survey.ErrEmailTaken
 		}
 	}
 	return vocab.ErrConflict // the participant's version moved: it changed meanwhile

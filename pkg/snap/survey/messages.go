@@ -127,6 +127,8 @@ const (
 	MsgSeedingSpellingsDiffer = "The invitation section has both 'invitationSeeding' and 'inviteSeeding' and they differ; send one of them."
 	// MsgLoginTooLong: a login longer than MaxLoginLen (a login is a key of the store).
 	MsgLoginTooLong = "The login name must be at most 128 characters."
+	// MsgParticipantTooLarge: the participant would outgrow MaxParticipantBytes once stored.
+	MsgParticipantTooLarge = "The participant is too large to store; send less seeding."
 )
 
 // MsgBadJSON: the body is not valid JSON; detail is the parser's complaint.

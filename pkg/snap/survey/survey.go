@@ -1,6 +1,7 @@
 // Package survey is the Snap XMP Online domain: surveys, their variables and the participants
 // invited to them or allowed to log on to them. It knows nothing of HTTP or DynamoDB: it decodes
-// and validates what a client sends and says what to store, and the API layer does the I/O.
+// and validates what a client sends, and its Service runs the API's use cases over the Store it
+// defines (service.go), which an adapter implements.
 //
 // The vendor's contract is its list of 400 messages (messages.go); every rejection here is an
 // *Error whose Message is one of them, or, for situations the vendor's list does not cover
@@ -20,6 +21,13 @@ var (
 	ErrBadJSON = errors.New("survey: bad JSON")
 	// ErrSubjectNotFound: the subject named in the path is not one of the participant's (404).
 	ErrSubjectNotFound = errors.New("survey: subject not found")
+	// ErrRosterLocked: an import holds the survey's roster, so its participants cannot change
+	// (MsgImportInProgress) until the import ends.
+	ErrRosterLocked = errors.New("survey: roster locked by an import")
+	// ErrLoginTaken: another participant of the survey has the login (MsgLoginTaken).
+	ErrLoginTaken = errors.New("survey: login taken")
+	// ErrEmailTaken: another participant of the survey has the email (MsgEmailTaken).
+	ErrEmailTaken = errors.New("survey: email taken")
 )
 
 // Error is a 400 whose Message is what the client is told, word for word.

@@ -121,7 +121,7 @@ func pathID(w http.ResponseWriter, r *http.Request, p ids.Prefix) (string, bool)
 
 func (a *API) getScreenerParticipant(w http.ResponseWriter, r *http.Request) {
 	if id, ok := pathID(w, r, ids.ScreenerParticipant); ok {
-		sp, err := a.Service.Store.GetScreenerParticipant(r.Context(), principal(r.Context()).WorkspaceID, id)
+		sp, err := a.Service.ScreenerParticipant(r.Context(), principal(r.Context()).WorkspaceID, id)
 		a.respond(w, r, err, func() any { return toScreenerParticipant(sp) })
 	}
 }
@@ -135,21 +135,21 @@ func (a *API) deleteScreenerParticipant(w http.ResponseWriter, r *http.Request) 
 
 func (a *API) getParticipant(w http.ResponseWriter, r *http.Request) {
 	if id, ok := pathID(w, r, ids.Participant); ok {
-		p, err := a.Service.Store.GetParticipant(r.Context(), principal(r.Context()).WorkspaceID, id)
+		p, err := a.Service.Participant(r.Context(), principal(r.Context()).WorkspaceID, id)
 		a.respond(w, r, err, func() any { return toParticipant(p) })
 	}
 }
 
 func (a *API) getScreener(w http.ResponseWriter, r *http.Request) {
 	if id, ok := pathID(w, r, ids.Screener); ok {
-		s, err := a.Service.Store.GetScreener(r.Context(), principal(r.Context()).WorkspaceID, id)
+		s, err := a.Service.Screener(r.Context(), principal(r.Context()).WorkspaceID, id)
 		a.respond(w, r, err, func() any { return toScreener(s) })
 	}
 }
 
 func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 	if id, ok := pathID(w, r, ids.ScreenerSession); ok {
-		s, err := a.Service.Store.GetSession(r.Context(), principal(r.Context()).WorkspaceID, id)
+		s, err := a.Service.Session(r.Context(), principal(r.Context()).WorkspaceID, id)
 		a.respond(w, r, err, func() any { return toSession(s) })
 	}
 }
@@ -176,7 +176,7 @@ func (a *API) listHandler(w http.ResponseWriter, r *http.Request, spec filterSpe
 
 func (a *API) listScreenerParticipants(w http.ResponseWriter, r *http.Request) {
 	a.listHandler(w, r, filterSpec{"screenerId": ids.Screener}, func(ws string, q listQuery) (any, error) {
-		l, err := a.Service.Store.ListScreenerParticipants(r.Context(), ws, q.Filters["screenerId"], q.Page)
+		l, err := a.Service.ScreenerParticipants(r.Context(), ws, q.Filters["screenerId"], q.Page)
 		return toPage("ScreenerParticipant", l, q.Page, toScreenerParticipant), err
 	})
 }
@@ -184,14 +184,14 @@ func (a *API) listScreenerParticipants(w http.ResponseWriter, r *http.Request) {
 func (a *API) listParticipants(w http.ResponseWriter, r *http.Request) {
 	a.listHandler(w, r, filterSpec{"externalUid": "", "email": ""}, func(ws string, q listQuery) (any, error) {
 		f := screening.ParticipantFilter{ExternalUID: q.Filters["externalUid"], Email: q.Filters["email"]}
-		l, err := a.Service.Store.ListParticipants(r.Context(), ws, f, q.Page)
+		l, err := a.Service.Participants(r.Context(), ws, f, q.Page)
 		return toPage("Participant", l, q.Page, toParticipant), err
 	})
 }
 
 func (a *API) listScreeners(w http.ResponseWriter, r *http.Request) {
 	a.listHandler(w, r, filterSpec{}, func(ws string, q listQuery) (any, error) {
-		l, err := a.Service.Store.ListScreeners(r.Context(), ws, q.Page)
+		l, err := a.Service.Screeners(r.Context(), ws, q.Page)
 		return toPage("Screener", l, q.Page, toScreener), err
 	})
 }
@@ -200,7 +200,7 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
 	spec := filterSpec{"screenerId": ids.Screener, "screenerParticipantId": ids.ScreenerParticipant}
 	a.listHandler(w, r, spec, func(ws string, q listQuery) (any, error) {
 		f := screening.SessionFilter{ScreenerID: q.Filters["screenerId"], ScreenerParticipantID: q.Filters["screenerParticipantId"]}
-		l, err := a.Service.Store.ListSessions(r.Context(), ws, f, q.Page)
+		l, err := a.Service.Sessions(r.Context(), ws, f, q.Page)
 		return toPage("ScreenerSession", l, q.Page, toSession), err
 	})
 }

@@ -39,7 +39,7 @@ func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, ac
 		a.writeError(w, r, err)
 		return
 	}
-	if _, err := a.Service.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
+	if _, err := a.Service.Screener(ctx, ws, req.ScreenerID); err != nil {
 		if errors.Is(err, vocab.ErrNotFound) {
 			WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
 			return

@@ -74,7 +74,7 @@ func TestSnapWritesRetryTransactionConflicts(t *testing.T) {
 		t.Fatalf("stored %+v, %v", stored, err)
 	}
 	// The retried write is not a duplicate: a second add of the login is refused.
-	if _, err := env.App.Store.AddSnapParticipant(ctx, ws, sv.ID, p); !errors.Is(err, store.ErrLoginTaken) {
+	if _, err := env.App.Store.AddSnapParticipant(ctx, ws, sv.ID, p); !errors.Is(err, survey.ErrLoginTaken) {
 		t.Fatalf("second add: %v", err)
 	}
 }
