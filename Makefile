@@ -116,7 +116,7 @@ build-SnapGetParticipantImportFunction:
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker
 
-.PHONY: help build run test bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list
 	@echo "Targets:"
@@ -146,6 +146,21 @@ ensure-moto:
 
 test: ensure-cfn-lint ensure-moto ## Run all tests against a local DynamoDB and SQS
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go test -count=1 ./...
+
+# Unit tests need no server and run no program, so they pass in seconds without Java or Python.
+# The rule, not a list: a package with tests is left out when its test binary links
+# pkg/dev/localstack (which starts DynamoDB Local and moto) or its test files import os/exec
+# (they run make, cfn-lint or a child process). `go list -test` prints each package (T: its
+# test files' imports) and each test variant of it (D: what the test binary links).
+UNIT_TEST_PACKAGES = $(shell go list -test -f \
+	'{{if .ForTest}}D {{.ForTest}} {{join .Deps " "}}{{else if or .TestGoFiles .XTestGoFiles}}T {{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}{{end}}' ./... \
+	| awk '$$1 == "T" { unit[$$2] = 1 } \
+		{ for (i = 3; i <= NF; i++) if ($$i ~ /\/pkg\/dev\/localstack$$/ || ($$1 == "T" && $$i == "os/exec")) server[$$2] = 1 } \
+		END { for (p in unit) if (!server[p]) print p }' | sort)
+
+test-unit: ## Run the tests that need no server (no Java, Python or Docker), in seconds
+	$(if $(UNIT_TEST_PACKAGES),,$(error no unit test packages found: does `go list ./...` work?))
+	go test -count=1 $(UNIT_TEST_PACKAGES)
 
 bench: ensure-moto ## Run the benchmark against a local DynamoDB and SQS
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go run ./cmd/bench

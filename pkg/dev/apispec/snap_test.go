@@ -491,12 +491,12 @@ func TestSnapSeedMessagesDocumented(t *testing.T) {
 	}
 }
 
-// Every message pkg/survey/messages.go defines is an example somewhere in the Snap document,
+// Every message pkg/snap/survey/messages.go defines is an example somewhere in the Snap document,
 // so a message added there without documenting it fails here.
 func TestSnapEveryMessageDocumented(t *testing.T) {
 	s := mustLoad(t)
 	root := filepath.Dir(filepath.Dir(s.Snap().Path()))
-	file := filepath.Join(root, "pkg", "survey", "messages.go")
+	file := filepath.Join(root, "pkg", "snap", "survey", "messages.go")
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
 	if err != nil {
 		t.Fatal(err)

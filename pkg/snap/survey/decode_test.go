@@ -123,3 +123,69 @@ func TestDecodeSubject(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeImport(t *testing.T) {
+	rows, err := survey.DecodeImport([]byte(` {"participants":[{"invitationSection":{"emailAddress":"a@example.com"}}, {} ,42],"other":true} `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"invitationSection":{"emailAddress":"a@example.com"}}`, `{}`, `42`}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if string(r) != want[i] {
+			t.Errorf("row %d: %s, want %s undecoded", i, r, want[i])
+		}
+	}
+	for _, body := range []string{`{}`, `{"participants":null}`, `{"participants":[]}`} {
+		if rows, err := survey.DecodeImport([]byte(body)); err != nil || len(rows) != 0 {
+			t.Errorf("%s: %d rows, %v; want none", body, len(rows), err)
+		}
+	}
+	for body, msg := range map[string]string{
+		``:                        survey.MsgBodyNotObject,
+		`[{}]`:                    survey.MsgBodyNotObject,
+		`{"participants":{}}`:     survey.MsgWrongType("participants", "an array"),
+		`{"participants":"rows"}`: survey.MsgWrongType("participants", "an array"),
+		`{"participants":[}`:      "",
+	} {
+		_, err := survey.DecodeImport([]byte(body))
+		if !errors.Is(err, survey.ErrBadJSON) {
+			t.Errorf("%s: %v, want ErrBadJSON", body, err)
+			continue
+		}
+		if got := message(t, err); msg != "" && got != msg {
+			t.Errorf("%s: message %q, want %q", body, got, msg)
+		}
+	}
+}
+
+// Both seeding spellings are one seeding only when they hold the same keys and values, the
+// same number of times.
+func TestDecodeSeedingSpellingsAgree(t *testing.T) {
+	tests := []struct {
+		body  string
+		seeds int // how many seeds the agreed seeding has; -1: the spellings differ
+	}{
+		{`{"invitationSection":{"inviteSeeding":{"a":"1","b":"2"},"invitationSeeding":{"b":"2","a":"1"}}}`, 2},
+		{`{"invitationSection":{"inviteSeeding":{},"invitationSeeding":{}}}`, 0},
+		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"a":"2"}}}`, -1},
+		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"A":"1"}}}`, -1},
+		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{}}}`, -1},
+		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"a":"1","a":"1"}}}`, -1},
+	}
+	for _, tt := range tests {
+		in, err := survey.DecodeParticipant([]byte(tt.body))
+		switch {
+		case tt.seeds < 0:
+			if err == nil || message(t, err) != survey.MsgSeedingSpellingsDiffer {
+				t.Errorf("%s: %v, want %q", tt.body, err, survey.MsgSeedingSpellingsDiffer)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tt.body, err)
+		case in.Invitation.Seeding == nil || len(in.Invitation.Seeding) != tt.seeds:
+			t.Errorf("%s: seeding %v, want %d seeds", tt.body, in.Invitation.Seeding, tt.seeds)
+		}
+	}
+}

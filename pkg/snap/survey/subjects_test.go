@@ -135,3 +135,82 @@ func TestValidateSubjectDelete(t *testing.T) {
 		})
 	}
 }
+
+// A participant stored without a login section (the survey logged nobody on then) can gain a
+// first subject.
+func TestValidateNewSubjectWithoutStoredLogin(t *testing.T) {
+	got, err := survey.ValidateNewSubject(inviteLoginGrp, survey.Participant{Enabled: true}, subjectIn("L1"))
+	want := survey.Subject{Name: "L1", QuestionnaireSeeding: map[string]string{}, Status: survey.NotStarted}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("subject %s, %v", dump(got), err)
+	}
+}
+
+func TestSubjectCallsNeedParticipants(t *testing.T) {
+	if _, err := survey.ValidateSubjectUpdate(noParticipants, *storedGroup(), "L1", subjectIn("L1")); err == nil || message(t, err) != survey.MsgParticipantsNotSupported {
+		t.Errorf("update: %v", err)
+	}
+	if _, err := survey.ValidateSubjectDelete(noParticipants, *storedGroup(), "L1"); err == nil || message(t, err) != survey.MsgParticipantsNotSupported {
+		t.Errorf("delete: %v", err)
+	}
+}
+
+// The subject in the path is found ignoring case and surrounding spaces, and keeps its stored
+// name.
+func TestValidateSubjectUpdatePathSpelling(t *testing.T) {
+	got, err := survey.ValidateSubjectUpdate(inviteLoginGrp, *storedGroup(), " l2 ", subjectIn("L2 "))
+	want := survey.Subject{Name: "L2", QuestionnaireSeeding: map[string]string{}, Status: survey.NotStarted}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("subject %s, %v", dump(got), err)
+	}
+}
+
+// Deleting a subject keeps the others in order and derives the overall status from them.
+func TestValidateSubjectDeleteDerivesStatus(t *testing.T) {
+	three := *storedGroup()
+	three.Login.Subjects = append(three.Login.Subjects, survey.Subject{Name: "L3", Status: survey.Completed})
+	tests := []struct {
+		remove string
+		names  []string
+		status string
+	}{
+		{"L2", []string{"L1", "L3"}, survey.Completed},
+		{"l3", []string{"L1", "L2"}, survey.Started},
+		{"L1", []string{"L2", "L3"}, survey.Started},
+		{" ", nil, ""},
+	}
+	for _, tt := range tests {
+		got, err := survey.ValidateSubjectDelete(inviteLoginGrp, three, tt.remove)
+		if tt.names == nil {
+			if !errors.Is(err, survey.ErrSubjectNotFound) {
+				t.Errorf("remove %q: %v, want ErrSubjectNotFound", tt.remove, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("remove %q: %v", tt.remove, err)
+		}
+		var names []string
+		for _, s := range got.Login.Subjects {
+			names = append(names, s.Name)
+		}
+		if !reflect.DeepEqual(names, tt.names) || got.Login.Status != tt.status {
+			t.Errorf("remove %q: subjects %v, status %s; want %v, %s", tt.remove, names, got.Login.Status, tt.names, tt.status)
+		}
+	}
+}
+
+// A participant from before its survey became a group questionnaire has an unnamed subject; on
+// a group questionnaire a blank path never names it.
+func TestBlankSubjectPathOnGroupSurvey(t *testing.T) {
+	p := *storedGroup()
+	p.Login.Subjects = append([]survey.Subject{{Name: "", Status: survey.NotStarted}}, p.Login.Subjects...)
+	for _, path := range []string{"", " "} {
+		if _, err := survey.ValidateSubjectUpdate(inviteLoginGrp, p, path, subjectIn("")); !errors.Is(err, survey.ErrSubjectNotFound) {
+			t.Errorf("update %q: %v, want ErrSubjectNotFound", path, err)
+		}
+		if _, err := survey.ValidateSubjectDelete(inviteLoginGrp, p, path); !errors.Is(err, survey.ErrSubjectNotFound) {
+			t.Errorf("delete %q: %v, want ErrSubjectNotFound", path, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package survey_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/participant-roster/roster/pkg/snap/survey"
@@ -384,5 +385,127 @@ func TestValidateDoesNotAlias(t *testing.T) {
 	got.Login.Subjects[0].Status = survey.Completed
 	if after := dump(*stored); after != before {
 		t.Errorf("stored participant changed:\n%s\n%s", before, after)
+	}
+}
+
+// TestLoginLength: a login is at most MaxLoginLen characters (runes) once trimmed.
+func TestLoginLength(t *testing.T) {
+	longest := strings.Repeat("é", survey.MaxLoginLen)
+	got, err := validate(t, add(loginOnly, ownerID), `{"loginSection":{"login":"  `+longest+`  ","subjects":[{"subjectName":""}]}}`)
+	if err != nil {
+		t.Fatalf("login of %d characters rejected: %v", survey.MaxLoginLen, err)
+	}
+	if *got.Login.Login != longest {
+		t.Errorf("login %q, want it trimmed", *got.Login.Login)
+	}
+	_, err = validate(t, add(loginOnly, ownerID), `{"loginSection":{"login":"`+longest+`e","subjects":[{"subjectName":""}]}}`)
+	if err == nil || message(t, err) != survey.MsgLoginTooLong {
+		t.Errorf("login of %d characters: %v, want %q", survey.MaxLoginLen+1, err, survey.MsgLoginTooLong)
+	}
+}
+
+// TestEmailShapes: the invite-only survey requires a valid email, a survey that also logs on
+// takes none or a valid one; both use the same shape and the MaxEmailLen limit.
+func TestEmailShapes(t *testing.T) {
+	longest := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com"
+	if len(longest) != survey.MaxEmailLen {
+		t.Fatalf("test email is %d characters", len(longest))
+	}
+	valid := []string{"a@example.com", "O'Brien+tag@Mail.Example.co.uk", "a_b-c@x1-y.io", longest}
+	invalid := []string{"a", "a@b", "a@example.c", ".a@example.com", "a..b@example.com", "a.@example.com",
+		"a@-example.com", "a b@example.com", "ä@example.com", "a" + longest}
+	inviteLoginBody := func(email string) string {
+		return `{"invitationSection":{"emailAddress":"` + email + `"},"loginSection":{"login":"A","subjects":[{"subjectName":""}]}}`
+	}
+	for _, e := range valid {
+		if _, err := validate(t, add(inviteOnly, ownerID), `{"invitationSection":{"emailAddress":"`+e+`"}}`); err != nil {
+			t.Errorf("invite-only, %q rejected: %v", e, err)
+		}
+		if _, err := validate(t, add(inviteLogin, ownerID), inviteLoginBody(e)); err != nil {
+			t.Errorf("invite+login, %q rejected: %v", e, err)
+		}
+	}
+	for _, e := range invalid {
+		_, err := validate(t, add(inviteOnly, ownerID), `{"invitationSection":{"emailAddress":"`+e+`"}}`)
+		if err == nil || message(t, err) != survey.MsgValidEmailRequired {
+			t.Errorf("invite-only, %q: %v, want %q", e, err, survey.MsgValidEmailRequired)
+		}
+		_, err = validate(t, add(inviteLogin, ownerID), inviteLoginBody(e))
+		if err == nil || message(t, err) != survey.MsgEmailInvalid {
+			t.Errorf("invite+login, %q: %v, want %q", e, err, survey.MsgEmailInvalid)
+		}
+	}
+	for _, blank := range []string{"", "  "} {
+		if _, err := validate(t, add(inviteLogin, ownerID), inviteLoginBody(blank)); err != nil {
+			t.Errorf("invite+login, email %q rejected: %v", blank, err)
+		}
+	}
+}
+
+// TestUpdateRules covers Update rules beyond the seed messages' situations.
+func TestUpdateRules(t *testing.T) {
+	one := loginBody("", `[{"subjectName":""}]`)
+	plain := survey.Participant{Enabled: true, Login: &survey.Login{Login: ptr("A"), Status: survey.NotStarted,
+		Subjects: []survey.Subject{{Name: "", Status: survey.NotStarted, QuestionnaireSeeding: map[string]string{}}}}}
+	stored := storedLogin("A")
+	stored.Invitation = &survey.Invitation{EmailAddress: "a@example.com"}
+
+	// On a survey that invites and logs on, the id in the URL is the login, not the email.
+	_, err := validate(t, update(inviteLogin, ownerID, "a@example.com", stored),
+		`{"invitationSection":{"emailAddress":"a@example.com"},"loginSection":{"login":"A","subjects":[{"subjectName":""}]}}`)
+	if err == nil || message(t, err) != survey.MsgUniqueIDMismatch {
+		t.Errorf("URL id is the email: %v, want %q", err, survey.MsgUniqueIDMismatch)
+	}
+	// The URL id is compared trimmed.
+	if got, err := validate(t, update(loginOnly, ownerID, " a ", storedLogin("A")), one); err != nil || !reflect.DeepEqual(got, plain) {
+		t.Errorf("URL id with spaces: %s, %v", dump(got), err)
+	}
+	// A stored participant without a login section has no subjects to match.
+	_, err = validate(t, update(loginOnly, ownerID, "A", &survey.Participant{Enabled: true}), one)
+	if err == nil || message(t, err) != survey.MsgSubjectsDoNotMatch {
+		t.Errorf("stored without login: %v, want %q", err, survey.MsgSubjectsDoNotMatch)
+	}
+	// A survey that does not allow SOI keeps no interviewer, even one stored earlier.
+	if got, err := validate(t, update(loginOnly, ownerID, "A", storedSOI(ptr("second@example.com"))), one); err != nil || got.Login.Interviewer != nil {
+		t.Errorf("update without SOI: %s, %v; want no interviewer", dump(got), err)
+	}
+}
+
+// TestInterviewerSpelling: an SOI manager's interviewer is trimmed; blank means all
+// interviewers, anything else is stored in the survey's spelling of that user.
+func TestInterviewerSpelling(t *testing.T) {
+	for given, want := range map[string]string{"   ": "", " SECOND@example.com ": "second@example.com", "interviewer@example.com": "Interviewer@Example.com"} {
+		got, err := validate(t, add(soi, managerID), loginBody(`,"interviewer":"`+given+`"`, `[{"subjectName":""}]`))
+		if err != nil {
+			t.Errorf("interviewer %q rejected: %v", given, err)
+			continue
+		}
+		if got.Login.Interviewer == nil || *got.Login.Interviewer != want {
+			t.Errorf("interviewer %q stored as %v, want %q", given, got.Login.Interviewer, want)
+		}
+	}
+}
+
+// TestSeedValueResponseTypeIgnoresCase: a variable's response type decides the value rules
+// however the survey spells it.
+func TestSeedValueResponseTypeIgnoresCase(t *testing.T) {
+	s := newSurvey(survey.Settings{Logins: true})
+	s.Variables = []survey.Variable{
+		{ID: "V1", ResponseType: "SINGLE", Seeding: true, Codes: codes("1", "2")},
+		{ID: "V2", ResponseType: "multiple", Seeding: true, Codes: codes("1", "2")},
+	}
+	for seeding, want := range map[string]string{
+		`{"v1":"1;2"}`: survey.MsgSingleChoice("v1"),
+		`{"v1":"3"}`:   survey.MsgNoSuchCodeValue("v1", "3"),
+		`{"v2":"1;1"}`: survey.MsgDuplicateCodeValues("v2"),
+		`{"v2":"1;3"}`: survey.MsgNoSuchCodeValue("v2", "3"),
+	} {
+		_, err := validate(t, add(s, ownerID), seedBody(seeding))
+		if err == nil || message(t, err) != want {
+			t.Errorf("%s: %v, want %q", seeding, err, want)
+		}
+	}
+	if _, err := validate(t, add(s, ownerID), seedBody(`{"v1":"2","v2":"2;1"}`)); err != nil {
+		t.Errorf("valid codes rejected: %v", err)
 	}
 }
