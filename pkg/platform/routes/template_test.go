@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/participant-roster/roster/pkg/dev/allroutes"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 )
@@ -51,7 +52,7 @@ type function struct{ LogicalID, Dir string }
 // allFunctions lists the routes' functions, then the workers', in template.yaml's order.
 func allFunctions() []function {
 	var out []function
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		out = append(out, function{r.LogicalID, r.Dir})
 	}
 	for _, w := range routes.Workers {
@@ -78,7 +79,7 @@ func sameSet(t *testing.T, what string, got, want []string) {
 	}
 	for _, g := range got {
 		if !slices.Contains(want, g) {
-			t.Errorf("%s: %s is not in routes.All or routes.Workers", what, g)
+			t.Errorf("%s: %s is not in allroutes.All or routes.Workers", what, g)
 		}
 	}
 }
@@ -86,7 +87,7 @@ func sameSet(t *testing.T, what string, got, want []string) {
 func TestTemplateFunctionsMatchRoutes(t *testing.T) {
 	tmpl := loadTemplate(t)
 	sameSet(t, "template.yaml functions", tmpl.Functions(), logicalIDs())
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		f, ok := tmpl.Function(r.LogicalID)
 		if !ok {
 			continue // reported above
@@ -153,7 +154,7 @@ func checkHTTPEvent(t *testing.T, r routes.Route, f samtemplate.Function) {
 	}
 	ev := http[0]
 	if ev.Method != r.Method || ev.Path != r.Path {
-		t.Errorf("HttpApi event %s = %s %s, routes.All says %s", ev.Name, ev.Method, ev.Path, r.Pattern())
+		t.Errorf("HttpApi event %s = %s %s, allroutes.All says %s", ev.Name, ev.Method, ev.Path, r.Pattern())
 	}
 	if ev.PayloadFormatVersion != wantPayload {
 		t.Errorf("PayloadFormatVersion = %q, want %q", ev.PayloadFormatVersion, wantPayload)
@@ -187,7 +188,7 @@ func TestTemplateHTTPRoutesMatchRoutes(t *testing.T) {
 	for _, hr := range loadTemplate(t).HTTPRoutes() {
 		got = append(got, hr.LogicalID+" "+hr.Method+" "+hr.Path)
 	}
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		want = append(want, r.LogicalID+" "+r.Pattern())
 	}
 	sameSet(t, "template.yaml HttpApi events", got, want)
@@ -208,7 +209,7 @@ func TestFunctionDirs(t *testing.T) {
 	}
 	for _, e := range entries {
 		if e.IsDir() && !slices.Contains(want, e.Name()) {
-			t.Errorf("functions/%s is no function of routes.All or routes.Workers", e.Name())
+			t.Errorf("functions/%s is no function of allroutes.All or routes.Workers", e.Name())
 		}
 	}
 }
@@ -242,7 +243,7 @@ func TestMakefileTargets(t *testing.T) {
 	ids, recipes := makeTargets(t)
 	if !reflect.DeepEqual(ids, logicalIDs()) {
 		sameSet(t, "Makefile build-* targets", ids, logicalIDs())
-		t.Errorf("Makefile build-* targets, in order:\n  %v\nwant one per routes.All entry, then one per routes.Workers entry, in their order:\n  %v", ids, logicalIDs())
+		t.Errorf("Makefile build-* targets, in order:\n  %v\nwant one per allroutes.All entry, then one per routes.Workers entry, in their order:\n  %v", ids, logicalIDs())
 	}
 	for i, id := range ids {
 		for _, f := range allFunctions() {
@@ -275,7 +276,7 @@ func TestEvents(t *testing.T) {
 	for _, e := range entries {
 		r, ok := eventOwner(e.Name())
 		if e.IsDir() || filepath.Ext(e.Name()) != ".json" || !ok {
-			t.Errorf("events/%s is not a <Dir>*.json event of any function in routes.All or routes.Workers", e.Name())
+			t.Errorf("events/%s is not a <Dir>*.json event of any function in allroutes.All or routes.Workers", e.Name())
 			continue
 		}
 		count[r.LogicalID]++
