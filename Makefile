@@ -2,7 +2,9 @@
 #
 # `sam build` runs `make build-<LogicalID>` (template.yaml: Metadata BuildMethod makefile) with
 # ARTIFACTS_DIR set, once per function; the build-* targets below are those entry points, one
-# per entry of pkg/routes.All, in the same order. pkg/routes' tests fail when they disagree.
+# per route of the route tables (pkg/spot/spotapi/routes.go, pkg/snap/snapapi/routes.go), then
+# one per worker (pkg/platform/routes.Workers). `make generate` writes them from those
+# declarations, between the GENERATED BUILD TARGETS markers; a test fails when they are stale.
 
 .DEFAULT_GOAL := help
 
@@ -24,6 +26,8 @@ ifeq ($(strip $(ARTIFACTS_DIR)),)
 $(error ARTIFACTS_DIR is not set: run `sam build` or `make build`, or pass ARTIFACTS_DIR=<dir>)
 endif
 endif
+
+# BEGIN GENERATED BUILD TARGETS (make generate; do not edit)
 
 build-ListScreenerParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-participants
@@ -112,11 +116,17 @@ build-SnapImportParticipantsFunction:
 build-SnapGetParticipantImportFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-participant-import
 
-# Workers (pkg/routes.Workers): functions fed by a queue, after the routes.
+# Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker
 
+<<<<<<< HEAD
 .PHONY: help build run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
+=======
+# END GENERATED BUILD TARGETS
+
+.PHONY: help build generate run test bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
+>>>>>>> gen
 
 help: ## Show this list
 	@echo "Targets:"
@@ -128,6 +138,9 @@ build: ## Build every function into .aws-sam/build/<LogicalID>/bootstrap, as sam
 		echo "build $$id"; \
 		$(MAKE) --no-print-directory -f $(SELF) build-$$id ARTIFACTS_DIR="$(CURDIR)/.aws-sam/build/$$id" || exit 1; \
 	done
+
+generate: ## Write template.yaml's route functions, the build-* targets and functions/ from the route tables
+	go run ./cmd/generate
 
 run: ensure-moto ## Serve the API locally (FRESH=1 passes -fresh; ARGS=... passes more flags)
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/local-api $(if $(filter 1,$(FRESH)),-fresh) $(ARGS)

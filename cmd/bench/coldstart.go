@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/dev/allroutes"
 )
 
 // nextPath is what the Lambda runtime client asks first: the next invocation.
@@ -38,7 +38,7 @@ func (b *bench) measureColdStarts(starts int) (section, error) {
 
 	t := newTable("Function", "bootstrap size (linux/arm64, deployed)", "Cold start p50 (linux/amd64 copy)", "min – max", "amd64 copy size")
 	var total int64
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		progress("measure 4: %s: build, %d cold starts", r.LogicalID, starts)
 		armDir, amdDir := filepath.Join(tmp, "arm64", r.LogicalID), filepath.Join(tmp, "amd64", r.LogicalID)
 		arm, err := b.build(r.LogicalID, armDir, "", elf.EM_AARCH64)

@@ -28,12 +28,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/dev/app"
+	"github.com/participant-roster/roster/pkg/dev/allroutes"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ids"
-	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -187,7 +187,7 @@ func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
 		app:      app.New(client, table, app.DefaultAuthCacheTTL, log),
 		handlers: map[string]app.LambdaHandler{},
 	}
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		h, err := b.app.LambdaHandler(r.LogicalID)
 		if err != nil {
 			return nil, err

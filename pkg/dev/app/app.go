@@ -151,21 +151,16 @@ func WorkerOver(st *store.DDBStore, maxReceiveCount int, log *slog.Logger) *jobs
 	}
 }
 
-// HTTPHandler returns the handler of one route, by its function's logical id.
+// HTTPHandler returns the handler of one route, by its function's logical id, from its
+// family's route table.
 func (a *App) HTTPHandler(logicalID string) (routes.Route, http.Handler, error) {
-	route, ok := routes.ByLogicalID(logicalID)
-	if !ok {
-		return routes.Route{}, nil, fmt.Errorf("no route for function %q", logicalID)
+	if d, ok := spotapi.Routes.Lookup(logicalID); ok {
+		return d.Route, d.Handler(a.Spot), nil
 	}
-	handlers := a.Spot.Handlers()
-	if route.Family == routes.Snap {
-		handlers = a.Snap.Handlers()
+	if d, ok := snapapi.Routes.Lookup(logicalID); ok {
+		return d.Route, d.Handler(a.Snap), nil
 	}
-	h, ok := handlers[logicalID]
-	if !ok {
-		return routes.Route{}, nil, fmt.Errorf("no handler for function %q", logicalID)
-	}
-	return route, h, nil
+	return routes.Route{}, nil, fmt.Errorf("no route for function %q", logicalID)
 }
 
 // errorWriter writes a family's error body for failures outside its handlers.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/participant-roster/roster/pkg/dev/allroutes"
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
@@ -55,7 +56,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 			route, ok := eventOwner(e.Name())
 			if !ok {
-				t.Fatalf("events/%s: no function in routes.All or routes.Workers has a Dir that prefixes this name", e.Name())
+				t.Fatalf("events/%s: no function in allroutes.All or routes.Workers has a Dir that prefixes this name", e.Name())
 			}
 			ev := readEvent(t, filepath.Join(dir, e.Name()))
 			checkEventShape(t, route, ev)
@@ -87,10 +88,10 @@ func TestSampleEvents(t *testing.T) {
 
 // eventOwner is the function whose Dir is the file name's longest prefix ending at '.', '-'
 // or '_' (get-screener-session.json is get-screener-session's, not get-screener's), the rule
-// pkg/routes' TestEvents applies.
+// pkg/platform/routes' TestEvents applies.
 func eventOwner(file string) (routes.Route, bool) {
 	var best routes.Route
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		rest, ok := strings.CutPrefix(file, r.Dir)
 		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) && len(r.Dir) > len(best.Dir) {
 			best = r

@@ -1,16 +1,15 @@
 package routes_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/participant-roster/roster/pkg/dev/allroutes"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 )
@@ -21,9 +20,6 @@ const (
 	wantHandler     = "bootstrap"
 	wantRuntime     = "provided.al2023"
 	wantArch        = "arm64"
-	wantPayload     = "2.0"
-	wantAPI         = "RosterApi"
-	readPolicy      = "DynamoDBReadPolicy"
 	crudPolicy      = "DynamoDBCrudPolicy"
 )
 
@@ -51,7 +47,7 @@ type function struct{ LogicalID, Dir string }
 // allFunctions lists the routes' functions, then the workers', in template.yaml's order.
 func allFunctions() []function {
 	var out []function
-	for _, r := range routes.All {
+	for _, r := range allroutes.All {
 		out = append(out, function{r.LogicalID, r.Dir})
 	}
 	for _, w := range routes.Workers {
@@ -60,52 +56,43 @@ func allFunctions() []function {
 	return out
 }
 
-func logicalIDs() []string {
-	var ids []string
-	for _, f := range allFunctions() {
-		ids = append(ids, f.LogicalID)
-	}
-	return ids
-}
-
-// sameSet reports, as the test's error, the names only one side has.
-func sameSet(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			t.Errorf("%s: missing %s", what, w)
-		}
-	}
-	for _, g := range got {
-		if !slices.Contains(want, g) {
-			t.Errorf("%s: %s is not in routes.All or routes.Workers", what, g)
-		}
-	}
-}
-
-func TestTemplateFunctionsMatchRoutes(t *testing.T) {
+// template.yaml's functions are exactly the declared routes and workers (pkg/dev/codegen
+// writes the routes'; a hand-written function without a declaration would have no build
+// target), and each runs what the Makefile builds (settings from Globals or its own).
+func TestTemplateFunctions(t *testing.T) {
 	tmpl := loadTemplate(t)
-	sameSet(t, "template.yaml functions", tmpl.Functions(), logicalIDs())
-	for _, r := range routes.All {
-		f, ok := tmpl.Function(r.LogicalID)
-		if !ok {
-			continue // reported above
-		}
-		t.Run(r.LogicalID, func(t *testing.T) {
-			checkSettings(t, f)
-			checkHTTPEvent(t, r, f)
-			checkPolicies(t, r, f)
-		})
+	var want []string
+	for _, f := range allFunctions() {
+		want = append(want, f.LogicalID)
 	}
+	got := tmpl.Functions()
+	for _, id := range got {
+		if !slices.Contains(want, id) {
+			t.Errorf("template.yaml function %s is no route's or worker's (routes.Workers)", id)
+		}
+		f, _ := tmpl.Function(id)
+		t.Run(id, func(t *testing.T) { checkSettings(t, f) })
+	}
+	for _, id := range want {
+		if !slices.Contains(got, id) {
+			t.Errorf("template.yaml has no function %s", id)
+		}
+	}
+}
+
+// A worker's resource is written by hand: it is fed by exactly one SQS event source and no
+// HTTP route, and writes to the table its TABLE_NAME names.
+func TestTemplateWorkers(t *testing.T) {
+	tmpl := loadTemplate(t)
 	for _, w := range routes.Workers {
 		f, ok := tmpl.Function(w.LogicalID)
 		if !ok {
-			continue // reported above
+			t.Errorf("template.yaml has no function %s", w.LogicalID)
+			continue
 		}
 		t.Run(w.LogicalID, func(t *testing.T) {
-			checkSettings(t, f)
 			checkWorkerEvents(t, f)
-			checkPolicies(t, routes.Route{LogicalID: w.LogicalID, ReadOnly: false}, f)
+			checkCrudPolicy(t, f)
 		})
 	}
 }
@@ -141,116 +128,17 @@ func checkSettings(t *testing.T, f samtemplate.Function) {
 	}
 }
 
-func checkHTTPEvent(t *testing.T, r routes.Route, f samtemplate.Function) {
-	var http []samtemplate.Event
-	for _, ev := range f.Events {
-		if ev.Type == "HttpApi" {
-			http = append(http, ev)
-		}
-	}
-	if len(http) != 1 {
-		t.Fatalf("%d HttpApi events, want exactly 1", len(http))
-	}
-	ev := http[0]
-	if ev.Method != r.Method || ev.Path != r.Path {
-		t.Errorf("HttpApi event %s = %s %s, routes.All says %s", ev.Name, ev.Method, ev.Path, r.Pattern())
-	}
-	if ev.PayloadFormatVersion != wantPayload {
-		t.Errorf("PayloadFormatVersion = %q, want %q", ev.PayloadFormatVersion, wantPayload)
-	}
-	if ev.ApiID != wantAPI {
-		t.Errorf("ApiId = %q, want !Ref %s", ev.ApiID, wantAPI)
-	}
-}
-
-// Read-only routes get read access and nothing else; the others need CRUD. Either way the
-// policy must cover the table the function is told to use.
-func checkPolicies(t *testing.T, r routes.Route, f samtemplate.Function) {
-	var names []string
+// checkCrudPolicy: the function may write, and its policy covers the table it is told to use.
+func checkCrudPolicy(t *testing.T, f samtemplate.Function) {
 	for _, p := range f.Policies {
-		names = append(names, p.Name)
-		if (p.Name == readPolicy || p.Name == crudPolicy) && p.TableName != f.Environment["TABLE_NAME"] {
-			t.Errorf("%s covers table %q, but TABLE_NAME is %q", p.Name, p.TableName, f.Environment["TABLE_NAME"])
-		}
-	}
-	if r.ReadOnly && !reflect.DeepEqual(names, []string{readPolicy}) {
-		t.Errorf("read-only route has policies %v, want only %s", names, readPolicy)
-	}
-	if !r.ReadOnly && !slices.Contains(names, crudPolicy) {
-		t.Errorf("writing route has policies %v, want %s", names, crudPolicy)
-	}
-}
-
-// HTTPRoutes is what local tools serve, so it must list exactly the registry's routes.
-func TestTemplateHTTPRoutesMatchRoutes(t *testing.T) {
-	var got, want []string
-	for _, hr := range loadTemplate(t).HTTPRoutes() {
-		got = append(got, hr.LogicalID+" "+hr.Method+" "+hr.Path)
-	}
-	for _, r := range routes.All {
-		want = append(want, r.LogicalID+" "+r.Pattern())
-	}
-	sameSet(t, "template.yaml HttpApi events", got, want)
-}
-
-func TestFunctionDirs(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "functions")
-	var want []string
-	for _, r := range allFunctions() {
-		want = append(want, r.Dir)
-		if _, err := os.Stat(filepath.Join(dir, r.Dir, "main.go")); err != nil {
-			t.Errorf("%s: %v", r.LogicalID, err)
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() && !slices.Contains(want, e.Name()) {
-			t.Errorf("functions/%s is no function of routes.All or routes.Workers", e.Name())
-		}
-	}
-}
-
-var buildTarget = regexp.MustCompile(`^build-([A-Za-z0-9]+):`)
-
-// makeTargets returns the Makefile's build-<LogicalID> targets in order, each with its first
-// recipe line.
-func makeTargets(t *testing.T) (ids, recipes []string) {
-	t.Helper()
-	f, err := os.Open(filepath.Join(repoRoot(t), "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if m := buildTarget.FindStringSubmatch(sc.Text()); m != nil {
-			sc.Scan()
-			ids = append(ids, m[1])
-			recipes = append(recipes, sc.Text())
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return ids, recipes
-}
-
-func TestMakefileTargets(t *testing.T) {
-	ids, recipes := makeTargets(t)
-	if !reflect.DeepEqual(ids, logicalIDs()) {
-		sameSet(t, "Makefile build-* targets", ids, logicalIDs())
-		t.Errorf("Makefile build-* targets, in order:\n  %v\nwant one per routes.All entry, then one per routes.Workers entry, in their order:\n  %v", ids, logicalIDs())
-	}
-	for i, id := range ids {
-		for _, f := range allFunctions() {
-			if f.LogicalID == id && !strings.HasSuffix(recipes[i], " ./functions/"+f.Dir) {
-				t.Errorf("build-%s recipe %q does not build ./functions/%s", id, recipes[i], f.Dir)
+		if p.Name == crudPolicy {
+			if p.TableName != f.Environment["TABLE_NAME"] {
+				t.Errorf("%s covers table %q, but TABLE_NAME is %q", p.Name, p.TableName, f.Environment["TABLE_NAME"])
 			}
+			return
 		}
 	}
+	t.Errorf("policies %v, want %s", f.Policies, crudPolicy)
 }
 
 // Each events/ file belongs to the function whose Dir is its longest prefix ending at '.', '-'
@@ -275,7 +163,7 @@ func TestEvents(t *testing.T) {
 	for _, e := range entries {
 		r, ok := eventOwner(e.Name())
 		if e.IsDir() || filepath.Ext(e.Name()) != ".json" || !ok {
-			t.Errorf("events/%s is not a <Dir>*.json event of any function in routes.All or routes.Workers", e.Name())
+			t.Errorf("events/%s is not a <Dir>*.json event of any function in allroutes.All or routes.Workers", e.Name())
 			continue
 		}
 		count[r.LogicalID]++

@@ -49,30 +49,6 @@ type API struct {
 	Imports *jobs.Submitter
 }
 
-// Handlers returns the handler of every Snap route, by function logical id (see pkg/routes).
-func (a *API) Handlers() map[string]http.Handler {
-	return map[string]http.Handler{
-		"SnapGetUserInfoFunction":              a.authed(a.getUserInfo),
-		"SnapListSurveysFunction":              a.authed(a.listSurveys),
-		"SnapGetSurveyFunction":                a.authed(a.withSurvey(a.getSurvey)),
-		"SnapListSurveyVariablesFunction":      a.authed(a.withSurvey(a.listVariables)),
-		"SnapGetSurveyVariableFunction":        a.authed(a.withSurvey(a.getVariable)),
-		"SnapListSurveyResponsesFunction":      a.authed(a.withSurvey(a.listResponses)),
-		"SnapListParticipantsFunction":         a.authed(a.withSurvey(a.listParticipants)),
-		"SnapGetParticipantFunction":           a.authed(a.withSurvey(a.getParticipant)),
-		"SnapAddParticipantFunction":           a.authed(a.withSurvey(a.addParticipant)),
-		"SnapUpdateParticipantFunction":        a.authed(a.withSurvey(a.updateParticipant)),
-		"SnapDeleteParticipantFunction":        a.authed(a.withSurvey(a.deleteParticipant)),
-		"SnapListParticipantSubjectsFunction":  a.authed(a.withSurvey(a.listSubjects)),
-		"SnapGetParticipantSubjectFunction":    a.authed(a.withSurvey(a.getSubject)),
-		"SnapAddParticipantSubjectFunction":    a.authed(a.withSurvey(a.addSubject)),
-		"SnapUpdateParticipantSubjectFunction": a.authed(a.withSurvey(a.updateSubject)),
-		"SnapDeleteParticipantSubjectFunction": a.authed(a.withSurvey(a.deleteSubject)),
-		"SnapImportParticipantsFunction":       a.authed(a.withSurvey(a.importParticipants)),
-		"SnapGetParticipantImportFunction":     a.authed(a.withSurvey(a.getImport)),
-	}
-}
-
 // WriteMessage writes the family's error body. Every response carries the supported versions.
 func WriteMessage(w http.ResponseWriter, status int, message string) {
 	w.Header().Set(HeaderSupportedVersions, SupportedVersions)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
-	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
@@ -294,10 +294,7 @@ func TestVariablesAndResponses(t *testing.T) {
 func TestEveryRouteRejectsBadCredentials(t *testing.T) {
 	f := newFixture(t)
 	fill := strings.NewReplacer("{surveyId}", f.group, "{variableId}", "V46", "{participantUniqueId}", "alice", "{subjectName}", "L1")
-	for _, r := range routes.All {
-		if r.Family != routes.Snap {
-			continue
-		}
+	for _, r := range snapapi.Routes.Routes() {
 		for _, h := range []map[string]string{{}, {"x-username": f.owner.Username, "x-api-key": "wrong"}} {
 			resp := f.env.Invoke(r.LogicalID, testkit.Event(r.Method, fill.Replace(r.Path), "", h, `{}`))
 			wantMessage(t, resp, 401, "Authorization has been denied for this request.")

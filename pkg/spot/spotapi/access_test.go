@@ -8,6 +8,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/spot/spotapi"
 )
 
 // samplePath fills a route's {id} with a well-formed id nobody has.
@@ -39,10 +40,7 @@ func TestEveryRouteRejectsBadCredentialsAlike(t *testing.T) {
 		"revoked":        revoked.Headers(),
 		"huge":           {"x-spot-api-key": string(make([]byte, 10000)), "x-spot-api-secret": "x"},
 	}
-	for _, r := range routes.All {
-		if r.Family != routes.Spot {
-			continue
-		}
+	for _, r := range spotapi.Routes.Routes() {
 		var first string
 		for name, h := range creds {
 			resp := env.Invoke(r.LogicalID, testkit.Event(r.Method, samplePath(r), "", h, `{}`))

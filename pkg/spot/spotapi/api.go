@@ -45,23 +45,6 @@ type API struct {
 	Imports *jobs.Submitter
 }
 
-// Handlers returns the handler of every Spot route, by function logical id (see pkg/routes).
-func (a *API) Handlers() map[string]http.Handler {
-	return map[string]http.Handler{
-		"ListScreenerParticipantsFunction":     a.authed(a.listScreenerParticipants),
-		"GetScreenerParticipantFunction":       a.authed(a.getScreenerParticipant),
-		"DeleteScreenerParticipantFunction":    a.authed(a.deleteScreenerParticipant),
-		"ImportScreenerParticipantsFunction":   a.authed(a.importScreenerParticipants),
-		"GetScreenerParticipantImportFunction": a.authed(a.getScreenerParticipantImport),
-		"ListParticipantsFunction":             a.authed(a.listParticipants),
-		"GetParticipantFunction":               a.authed(a.getParticipant),
-		"ListScreenersFunction":                a.authed(a.listScreeners),
-		"GetScreenerFunction":                  a.authed(a.getScreener),
-		"ListScreenerSessionsFunction":         a.authed(a.listSessions),
-		"GetScreenerSessionFunction":           a.authed(a.getSession),
-	}
-}
-
 type principalKey struct{}
 
 func principal(ctx context.Context) auth.Principal {

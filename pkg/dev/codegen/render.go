@@ -1,0 +1,99 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/participant-roster/roster/pkg/platform/routes"
+)
+
+// commentWidth is where a route's template.yaml comment wraps, like the file's other comments.
+const commentWidth = 98
+
+// templateRegion is every route's function resource, each after a blank line, then a blank
+// line before the end marker.
+func templateRegion(rs []routes.Route) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString("\n")
+		writeFunction(&b, r)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// writeFunction writes one route's AWS::Serverless::Function: built by the Makefile, read or
+// CRUD access to the table, the import queue when it sends imports, one HttpApi event.
+func writeFunction(b *strings.Builder, r routes.Route) {
+	policy := "DynamoDBCrudPolicy"
+	if r.ReadOnly {
+		policy = "DynamoDBReadPolicy"
+	}
+	fmt.Fprintf(b, "  %s:\n", r.LogicalID)
+	b.WriteString("    Type: AWS::Serverless::Function\n")
+	b.WriteString("    Metadata:\n")
+	b.WriteString("      BuildMethod: makefile\n")
+	b.WriteString("    Properties:\n")
+	if r.SendsImports != "" {
+		for _, l := range wrap(r.SendsImports, "      # ", commentWidth) {
+			b.WriteString(l + "\n")
+		}
+		b.WriteString("      Environment:\n")
+		b.WriteString("        Variables:\n")
+		b.WriteString("          IMPORT_QUEUE_URL: !Ref ImportQueue\n")
+	}
+	b.WriteString("      Policies:\n")
+	fmt.Fprintf(b, "        - %s:\n", policy)
+	b.WriteString("            TableName: !Ref RosterTable\n")
+	if r.SendsImports != "" {
+		b.WriteString("        - SQSSendMessagePolicy:\n")
+		b.WriteString("            QueueName: !GetAtt ImportQueue.QueueName\n")
+	}
+	b.WriteString("      Events:\n")
+	b.WriteString("        HttpApi:\n")
+	b.WriteString("          Type: HttpApi\n")
+	b.WriteString("          Properties:\n")
+	b.WriteString("            ApiId: !Ref RosterApi\n")
+	fmt.Fprintf(b, "            Method: %s\n", r.Method)
+	fmt.Fprintf(b, "            Path: %s\n", r.Path)
+	b.WriteString("            PayloadFormatVersion: \"2.0\"\n")
+}
+
+// wrap fills text into lines of at most width characters, each starting with prefix; a word
+// longer than a line gets a line of its own.
+func wrap(text, prefix string, width int) []string {
+	var lines []string
+	line := prefix
+	for _, w := range strings.Fields(text) {
+		if line != prefix && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = prefix
+		}
+		if line != prefix {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// makefileRegion is one build-<LogicalId> target per route, then per worker, separated by
+// blank lines.
+func makefileRegion(in Input) string {
+	var blocks []string
+	for _, r := range in.Routes {
+		blocks = append(blocks, buildTarget(r.LogicalID, r.Dir))
+	}
+	for i, w := range in.Workers {
+		block := buildTarget(w.LogicalID, w.Dir)
+		if i == 0 {
+			block = "# Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.\n" + block
+		}
+		blocks = append(blocks, block)
+	}
+	return "\n" + strings.Join(blocks, "\n") + "\n"
+}
+
+func buildTarget(id, dir string) string {
+	return fmt.Sprintf("build-%s:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/%s\n", id, dir)
+}
