@@ -120,13 +120,9 @@ build-SnapGetParticipantImportFunction:
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker
 
-<<<<<<< HEAD
-.PHONY: help build run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
-=======
 # END GENERATED BUILD TARGETS
 
-.PHONY: help build generate run test bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
->>>>>>> gen
+.PHONY: help build generate run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list
 	@echo "Targets:"

@@ -31,6 +31,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 	"github.com/participant-roster/roster/pkg/store"
@@ -60,7 +61,7 @@ const (
 type bigStack struct {
 	table        string
 	app          *app.App
-	post, get    app.LambdaHandler
+	post, get    lambdahttp.Handler
 	worker       jobqueue.Handler
 	sqs          *sqs.Client
 	queue, dlq   string
@@ -254,10 +255,10 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 		return nil, err
 	}
 	s.app.EnableImports(s.sqs, s.queue)
-	if s.post, err = s.app.LambdaHandler("ImportScreenerParticipantsFunction"); err != nil {
+	if s.post, err = s.lambdahttp.Handler("ImportScreenerParticipantsFunction"); err != nil {
 		return nil, err
 	}
-	if s.get, err = s.app.LambdaHandler("GetScreenerParticipantImportFunction"); err != nil {
+	if s.get, err = s.lambdahttp.Handler("GetScreenerParticipantImportFunction"); err != nil {
 		return nil, err
 	}
 	// As deployed: the rows' writes paced per partition key, the one worker standing for the

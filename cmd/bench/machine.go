@@ -131,7 +131,7 @@ const howToRead = `## How to read this
   Local's own (Java) work. On AWS every call also pays a network round trip that the handler and the raw
   call share, so the same absolute overhead is a smaller ratio there. Compare runs of this program on
   the same machine; do not read these as AWS latencies.
-- **Handler** means the function's Lambda handler (` + "`app.LambdaHandler`" + `) called in process with an API Gateway
+- **Handler** means the function's Lambda handler (` + "`lambdahttp.Handler`" + `) called in process with an API Gateway
   HTTP API v2 event: credentials checked, request routed, store called, JSON response built, one JSON
   log line formatted. Not included: API Gateway, the Lambda runtime's JSON decoding of the event and
   encoding of the response, and writing the log line to stdout. **Raw** means the single DynamoDB call

@@ -27,13 +27,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/allroutes"
+	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -91,7 +92,7 @@ type bench struct {
 	client   *dynamodb.Client
 	table    string
 	app      *app.App
-	handlers map[string]app.LambdaHandler
+	handlers map[string]lambdahttp.Handler
 
 	ws, keyID, keyName, secret string
 }
@@ -185,10 +186,10 @@ func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
 	b := &bench{
 		ctx: ctx, root: root, endpoint: endpoint, client: client, table: table,
 		app:      app.New(client, table, app.DefaultAuthCacheTTL, log),
-		handlers: map[string]app.LambdaHandler{},
+		handlers: map[string]lambdahttp.Handler{},
 	}
 	for _, r := range allroutes.All {
-		h, err := b.app.LambdaHandler(r.LogicalID)
+		h, err := b.lambdahttp.Handler(r.LogicalID)
 		if err != nil {
 			return nil, err
 		}

@@ -51,7 +51,7 @@ func (b *bench) newSnapTenant(name string) (snapTenant, error) {
 	_, secret, hash := auth.NewSecret()
 	u := survey.User{ID: ids.New(ids.SnapUser), WorkspaceID: b.ws, Fullname: "Bench " + name, CreatedAt: time.Now()}
 	u.Username = "bench-" + strings.TrimPrefix(u.ID, string(ids.SnapUser)) + "@example.com"
-	if err := b.app.Store.PutSnapUser(b.ctx, u, hash); err != nil {
+	if err := b.app.SnapStore.PutSnapUser(b.ctx, u, hash); err != nil {
 		return snapTenant{}, err
 	}
 	codes := func(n int) []survey.Code {
@@ -72,7 +72,7 @@ func (b *bench) newSnapTenant(name string) (snapTenant, error) {
 		},
 		CreatedAt: time.Now(),
 	}
-	if err := b.app.Store.PutSurvey(b.ctx, b.ws, sv); err != nil {
+	if err := b.app.SnapStore.PutSurvey(b.ctx, b.ws, sv); err != nil {
 		return snapTenant{}, err
 	}
 	return snapTenant{user: u, key: secret, surveyID: sv.ID, survey: sv}, nil

@@ -3,7 +3,7 @@
 //
 //	go run ./cmd/invoke -fn GetScreenerParticipantFunction -event events/get-screener-participant.json
 //
-// The function's handler is built exactly as in Lambda (app.LambdaHandler) over the table named
+// The function's handler is built exactly as in Lambda (lambdahttp.Handler) over the table named
 // by TABLE_NAME (default roster-local) at DYNAMODB_ENDPOINT (default http://127.0.0.1:8000,
 // the DynamoDB Local that `make run` starts; set it empty to use real AWS with the ordinary
 // AWS credentials and region). The response is printed to stdout as indented JSON and the

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 // demoTable points TABLE_NAME and DYNAMODB_ENDPOINT at a fresh table seeded with the demo.
 func demoTable(t *testing.T) {
 	env := testkit.NewEnv(t)
-	if _, err := demo.Seed(context.Background(), env.App.Store); err != nil {
+	if _, err := demo.Seed(context.Background(), env.App); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("TABLE_NAME", env.Table)

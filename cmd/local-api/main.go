@@ -35,8 +35,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
-
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 )
 
 // dataSubdir is where DynamoDB Local keeps the table between runs, relative to the repo root;
@@ -171,9 +170,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "local-api: port %d is busy, so DynamoDB Local listens on %s instead\n", o.ddbPort, db.Endpoint)
 	}
 
-	// Not app.NewDynamoDBClient: that loads the developer's AWS config, and a stale AWS_PROFILE
-	// would stop a server that never talks to AWS. Same client otherwise, metering included.
-	client, err := localstack.NewClient(ctx, db.Endpoint, store.MeterOption)
+	// A local endpoint: ddb.NewClient reads nothing of the developer's AWS config, so a stale
+	// AWS_PROFILE cannot stop a server that never talks to AWS.
+	client, err := ddb.NewClient(ctx, db.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -181,7 +180,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	a := app.New(client, o.table, o.authCacheTTL, log)
-	data, err := demo.Seed(ctx, a.Store)
+	data, err := demo.Seed(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -54,7 +53,7 @@ var snapCommands = map[string]command{
 				}
 				key := newSnapKey()
 				u := survey.User{ID: ids.New(ids.SnapUser), WorkspaceID: *ws, Username: name, Fullname: strings.TrimSpace(*fullname), CreatedAt: time.Now().UTC()}
-				err := a.Store.PutSnapUser(ctx, u, auth.HashSecret(key))
+				err := a.SnapStore.PutSnapUser(ctx, u, auth.HashSecret(key))
 				if errors.Is(err, vocab.ErrExists) {
 					return output{}, fmt.Errorf("username %s is taken (usernames are unique across workspaces); `snap-user key` issues its user a new key", name)
 				}
@@ -73,12 +72,12 @@ var snapCommands = map[string]command{
 		setup: func(fs *flag.FlagSet) runner {
 			username := fs.String("username", "", "the user's username (required)")
 			return func(ctx context.Context, a *app.App) (output, error) {
-				u, err := a.Store.GetSnapUser(ctx, strings.TrimSpace(*username))
+				u, err := a.SnapStore.GetSnapUser(ctx, strings.TrimSpace(*username))
 				if err != nil {
 					return output{}, notFound(err, "snap user %s", *username)
 				}
 				key := newSnapKey()
-				if err := a.Store.SetSnapUserKey(ctx, u.WorkspaceID, u.Username, auth.HashSecret(key), false); err != nil {
+				if err := a.SnapStore.SetSnapUserKey(ctx, u.WorkspaceID, u.Username, auth.HashSecret(key), false); err != nil {
 					return output{}, notFound(err, "snap user %s", u.Username)
 				}
 				return keyOutput(u, key, map[string]any{"userId": u.ID, "workspaceId": u.WorkspaceID, "username": u.Username}), nil
@@ -92,11 +91,11 @@ var snapCommands = map[string]command{
 		setup: func(fs *flag.FlagSet) runner {
 			username := fs.String("username", "", "the user's username (required)")
 			return func(ctx context.Context, a *app.App) (output, error) {
-				u, err := a.Store.GetSnapUser(ctx, strings.TrimSpace(*username))
+				u, err := a.SnapStore.GetSnapUser(ctx, strings.TrimSpace(*username))
 				if err != nil {
 					return output{}, notFound(err, "snap user %s", *username)
 				}
-				if err := a.Store.SetSnapUserKey(ctx, u.WorkspaceID, u.Username, "", true); err != nil {
+				if err := a.SnapStore.SetSnapUserKey(ctx, u.WorkspaceID, u.Username, "", true); err != nil {
 					return output{}, notFound(err, "snap user %s", u.Username)
 				}
 				return output{
@@ -136,12 +135,12 @@ var snapCommands = map[string]command{
 				}
 				if sv.ID == "" {
 					sv.ID = newGUID()
-				} else if _, _, err := a.Store.GetSurvey(ctx, *ws, sv.ID); err == nil {
+				} else if _, _, err := a.SnapStore.GetSurvey(ctx, *ws, sv.ID); err == nil {
 					return output{}, fmt.Errorf("%s: survey %s already exists in workspace %s", *file, sv.ID, *ws)
 				} else if !errors.Is(err, vocab.ErrNotFound) {
 					return output{}, err
 				}
-				if err := a.Store.PutSurvey(ctx, *ws, sv); err != nil {
+				if err := a.SnapStore.PutSurvey(ctx, *ws, sv); err != nil {
 					return output{}, err
 				}
 				return output{lines: []string{sv.ID}, json: surveyJSON(sv)}, nil
@@ -175,7 +174,7 @@ var snapCommands = map[string]command{
 					line = fmt.Sprintf("survey %s was already shared with %s", sv.ID, u.Username)
 				default:
 					sv.SharedWith = append(sv.SharedWith, u.ID)
-					if err := a.Store.PutSurvey(ctx, *ws, sv); err != nil {
+					if err := a.SnapStore.PutSurvey(ctx, *ws, sv); err != nil {
 						return output{}, err
 					}
 				}
@@ -226,7 +225,7 @@ var snapCommands = map[string]command{
 				if err != nil {
 					return output{}, err
 				}
-				r, err := a.Store.AddResponse(ctx, *ws, sv.ID, survey.Response{Status: st, Values: vals})
+				r, err := a.SnapStore.AddResponse(ctx, *ws, sv.ID, survey.Response{Status: st, Values: vals})
 				if err != nil {
 					return output{}, notFound(err, "survey %s in workspace %s", sv.ID, *ws)
 				}
@@ -289,7 +288,7 @@ func validEmail(s string) bool {
 
 // workspaceUser finds a Snap user of the workspace; field names the flag or definition field.
 func workspaceUser(ctx context.Context, a *app.App, ws, username, field string) (survey.User, error) {
-	u, err := a.Store.GetSnapUser(ctx, strings.TrimSpace(username))
+	u, err := a.SnapStore.GetSnapUser(ctx, strings.TrimSpace(username))
 	switch {
 	case errors.Is(err, vocab.ErrNotFound) || (err == nil && u.WorkspaceID != ws):
 		return survey.User{}, fmt.Errorf("%s: no snap user %q in workspace %s (create it with `snap-user create`)", field, username, ws)
@@ -304,7 +303,7 @@ func getSurvey(ctx context.Context, a *app.App, ws, id string) (survey.Survey, e
 	if !ok {
 		return survey.Survey{}, usagef("-survey must be a survey GUID, not %q", id)
 	}
-	sv, _, err := a.Store.GetSurvey(ctx, ws, canon)
+	sv, _, err := a.SnapStore.GetSurvey(ctx, ws, canon)
 	if err != nil {
 		return survey.Survey{}, notFound(err, "survey %s in workspace %s", canon, ws)
 	}

@@ -40,7 +40,7 @@ func writeFile(t *testing.T, name, content string) string {
 // verifies reports whether the Snap credential check accepts the username and key now.
 func verifies(t *testing.T, a *admin, username, key string) (auth.Principal, bool) {
 	t.Helper()
-	p, err := auth.NewVerifier(a.env.App.Store.SnapKeys(), 0).Verify(context.Background(), username, key)
+	p, err := auth.NewVerifier(a.env.App.SnapStore.SnapKeys(), 0).Verify(context.Background(), username, key)
 	return p, err == nil
 }
 
@@ -73,7 +73,7 @@ func TestSnapFullFlow(t *testing.T) {
 	if canon, ok := survey.ParseSurveyID(guid); !ok || canon != guid {
 		t.Fatalf("survey create printed %q, want a lower-case GUID alone", guid)
 	}
-	sv, _, err := a.env.App.Store.GetSurvey(ctx, ws, guid)
+	sv, _, err := a.env.App.SnapStore.GetSurvey(ctx, ws, guid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSnapFullFlow(t *testing.T) {
 	if out := a.ok("survey", "share", "-workspace", ws, "-survey", guid, "-username", "colleague@example.com"); !strings.Contains(out, "already shared") {
 		t.Fatalf("sharing twice printed %q", out)
 	}
-	if sv, _, _ = a.env.App.Store.GetSurvey(ctx, ws, guid); !reflect.DeepEqual(sv.SharedWith, []string{colleague.UserID}) {
+	if sv, _, _ = a.env.App.SnapStore.GetSurvey(ctx, ws, guid); !reflect.DeepEqual(sv.SharedWith, []string{colleague.UserID}) {
 		t.Fatalf("shared with %v", sv.SharedWith)
 	}
 
@@ -111,7 +111,7 @@ func TestSnapFullFlow(t *testing.T) {
 	if added.CaseID != 2 || added.Status != "Partial" {
 		t.Fatalf("response add -file -json = %+v", added)
 	}
-	rs, _, err := a.env.App.Store.ListResponses(ctx, ws, guid, "", 10)
+	rs, _, err := a.env.App.SnapStore.ListResponses(ctx, ws, guid, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +241,11 @@ func TestSnapErrors(t *testing.T) {
 	}
 
 	// Nothing above wrote a survey or a response.
-	surveys, err := a.env.App.Store.ListSurveys(context.Background(), ws)
+	surveys, err := a.env.App.SnapStore.ListSurveys(context.Background(), ws)
 	if err != nil || len(surveys) != 1 {
 		t.Fatalf("%d surveys (%v), want the one created", len(surveys), err)
 	}
-	if rs, _, err := a.env.App.Store.ListResponses(context.Background(), ws, guid, "", 10); err != nil || len(rs) != 0 {
+	if rs, _, err := a.env.App.SnapStore.ListResponses(context.Background(), ws, guid, "", 10); err != nil || len(rs) != 0 {
 		t.Fatalf("%d responses (%v), want none", len(rs), err)
 	}
 }

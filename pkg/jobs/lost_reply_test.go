@@ -13,9 +13,10 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobstore"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotjobs"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -82,9 +83,9 @@ func TestLostClaimReplyStillFinishes(t *testing.T) {
 func TestLostJobCreationReplyStillSubmits(t *testing.T) {
 	var lost atomic.Int32
 	f := newFixture(t, fixtureOptions{})
-	st := store.New(dynamodb.New(f.env.Client.Options(), loseFirstReply(&lost, isJobCreation)), f.env.Table)
+	st := ddb.New(dynamodb.New(f.env.Client.Options(), loseFirstReply(&lost, isJobCreation)), f.env.Table)
 	req := screening.ImportRequest{ScreenerID: f.scr, Mode: screening.UpdatesOnly, Rows: rows(0, 30)}
-	job, err := spotjobs.Submit(f.ctx, f.submitter(st.JobStore(), jobs.Planner{}), f.ws, vocab.Actor{Type: "SystemActor", ID: "test"}, req)
+	job, err := spotjobs.Submit(f.ctx, f.submitter(jobstore.New(st), jobs.Planner{}), f.ws, vocab.Actor{Type: "SystemActor", ID: "test"}, req)
 	if err != nil {
 		t.Fatalf("submit after a lost reply: %v", err)
 	}

@@ -24,10 +24,10 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotjobs"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -91,9 +91,9 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := env.App.Store
+	st := env.App.Table
 	if o.storeOption != nil {
-		st = store.New(dynamodb.New(env.Client.Options(), o.storeOption), env.Table)
+		st = ddb.New(dynamodb.New(env.Client.Options(), o.storeOption), env.Table)
 	}
 	// Failures and poison chunks are logged (to stderr, shown with -v or on failure).
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -24,9 +24,9 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
 )
 
 // crashChildEnv carries the worker process's configuration (JSON) to TestCrashChildWorker.
@@ -64,7 +64,7 @@ func TestCrashChildWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(db, cfg.Table)
+	st := ddb.New(db, cfg.Table)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	p := &poller.Poller{
 		Client: client, QueueURL: cfg.Queue, Handler: jobqueue.HandlerFor(app.WorkerOver(st, cfg.MaxReceiveCount, log)), BatchSize: 1, Concurrency: 2,

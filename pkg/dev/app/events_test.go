@@ -62,7 +62,7 @@ func TestSampleEvents(t *testing.T) {
 			checkEventShape(t, route, ev)
 
 			env := testkit.NewEnv(t)
-			if _, err := demo.Seed(context.Background(), env.App.Store); err != nil {
+			if _, err := demo.Seed(context.Background(), env.App); err != nil {
 				t.Fatal(err)
 			}
 			env.EnableImports() // as deployed: the import functions have IMPORT_QUEUE_URL
@@ -135,7 +135,7 @@ func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
 	}
 	ctx := context.Background()
 	env := testkit.NewEnv(t)
-	if _, err := demo.Seed(ctx, env.App.Store); err != nil {
+	if _, err := demo.Seed(ctx, env.App); err != nil {
 		t.Fatal(err)
 	}
 	byJob := map[string][]jobs.Message{}

@@ -10,10 +10,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -52,7 +53,8 @@ func ptr(s string) *string { return &s }
 // Seed provisions the demo workspace unless it exists, and returns its records either way.
 // The Snap demo is provisioned unless its researcher exists, so a table seeded before the Snap
 // family existed gains it.
-func Seed(ctx context.Context, st *store.DDBStore) (Data, error) {
+func Seed(ctx context.Context, a *app.App) (Data, error) {
+	st := a.Store
 	exists, err := st.WorkspaceExists(ctx, WorkspaceID)
 	if err != nil {
 		return Data{}, err
@@ -62,23 +64,23 @@ func Seed(ctx context.Context, st *store.DDBStore) (Data, error) {
 			return Data{}, fmt.Errorf("demo: %w", err)
 		}
 	}
-	if err := seedSnap(ctx, st); err != nil {
+	if err := seedSnap(ctx, a.SnapStore); err != nil {
 		return Data{}, fmt.Errorf("demo: snap: %w", err)
 	}
 	data, err := read(ctx, st)
 	if err != nil {
 		return Data{}, err
 	}
-	if err := seedImportJobs(ctx, st.JobStore(), data.Screeners[0].ID); err != nil {
+	if err := seedImportJobs(ctx, a.Jobs, data.Screeners[0].ID); err != nil {
 		return Data{}, fmt.Errorf("demo: import job: %w", err)
 	}
-	if data.Snap, err = readSnap(ctx, st); err != nil {
+	if data.Snap, err = readSnap(ctx, a.SnapStore); err != nil {
 		return Data{}, fmt.Errorf("demo: snap: %w", err)
 	}
 	return data, nil
 }
 
-func create(ctx context.Context, st *store.DDBStore) error {
+func create(ctx context.Context, st *spotstore.Store) error {
 	newID := ids.Sequence(epoch)
 	clock := func() time.Time { return epoch }
 	admin := &screening.Admin{Store: st, Now: clock, NewID: newID}
@@ -120,7 +122,7 @@ func create(ctx context.Context, st *store.DDBStore) error {
 
 func ptrBool(b bool) *bool { return &b }
 
-func read(ctx context.Context, st *store.DDBStore) (Data, error) {
+func read(ctx context.Context, st *spotstore.Store) (Data, error) {
 	all := screening.Page{Offset: 0, Limit: 1000}
 	scr, err := st.ListScreeners(ctx, WorkspaceID, all)
 	if err != nil {

@@ -14,15 +14,15 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 func TestSeedIsDeterministicAndIdempotent(t *testing.T) {
 	ctx := context.Background()
 	first := testkit.NewEnv(t)
-	a, err := demo.Seed(ctx, first.App.Store)
+	a, err := demo.Seed(ctx, first.App)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := demo.Seed(ctx, first.App.Store)
+	again, err := demo.Seed(ctx, first.App)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := demo.Seed(ctx, testkit.NewEnv(t).App.Store)
+	b, err := demo.Seed(ctx, testkit.NewEnv(t).App)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/snap/snapstore"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -175,7 +175,7 @@ var snapResponses = map[string][]survey.Response{
 
 // seedSnap provisions the Snap demo unless the researcher exists. The researcher is written
 // last, so a seed cut short is finished by the next run: every earlier step is repeatable.
-func seedSnap(ctx context.Context, st *store.DDBStore) error {
+func seedSnap(ctx context.Context, st *snapstore.Store) error {
 	_, err := st.GetSnapUser(ctx, SnapUsername)
 	switch {
 	case err == nil:
@@ -244,7 +244,7 @@ func snapParticipant(sv survey.Survey, body string, statuses map[string]string) 
 	return survey.Participant{}, fmt.Errorf("demo participant of %q rejected: %w\n%s", sv.Name, err, body)
 }
 
-func readSnap(ctx context.Context, st *store.DDBStore) (SnapData, error) {
+func readSnap(ctx context.Context, st *snapstore.Store) (SnapData, error) {
 	d := SnapData{APIKey: SnapAPIKey, ColleagueAPIKey: SnapColleagueAPIKey,
 		Participants: map[string][]survey.StoredParticipant{}, Responses: map[string][]survey.Response{}}
 	var err error

@@ -42,15 +42,15 @@ func viewOf(d demo.SnapData) snapView {
 func TestSnapSeedIsDeterministicAndIdempotent(t *testing.T) {
 	ctx := context.Background()
 	env := testkit.NewEnv(t)
-	a, err := demo.Seed(ctx, env.App.Store)
+	a, err := demo.Seed(ctx, env.App)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := demo.Seed(ctx, env.App.Store)
+	again, err := demo.Seed(ctx, env.App)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := demo.Seed(ctx, testkit.NewEnv(t).App.Store)
+	b, err := demo.Seed(ctx, testkit.NewEnv(t).App)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestSnapSeedIsDeterministicAndIdempotent(t *testing.T) {
 	}
 
 	// The public keys work, and only their hashes are stored.
-	v := auth.NewVerifier(env.App.Store.SnapKeys(), 0)
+	v := auth.NewVerifier(env.App.SnapStore.SnapKeys(), 0)
 	for _, c := range []struct{ user, key, id string }{
 		{demo.SnapUsername, demo.SnapAPIKey, demo.SnapUserID},
 		{demo.SnapColleagueUsername, demo.SnapColleagueAPIKey, demo.SnapColleagueID},
@@ -146,9 +146,10 @@ func TestSnapSeedIsDeterministicAndIdempotent(t *testing.T) {
 // finished by the next run without duplicates.
 func TestSnapSeedResumes(t *testing.T) {
 	ctx := context.Background()
-	st := testkit.NewEnv(t).App.Store
+	a := testkit.NewEnv(t).App
+	st := a.SnapStore
 	// With the workspace there, Seed skips the Spot demo: only the Snap part is under test.
-	if err := st.CreateWorkspace(ctx, demo.WorkspaceID, demo.WorkspaceName, time.Now()); err != nil {
+	if err := a.Store.CreateWorkspace(ctx, demo.WorkspaceID, demo.WorkspaceName, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	group := demo.SnapSurveys()[0]
@@ -165,7 +166,7 @@ func TestSnapSeedResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Seed then fails reading the Spot demo, which this table lacks; the Snap part runs first.
-	_, _ = demo.Seed(ctx, st)
+	_, _ = demo.Seed(ctx, a)
 	got, _, err := st.ListSnapParticipants(ctx, demo.WorkspaceID, group.ID, "", 100)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("after resuming: %d participants (%v), want 3", len(got), err)

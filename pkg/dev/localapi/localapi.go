@@ -23,6 +23,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 )
 
 // MaxBodyBytes is API Gateway's HTTP API payload limit; a larger request body gets 413 without
@@ -48,14 +49,14 @@ func TemplateRoutes(root string) ([]samtemplate.HTTPRoute, error) {
 // Server is a local API Gateway over one wired App. It is an http.Handler.
 type Server struct {
 	routes   []samtemplate.HTTPRoute
-	handlers map[string]app.LambdaHandler
+	handlers map[string]lambdahttp.Handler
 	log      *slog.Logger
 }
 
 // New builds every route's function handler once, as a warm Lambda keeps it. It fails if a
 // route names a function the app has no handler for, or a route's path cannot be served.
 func New(a *app.App, routes []samtemplate.HTTPRoute, log *slog.Logger) (*Server, error) {
-	s := &Server{routes: routes, handlers: map[string]app.LambdaHandler{}, log: log}
+	s := &Server{routes: routes, handlers: map[string]lambdahttp.Handler{}, log: log}
 	for _, r := range routes {
 		if err := checkTemplatePath(r.Path); err != nil {
 			return nil, fmt.Errorf("%s %s (%s): %w", r.Method, r.Path, r.LogicalID, err)

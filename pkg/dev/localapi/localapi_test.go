@@ -40,7 +40,7 @@ type server struct {
 func startServer(t *testing.T) *server {
 	t.Helper()
 	env := testkit.NewEnv(t)
-	data, err := demo.Seed(context.Background(), env.App.Store)
+	data, err := demo.Seed(context.Background(), env.App)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/apispec"
+	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/platform/auth"

@@ -53,6 +53,8 @@ type Store struct {
 // TargetHolder is what a family's adapter gives the jobs adapter so that a job that holds its
 // target takes and releases the hold in the same transaction as the job's own write.
 type TargetHolder interface {
+	// HoldsFor names the family whose jobs' holds this is.
+	HoldsFor() string
 	// TakeHold is the write that makes a new job the holder of its target; its condition
 	// fails if another job holds it or the target is gone.
 	TakeHold(ws, target, jobID string) types.TransactWriteItem
@@ -65,10 +67,14 @@ type TargetHolder interface {
 
 var _ jobs.Store = (*Store)(nil)
 
-// New returns the jobs store over a table; holders are the families whose jobs hold their
-// targets, by family name.
-func New(t *ddb.Table, holders map[string]TargetHolder) *Store {
-	return &Store{Table: t, holders: holders}
+// New returns the jobs store over a table; holders keep the holds of the families whose jobs
+// hold their targets.
+func New(t *ddb.Table, holders ...TargetHolder) *Store {
+	s := &Store{Table: t, holders: map[string]TargetHolder{}}
+	for _, h := range holders {
+		s.holders[h.HoldsFor()] = h
+	}
+	return s
 }
 
 type importJobItem struct {
@@ -143,16 +149,16 @@ type importErrorItem struct {
 }
 
 func importJobsPartition(w string) string    { return ddb.WS(w) + "#IMPORT" }
-func importJobKey(w, id string) ddb.Key      { return ddb.Key{importJobsPartition(w), id} }
+func importJobKey(w, id string) ddb.Key      { return ddb.Key{PK: importJobsPartition(w), SK: id} }
 func importJobPartition(w, id string) string { return importJobsPartition(w) + "#" + id }
 func importChunkKey(w, id string, n int) ddb.Key {
-	return ddb.Key{importJobPartition(w, id), chunkSK(n)}
+	return ddb.Key{PK: importJobPartition(w, id), SK: chunkSK(n)}
 }
 func importPlanKey(w, id string, n int) ddb.Key {
-	return ddb.Key{importJobPartition(w, id), fmt.Sprintf("PLAN#%05d", n)}
+	return ddb.Key{PK: importJobPartition(w, id), SK: fmt.Sprintf("PLAN#%05d", n)}
 }
 func importErrorKey(w, id string, row int) ddb.Key {
-	return ddb.Key{importJobPartition(w, id), errorSK(row)}
+	return ddb.Key{PK: importJobPartition(w, id), SK: errorSK(row)}
 }
 func chunkSK(n int) string   { return fmt.Sprintf("CHUNK#%05d", n) }
 func errorSK(row int) string { return fmt.Sprintf("ERR#%07d", row) }

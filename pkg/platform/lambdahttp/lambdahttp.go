@@ -136,4 +136,3 @@ func (a *adapter) logRequest(ctx context.Context, route routes.Route, ev events.
 		slog.Float64("writeUnits", wcu),
 	)
 }
-

@@ -12,7 +12,7 @@ import (
 
 	"github.com/awslabs/goformation/v7/intrinsics"
 
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 )
 
 // The import plumbing issue 4 ("Large imports through SQS") requires of template.yaml.
@@ -34,7 +34,7 @@ const (
 	minMaximumConcurrency = 2
 	// The per-partition write budget: DynamoDB takes 1,000 WCU/s on one partition, and a fifth
 	// is kept for the API's own writes to the same partitions. Each worker instance paces its
-	// writes to IMPORT_PARTITION_WRITE_BUDGET WCU/s per partition key (store.Pacer), so
+	// writes to IMPORT_PARTITION_WRITE_BUDGET WCU/s per partition key (ddb.Pacer), so
 	// MaximumConcurrency instances together may write that many times the budget: at most 800.
 	partitionWCUPerSecond = 1000
 	importShare           = 0.8
@@ -197,7 +197,7 @@ func importPlumbingViolations(tree map[string]any) []string {
 		if worker.Timeout.Set {
 			timeout = worker.Timeout
 		}
-		budget := store.DefaultPartitionWriteBudget // what the worker uses without the variable
+		budget := ddb.DefaultPartitionWriteBudget // what the worker uses without the variable
 		if v, set := worker.Environment.Variables[budgetEnv]; set {
 			b, err := strconv.ParseFloat(v, 64)
 			if err != nil || b <= 0 {
@@ -293,7 +293,7 @@ func budgetText(w workerProps) string {
 	if v, ok := w.Environment.Variables[budgetEnv]; ok {
 		return v
 	}
-	return strconv.FormatFloat(store.DefaultPartitionWriteBudget, 'f', -1, 64) + " (the default)"
+	return strconv.FormatFloat(ddb.DefaultPartitionWriteBudget, 'f', -1, 64) + " (the default)"
 }
 
 func retention(q queueProps) int {

@@ -13,7 +13,6 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/store"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -165,4 +164,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))
 		WriteMessage(w, http.StatusInternalServerError, MsgInternal)
 	}
+}
+
+// WriteRouteError writes the family's error for a request its handler never answered: an
+// event that is no request, a method or path the route does not serve, a panic.
+func WriteRouteError(w http.ResponseWriter, _ *http.Request, status int, message string) {
+	WriteMessage(w, status, message)
 }

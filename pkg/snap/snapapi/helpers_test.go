@@ -69,7 +69,7 @@ func fixtureIn(t *testing.T, env *testkit.Env) *fixture {
 	}
 	mk := func(name string, st survey.Settings) string {
 		id := newGUID()
-		must(t, env.App.Store.PutSurvey(ctx, f.ws, survey.Survey{
+		must(t, env.App.SnapStore.PutSurvey(ctx, f.ws, survey.Survey{
 			ID: id, OwnerID: f.owner.ID, OwnerName: f.owner.Fullname, Name: name, Title: name + " title",
 			Path: []string{"Tests"}, InterviewingState: "Started", Settings: st, Variables: vars,
 			SharedWith: []string{f.colleague.ID}, CreatedAt: time.Now(),
@@ -89,7 +89,7 @@ func (f *fixture) user(name string) user {
 	id, secret, hash := auth.NewSecret()
 	_ = id
 	u := survey.User{ID: ids.New(ids.SnapUser), WorkspaceID: f.ws, Username: name + "-" + strings.ToLower(ids.New(ids.SnapUser)[4:]) + "@example.com", Fullname: strings.ToUpper(name[:1]) + name[1:], CreatedAt: time.Now()}
-	must(f.t, f.env.App.Store.PutSnapUser(context.Background(), u, hash))
+	must(f.t, f.env.App.SnapStore.PutSnapUser(context.Background(), u, hash))
 	return user{User: u, key: secret}
 }
 

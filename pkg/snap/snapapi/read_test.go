@@ -152,7 +152,7 @@ func TestAccessAndVersions(t *testing.T) {
 		wantMessage(t, r, 401, "Authorization has been denied for this request.")
 		_ = name
 	}
-	must(t, f.env.App.Store.SetSnapUserKey(context.Background(), f.ws, f.outs.Username, "", true))
+	must(t, f.env.App.SnapStore.SetSnapUserKey(context.Background(), f.ws, f.outs.Username, "", true))
 	wantMessage(t, f.do(f.outs, "2.0", "SnapListSurveysFunction", "GET", surveys, "", ""), 401, "Authorization has been denied for this request.")
 
 	for _, v := range []string{"3", "2.1", "latest"} {
@@ -232,7 +232,7 @@ func TestVariablesAndResponses(t *testing.T) {
 	for _, values := range []map[string]string{
 		{"V46": "1", "V48": "1;2", "V50": "Leeds"}, {"V46": "2", "V48": "3"}, {"V46": "1", "V48": "2;4", "V50": "York"},
 	} {
-		_, err := f.env.App.Store.AddResponse(ctx, f.ws, f.group, survey.Response{Status: "Completed", Values: values})
+		_, err := f.env.App.SnapStore.AddResponse(ctx, f.ws, f.group, survey.Response{Status: "Completed", Values: values})
 		must(t, err)
 	}
 	resp := base + f.group + "/responses"

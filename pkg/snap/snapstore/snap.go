@@ -30,25 +30,25 @@ type Store struct {
 // New returns the Snap store over a table.
 func New(t *ddb.Table) *Store { return &Store{Table: t} }
 
-// DDBStore keeps the survey service's records.
-var _ survey.Store = (*DDBStore)(nil)
+// Store keeps the survey service's records.
+var _ survey.Store = (*Store)(nil)
 
 func snapUserKey(username string) ddb.Key {
-	return ddb.Key{"SNAPUSER#" + strings.ToLower(username), "SNAPUSER"}
+	return ddb.Key{PK: "SNAPUSER#" + strings.ToLower(username), SK: "SNAPUSER"}
 }
 func surveysPartition(w string) string { return ddb.WS(w) + "#SURVEY" }
-func surveyKey(w, id string) ddb.Key   { return ddb.Key{surveysPartition(w), id} }
+func surveyKey(w, id string) ddb.Key   { return ddb.Key{PK: surveysPartition(w), SK: id} }
 func surveyPartition(w, id, kind string) string {
 	return surveysPartition(w) + "#" + id + "#" + kind
 }
 func snapParticipantKey(w, surveyID, id string) ddb.Key {
-	return ddb.Key{surveyPartition(w, surveyID, "PTP"), id}
+	return ddb.Key{PK: surveyPartition(w, surveyID, "PTP"), SK: id}
 }
 func loginKey(w, surveyID, login string) ddb.Key {
-	return ddb.Key{surveyPartition(w, surveyID, "LOGIN"), strings.ToLower(login)}
+	return ddb.Key{PK: surveyPartition(w, surveyID, "LOGIN"), SK: strings.ToLower(login)}
 }
 func snapEmailKey(w, surveyID, email string) ddb.Key {
-	return ddb.Key{surveyPartition(w, surveyID, "EMAIL"), strings.ToLower(email)}
+	return ddb.Key{PK: surveyPartition(w, surveyID, "EMAIL"), SK: strings.ToLower(email)}
 }
 
 type snapUserItem struct {
@@ -246,7 +246,7 @@ func (s *Store) ListSnapParticipants(ctx context.Context, w, surveyID, after str
 func (s *Store) pageAfter(ctx context.Context, pk, after string, max int) ([]ddb.Item, bool, error) {
 	in := ddb.Partition{PK: pk}.Query(s.TableName)
 	if after != "" {
-		in.ExclusiveStartKey = ddb.Key{pk, after}.AV()
+		in.ExclusiveStartKey = ddb.Key{PK: pk, SK: after}.AV()
 	}
 	var out []ddb.Item
 	for {
@@ -444,7 +444,7 @@ func (s *Store) AddResponse(ctx context.Context, w, surveyID string, r survey.Re
 		return r, err
 	}
 	r.ID = ids.New(ids.SnapResponse)
-	k := ddb.Key{surveyPartition(w, surveyID, "RESP"), r.ID}
+	k := ddb.Key{PK: surveyPartition(w, surveyID, "RESP"), SK: r.ID}
 	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.TableName, Item: ddb.MustMarshal(responseItem{
 		PK: k.PK, SK: k.SK, Type: "SnapResponse", CaseID: r.CaseID, Status: r.Status, Values: r.Values,
 	})})

@@ -24,6 +24,9 @@ import (
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
+// HoldsFor: a Snap import job holds its survey's roster (jobstore.TargetHolder).
+func (s *Store) HoldsFor() string { return snapjobs.Name }
+
 // TakeHold makes a new job the holder of its survey's roster.
 func (s *Store) TakeHold(w, surveyID, jobID string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 )
@@ -183,7 +184,7 @@ func TestRevokedKeyStopsAfterCacheLifetime(t *testing.T) {
 	warm := app.New(env.Client, env.Table, app.DefaultAuthCacheTTL, env.App.Log)
 	h, err := warm.LambdaHandler("ListScreenersFunction")
 	must(t, err)
-	call := func(h app.LambdaHandler) int {
+	call := func(h lambdahttp.Handler) int {
 		resp, err := h(context.Background(), testkit.Event("GET", "/screeners", "", tn.Headers(), ""))
 		must(t, err)
 		return resp.StatusCode

@@ -92,3 +92,13 @@ func fromDomain(in []screening.FieldError) []FieldError {
 func notFound(w http.ResponseWriter, r *http.Request) {
 	WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The resource was not found.", nil)
 }
+
+// WriteRouteError writes the family's error for a request its handler never answered: an
+// event that is no request, a method or path the route does not serve, a panic.
+func WriteRouteError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	code := map[int]string{
+		http.StatusBadRequest: CodeInvalidQuery, http.StatusNotFound: CodeNotFound,
+		http.StatusMethodNotAllowed: CodeNotFound, http.StatusInternalServerError: CodeInternal,
+	}[status]
+	WriteProblem(w, r, status, code, message, nil)
+}

@@ -3,8 +3,8 @@ package spotapi_test
 import (
 	"testing"
 
-	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 )
 
 // FuzzPath sends arbitrary paths and query strings through real Lambda handlers against
@@ -23,7 +23,7 @@ func FuzzPath(f *testing.F) {
 	}
 	env := testkit.NewEnv(f)
 	tenant := env.NewTenant()
-	var handlers []app.LambdaHandler
+	var handlers []lambdahttp.Handler
 	for _, fn := range []string{"GetScreenerParticipantFunction", "ListScreenerParticipantsFunction"} {
 		h, err := env.App.LambdaHandler(fn)
 		if err != nil {

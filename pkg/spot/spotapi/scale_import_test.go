@@ -18,8 +18,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
-
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 )
 
 // queueOptions shape a queuedEnv: the queue's redrive and visibility, and the poller that plays
@@ -58,7 +57,7 @@ func newQueuedEnv(t *testing.T, o queueOptions) *queuedEnv {
 	// `concurrency` worker instances together (what MaximumConcurrency Lambdas would have).
 	worker := jobqueue.HandlerFor(env.App.PolledImportWorker(o.maxReceiveCount, o.concurrency))
 	if o.workerOption != nil {
-		st := store.New(dynamodb.New(env.Client.Options(), o.workerOption), env.Table)
+		st := ddb.New(dynamodb.New(env.Client.Options(), o.workerOption), env.Table)
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		worker = jobqueue.HandlerFor(app.WorkerOver(st, o.maxReceiveCount, log))
 	}

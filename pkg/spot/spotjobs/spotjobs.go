@@ -47,7 +47,9 @@ type Row struct {
 	Name        string  `json:"name"`
 }
 
-func toRow(r screening.ImportRow) Row { return Row{ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name} }
+func toRow(r screening.ImportRow) Row {
+	return Row{ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name}
+}
 
 func (r Row) domain() screening.ImportRow {
 	return screening.ImportRow{ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name}
@@ -346,4 +348,3 @@ func (f *Family) Finish(ctx context.Context, fin *jobs.Finishing) error {
 		return err
 	}
 }
-

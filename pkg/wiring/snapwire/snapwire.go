@@ -1,9 +1,90 @@
-// Package snapwire is the composition root of the Snap XMP Online functions: it builds the
-// clients, the Snap store adapter, the survey service and the Snap handlers, and hands one
-// route's handler to the Lambda runtime. It links no Spot package.
+// Package snapwire is the composition root of the Snap XMP Online functions: the Snap store
+// adapter, the survey service and the Snap handlers over one table, and one route's handler
+// handed to the Lambda runtime. It links no Spot package, and no SQS client but through the
+// queue source of a function that sends imports.
 package snapwire
 
-import "github.com/participant-roster/roster/pkg/dev/app"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
 
-// Main is the whole of a Snap function's main.
-func Main(logicalID string) { app.Main(logicalID) }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobstore"
+	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
+	"github.com/participant-roster/roster/pkg/snap/snapapi"
+	"github.com/participant-roster/roster/pkg/snap/snapstore"
+	"github.com/participant-roster/roster/pkg/snap/survey"
+	"github.com/participant-roster/roster/pkg/wiring"
+)
+
+var _ jobstore.TargetHolder = (*snapstore.Store)(nil)
+
+// Snap is the Snap family wired over one table.
+type Snap struct {
+	Store   *snapstore.Store
+	Jobs    *jobstore.Store // Snap jobs hold their survey's roster
+	Service *survey.Service
+	API     *snapapi.API
+	Log     *slog.Logger
+}
+
+// New wires the Snap family over a table.
+func New(t *ddb.Table, authCacheTTL time.Duration, log *slog.Logger) *Snap {
+	st := snapstore.New(t)
+	js := jobstore.New(t, st)
+	svc := survey.NewService(st)
+	return &Snap{
+		Store: st, Jobs: js, Service: svc, Log: log,
+		API: &snapapi.API{Service: svc, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js},
+	}
+}
+
+// EnableImports makes bulk imports jobs whose chunks go to q.
+func (s *Snap) EnableImports(q jobs.Queue) {
+	s.API.Imports = &jobs.Submitter{Store: s.Jobs, Queue: q}
+}
+
+// LambdaHandler is the Lambda handler of one Snap route, by its function's logical id.
+func (s *Snap) LambdaHandler(logicalID string) (lambdahttp.Handler, error) {
+	d, ok := snapapi.Routes.Lookup(logicalID)
+	if !ok {
+		return nil, fmt.Errorf("no Snap route for function %q", logicalID)
+	}
+	return lambdahttp.New(d.Route, d.Handler(s.API), snapapi.WriteRouteError, s.Log), nil
+}
+
+// Main is the whole of a Snap function's main: read the environment once, build clients once
+// (the import queue's only for a function given its source), and hand the route's handler to
+// the Lambda runtime.
+func Main(logicalID string, queue ...wiring.QueueSource) {
+	log := wiring.Log()
+	h, err := fromEnv(context.Background(), logicalID, log, queue)
+	if err != nil {
+		wiring.InitFailed(log, logicalID, err)
+	}
+	lambda.Start(h)
+}
+
+func fromEnv(ctx context.Context, logicalID string, log *slog.Logger, queue []wiring.QueueSource) (lambdahttp.Handler, error) {
+	t, cfg, err := wiring.TableFromEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := New(t, cfg.AuthCacheTTL, log)
+	for _, source := range queue {
+		q, err := source(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if q != nil {
+			s.EnableImports(q)
+		}
+	}
+	return s.LambdaHandler(logicalID)
+}

@@ -1,8 +1,105 @@
 // Package workerwire is the composition root of the import worker: the jobs engine with every
-// family plugged in, over the jobs, Spot and Snap store adapters.
+// family plugged in (Spot's screening service, Snap's import store), over the jobs, Spot and
+// Snap store adapters of one table.
 package workerwire
 
-import "github.com/participant-roster/roster/pkg/dev/app"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
 
-// Main is the whole of a worker function's main.
-func Main(logicalID string) { app.MainWorker(logicalID) }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+	"github.com/participant-roster/roster/pkg/jobs/jobstore"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
+	"github.com/participant-roster/roster/pkg/snap/snapstore"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
+	"github.com/participant-roster/roster/pkg/wiring"
+)
+
+// New is the import worker over a table; its jobs' bookkeeping and its rows' writes go
+// through the same table (a paced one keeps both to its budget).
+func New(t *ddb.Table, maxReceiveCount int, log *slog.Logger) *jobs.Worker {
+	snap := snapstore.New(t)
+	return &jobs.Worker{
+		Store: jobstore.New(t, snap),
+		Families: []jobs.Family{
+			&spotjobs.Family{Service: screening.NewService(spotstore.New(t))},
+			&snapjobs.Family{Store: snap.SnapImports()},
+		},
+		MaxReceiveCount: maxReceiveCount, Log: log,
+	}
+}
+
+// Paced is the worker whose writes keep to budget write units per second on each partition
+// key (ddb.Pacer).
+func Paced(t *ddb.Table, budget float64, maxReceiveCount int, log *slog.Logger) *jobs.Worker {
+	return New(t.Paced(ddb.NewPacer(budget)), maxReceiveCount, log)
+}
+
+// Settings are the worker's environment: the queue's maxReceiveCount (MAX_RECEIVE_COUNT,
+// which template.yaml sets from the redrive policy) and the write budget per partition key
+// (IMPORT_PARTITION_WRITE_BUDGET).
+type Settings struct {
+	MaxReceiveCount int
+	Budget          float64
+}
+
+// SettingsFromEnv reads the worker's settings; unset ones are the defaults.
+func SettingsFromEnv() (Settings, error) {
+	s := Settings{MaxReceiveCount: jobs.DefaultMaxReceiveCount, Budget: ddb.DefaultPartitionWriteBudget}
+	if v := os.Getenv("MAX_RECEIVE_COUNT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return s, fmt.Errorf("MAX_RECEIVE_COUNT %q: want a positive whole number", v)
+		}
+		s.MaxReceiveCount = n
+	}
+	if v := os.Getenv("IMPORT_PARTITION_WRITE_BUDGET"); v != "" {
+		b, err := strconv.ParseFloat(v, 64)
+		if err != nil || b <= 0 {
+			return s, fmt.Errorf("IMPORT_PARTITION_WRITE_BUDGET %q: want a positive number of write units per second", v)
+		}
+		s.Budget = b
+	}
+	return s, nil
+}
+
+// Handler is a worker function's SQS handler over a table, by its logical id.
+func Handler(logicalID string, t *ddb.Table, s Settings, log *slog.Logger) (jobqueue.Handler, error) {
+	if _, ok := routes.WorkerByLogicalID(logicalID); !ok || logicalID != "ImportWorkerFunction" {
+		return nil, fmt.Errorf("no worker for function %q", logicalID)
+	}
+	return jobqueue.HandlerFor(Paced(t, s.Budget, s.MaxReceiveCount, log)), nil
+}
+
+// Main is the whole of a worker function's main: read the environment once and hand the
+// worker's SQS handler to the Lambda runtime.
+func Main(logicalID string) {
+	log := wiring.Log()
+	h, err := fromEnv(logicalID, log)
+	if err != nil {
+		wiring.InitFailed(log, logicalID, err)
+	}
+	lambda.Start(h)
+}
+
+func fromEnv(logicalID string, log *slog.Logger) (jobqueue.Handler, error) {
+	t, _, err := wiring.TableFromEnv(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	s, err := SettingsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return Handler(logicalID, t, s, log)
+}

@@ -1,4 +1,4 @@
-package spotstore_test
+package ddb_test
 
 import (
 	"context"
@@ -13,10 +13,12 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/snap/snapstore"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -47,20 +49,23 @@ func (c *conflicts) option(o *dynamodb.Options) {
 	})
 }
 
-func faultyStore(t *testing.T, env *testkit.Env, n int32) (*store.DDBStore, *conflicts) {
+// faultyTable is the test's table through a client whose next n transactions are cancelled
+// for a transaction conflict.
+func faultyTable(t *testing.T, env *testkit.Env, n int32) (*ddb.Table, *conflicts) {
 	c := &conflicts{}
 	c.left.Store(n)
-	return store.New(dynamodb.New(env.Client.Options(), c.option), env.Table), c
+	return ddb.New(dynamodb.New(env.Client.Options(), c.option), env.Table), c
 }
 
 func TestSnapWritesRetryTransactionConflicts(t *testing.T) {
 	env := testkit.NewEnv(t)
 	ctx := context.Background()
 	ws, sv := ids.New(ids.Workspace), survey.Survey{ID: "0f0f0f0f-0000-4000-8000-000000000001", Settings: survey.Settings{Logins: true}}
-	if err := env.App.Store.PutSurvey(ctx, ws, sv); err != nil {
+	if err := env.App.SnapStore.PutSurvey(ctx, ws, sv); err != nil {
 		t.Fatal(err)
 	}
-	st, c := faultyStore(t, env, 3)
+	tbl, c := faultyTable(t, env, 3)
+	st := snapstore.New(tbl)
 	login := "racer"
 	p := survey.Participant{Enabled: true, Login: &survey.Login{Login: &login, Subjects: []survey.Subject{{Name: ""}}}}
 	if _, err := st.AddSnapParticipant(ctx, ws, sv.ID, p); err != nil {
@@ -69,12 +74,12 @@ func TestSnapWritesRetryTransactionConflicts(t *testing.T) {
 	if got := c.calls.Load(); got != 4 {
 		t.Fatalf("%d transaction calls, want 4 (3 conflicts, then success)", got)
 	}
-	stored, err := env.App.Store.GetSnapParticipant(ctx, ws, sv, login)
+	stored, err := env.App.SnapStore.GetSnapParticipant(ctx, ws, sv, login)
 	if err != nil || *stored.Login.Login != login {
 		t.Fatalf("stored %+v, %v", stored, err)
 	}
 	// The retried write is not a duplicate: a second add of the login is refused.
-	if _, err := env.App.Store.AddSnapParticipant(ctx, ws, sv.ID, p); !errors.Is(err, survey.ErrLoginTaken) {
+	if _, err := env.App.SnapStore.AddSnapParticipant(ctx, ws, sv.ID, p); !errors.Is(err, survey.ErrLoginTaken) {
 		t.Fatalf("second add: %v", err)
 	}
 }
@@ -83,7 +88,8 @@ func TestImportWritesRetryTransactionConflicts(t *testing.T) {
 	env := testkit.NewEnv(t)
 	tn := env.NewTenant()
 	ctx := context.Background()
-	st, c := faultyStore(t, env, 5)
+	tbl, c := faultyTable(t, env, 5)
+	st := spotstore.New(tbl)
 	admin := &screening.Admin{Store: env.App.Store, Now: time.Now, NewID: ids.New}
 	scr, err := admin.CreateScreener(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, "S", nil)
 	if err != nil {

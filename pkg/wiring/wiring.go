@@ -1,0 +1,71 @@
+// Package wiring is what every function's composition root shares: the configuration read
+// once from the environment, the table's client, and the start of a Lambda handler. The
+// family roots (spotwire, snapwire, workerwire) build their store adapters, services and
+// handlers on it; each function's main.go calls one of them, so a binary links only its own
+// family.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
+)
+
+// DefaultAuthCacheTTL is how long a warm function trusts a verified key without re-reading it;
+// it bounds how long a revoked key keeps working.
+const DefaultAuthCacheTTL = 60 * time.Second
+
+// Config is what a function reads from its environment once.
+type Config struct {
+	Table        string
+	AuthCacheTTL time.Duration
+	Endpoint     string // DynamoDB endpoint override (DynamoDB Local); "" on AWS
+}
+
+// ConfigFromEnv reads TABLE_NAME, AUTH_CACHE_TTL (a Go duration) and DYNAMODB_ENDPOINT.
+func ConfigFromEnv() (Config, error) {
+	c := Config{Table: os.Getenv("TABLE_NAME"), AuthCacheTTL: DefaultAuthCacheTTL, Endpoint: os.Getenv("DYNAMODB_ENDPOINT")}
+	if c.Table == "" {
+		return c, fmt.Errorf("TABLE_NAME is not set")
+	}
+	if v := os.Getenv("AUTH_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("AUTH_CACHE_TTL: %w", err)
+		}
+		c.AuthCacheTTL = d
+	}
+	return c, nil
+}
+
+// TableFromEnv reads the configuration and opens the table.
+func TableFromEnv(ctx context.Context) (*ddb.Table, Config, error) {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return nil, cfg, err
+	}
+	client, err := ddb.NewClient(ctx, cfg.Endpoint)
+	if err != nil {
+		return nil, cfg, err
+	}
+	return ddb.New(client, cfg.Table), cfg, nil
+}
+
+// QueueSource builds, once at start, the queue a function sends import chunks to; nil and no
+// error when the environment names none. Only the functions that send link one (queuewire).
+type QueueSource func(ctx context.Context) (jobs.Queue, error)
+
+// Log is every function's logger: JSON lines on stdout, which Lambda sends to CloudWatch.
+func Log() *slog.Logger { return slog.New(slog.NewJSONHandler(os.Stdout, nil)) }
+
+// InitFailed ends a cold start that cannot serve: Lambda reports it and retries the cold
+// start; there is no request to answer yet.
+func InitFailed(log *slog.Logger, logicalID string, err error) {
+	log.Error("init failed", slog.String("function", logicalID), slog.Any("error", err))
+	os.Exit(1)
+}
