@@ -123,5 +123,3 @@ func deref(f *float64) float64 {
 	}
 	return *f
 }
-
-type meterKey struct{}

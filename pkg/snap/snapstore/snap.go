@@ -308,9 +308,8 @@ func (s *Store) AddSnapParticipant(ctx context.Context, w, surveyID string, p su
 }
 
 type markerClaims struct {
-	ops               []types.TransactWriteItem
-	loginAt, emailAt  int // index among ops (offset added by snapTransact), -1 if none
-	participantOffset int
+	ops              []types.TransactWriteItem
+	loginAt, emailAt int // index among ops (offset added by snapTransact), -1 if none
 }
 
 func (s *Store) claimMarkers(participantID string, login, email *ddb.Key) (markerClaims, error) {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
@@ -185,5 +184,3 @@ func rows(n int, prefix string) []row {
 	}
 	return out
 }
-
-func now() time.Time { return time.Now() }
