@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/localenv"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
@@ -22,11 +23,6 @@ type banner struct {
 	data                             demo.Data
 }
 
-// Defaults of cmd/invoke: when the server runs with them, `make invoke` needs no variables.
-const (
-	invokeDefaultTable    = "roster-local"
-	invokeDefaultEndpoint = "http://127.0.0.1:8000"
-)
 
 // printBanner tells the developer where everything is and how to call it.
 func printBanner(w io.Writer, b banner) {
@@ -84,10 +80,10 @@ func printBanner(w io.Writer, b banner) {
 	}
 
 	var env []string
-	if b.table != invokeDefaultTable {
+	if b.table != localenv.Table {
 		env = append(env, "TABLE_NAME="+b.table)
 	}
-	if b.endpoint != invokeDefaultEndpoint {
+	if b.endpoint != localenv.DynamoDBEndpoint {
 		env = append(env, "DYNAMODB_ENDPOINT="+b.endpoint)
 	}
 	prefix := strings.Join(env, " ")

@@ -31,6 +31,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localapi"
+	"github.com/participant-roster/roster/pkg/dev/localenv"
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/poller"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
@@ -81,9 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	var o options
 	fs := flag.NewFlagSet("local-api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&o.port, "port", 3000, "HTTP port of the API, on 127.0.0.1 (0: any free port)")
-	fs.IntVar(&o.ddbPort, "ddb-port", 8000, "DynamoDB Local port (a free one is picked if it is busy; 0: any free port)")
-	fs.StringVar(&o.table, "table", "roster-local", "DynamoDB table name")
+	fs.IntVar(&o.port, "port", localenv.APIPort, "HTTP port of the API, on 127.0.0.1 (0: any free port)")
+	fs.IntVar(&o.ddbPort, "ddb-port", localenv.DynamoDBPort, "DynamoDB Local port (a free one is picked if it is busy; 0: any free port)")
+	fs.StringVar(&o.table, "table", localenv.Table, "DynamoDB table name")
 	fs.BoolVar(&o.fresh, "fresh", false, "wipe the local data ("+dataSubdir+") before starting")
 	fs.StringVar(&o.dataDir, "data-dir", "", "where DynamoDB Local keeps its data (default <repo>/"+dataSubdir+")")
 	fs.DurationVar(&o.authCacheTTL, "auth-cache-ttl", app.DefaultAuthCacheTTL, "how long a verified API key is trusted without re-reading it, as in a warm function")
@@ -208,7 +209,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // Local import queue: like template.yaml's ImportQueue (redrive after 5 receives) with a
 // shorter visibility timeout, and a poller standing in for the worker's SQS event source.
 const (
-	localImportQueue      = "roster-local-imports"
+	localImportQueue      = localenv.ImportQueue
 	localWorkerTimeout    = 60 * time.Second
 	localVisibility       = 6 * localWorkerTimeout
 	localMaxReceiveCount  = 5

@@ -43,13 +43,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/dev/app"
+	"github.com/participant-roster/roster/pkg/dev/localenv"
 )
 
 // The defaults reach the DynamoDB Local that `make run` starts.
-const (
-	defaultTable    = "roster-local"
-	defaultEndpoint = "http://127.0.0.1:8000"
-)
+const defaultTable = localenv.Table
+
+var defaultEndpoint = localenv.DynamoDBEndpoint
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
