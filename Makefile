@@ -174,9 +174,14 @@ test-unit: ## Run the tests that need no server (no Java, Python or Docker), in 
 bench: ensure-moto ## Run the benchmark against a local DynamoDB and SQS
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go run ./cmd/bench
 
-lint: ensure-cfn-lint ## gofmt, go vet and cfn-lint
+# staticcheck, pinned; `go run` fetches it through the module proxy the first time and then
+# runs it from the build cache.
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@2026.2.2
+
+lint: ensure-cfn-lint ## gofmt, go vet, staticcheck and cfn-lint
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	go run $(STATICCHECK) ./...
 	PATH="$$PATH:$(USER_BIN)" cfn-lint template.yaml
 
 invoke: ## Invoke one function locally: FN=<LogicalID> EVENT=events/<file>.json
