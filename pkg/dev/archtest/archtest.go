@@ -23,16 +23,16 @@ type Package struct {
 type Layer string
 
 const (
-	Handlers  Layer = "handlers"  // a family's wire types and HTTP handlers
-	Domain    Layer = "domain"    // a family's or the engine's use cases, rules and store interfaces
-	Adapter   Layer = "adapter"   // a store or queue adapter
-	Platform  Layer = "platform"  // shared infrastructure (the store core, auth, ids, the Lambda adapter)
-	Wiring    Layer = "wiring"    // the functions' composition roots
-	Dev       Layer = "dev"       // what helps but never ships
-	Function  Layer = "function"  // a Lambda's main package
-	Command   Layer = "command"   // a program under cmd/
-	Vocabular Layer = "vocab"     // the shared words, below everything
-	External  Layer = "external"  // not ours
+	Handlers  Layer = "handlers" // a family's wire types and HTTP handlers
+	Domain    Layer = "domain"   // a family's or the engine's use cases, rules and store interfaces
+	Adapter   Layer = "adapter"  // a store or queue adapter
+	Platform  Layer = "platform" // shared infrastructure (the store core, auth, ids, the Lambda adapter)
+	Wiring    Layer = "wiring"   // the functions' composition roots
+	Dev       Layer = "dev"      // what helps but never ships
+	Function  Layer = "function" // a Lambda's main package
+	Command   Layer = "command"  // a program under cmd/
+	Vocabular Layer = "vocab"    // the shared words, below everything
+	External  Layer = "external" // not ours
 )
 
 // layers maps our packages (paths under the module) to their layer; the first matching
@@ -86,7 +86,9 @@ var (
 )
 
 func hasPrefixIn(path string, prefixes []string) bool {
-	return slices.ContainsFunc(prefixes, func(p string) bool { return path == p || strings.HasPrefix(path, p+"/") || strings.HasPrefix(path, p) && strings.HasSuffix(p, "/") })
+	return slices.ContainsFunc(prefixes, func(p string) bool {
+		return path == p || strings.HasPrefix(path, p+"/") || strings.HasPrefix(path, p) && strings.HasSuffix(p, "/")
+	})
 }
 
 // FunctionInfo is what the route declarations say of one functions/ directory.

@@ -1,12 +1,5 @@
 package snapstore
 
-// Snap bulk imports write participants while the import holds the survey's roster (the
-// survey item's importJobId, see LockRoster): every participant write of the API checks that no
-// import holds it (rosterOpen), and the import's own writes check that this job holds it
-// (rosterHeldBy). The hold is taken in the transaction that creates the job (CreateImportJob)
-// and released in the one that ends it (FinishImportJob, FailImportJob), so a job that exists
-// and is not finished always holds its roster, and a finished one never does.
-
 import (
 	"context"
 	"errors"

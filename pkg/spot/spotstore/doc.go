@@ -1,6 +1,8 @@
-// Package store keeps every record of the service in one DynamoDB table. It is the only package
-// that builds keys. Tenant (workspace) id leads every partition key except the credential
-// lookup, which necessarily happens before the tenant is known.
+// Package spotstore is the Spot Thought context's DynamoDB adapter (screening.Store,
+// screening.AdminStore, auth.KeyStore) over the one table (pkg/platform/ddb): workspaces, Spot
+// API keys, tenant participants, screeners, screener participants and sessions. It is the only
+// package that builds their keys. The Snap context's patterns (13 to 18) are in package
+// snapstore and the jobs' (19 to 22) in package jobstore: one numbering for the one table.
 //
 // # Access patterns
 //
@@ -18,22 +20,9 @@
 //	| 10 | get / list screener sessions                     | table | pk=WS#<ws>#SES, sk=<scsesId>                    |
 //	| 11 | list a screener participant's sessions           | gsi1  | gsi1pk=WS#<ws>#SCPAR#<scparId>#SES              |
 //	| 12 | list a screener's sessions                       | gsi2  | gsi2pk=WS#<ws>#SCR#<scrId>#SES                  |
-//	| 13 | verify a Snap user's API key by username         | table | pk=SNAPUSER#<lower username>, sk=SNAPUSER       |
-//	| 14 | get / list a workspace's surveys                 | table | pk=WS#<ws>#SURVEY, sk=<guid>                    |
-//	| 15 | page a survey's participants in creation order   | table | pk=WS#<ws>#SURVEY#<guid>#PTP, sk=<sptpId>       |
-//	| 16 | find a survey participant by login (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#LOGIN, sk=<lower login>|
-//	| 17 | find a survey participant by email (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#EMAIL, sk=<lower email>|
-//	| 18 | page a survey's responses in creation order      | table | pk=WS#<ws>#SURVEY#<guid>#RESP, sk=<respId>      |
 //
-// The two credential lookups (1, 13) are the only partitions not led by the tenant: they are
-// what finds the tenant. Snap pages (15, 18) resume after a progress token's id with
-// ExclusiveStartKey, so a token stays valid when records are added or deleted.
-//
-// A survey item's importJobId marks its roster held by a bulk import job: set in the
-// transaction that creates the job and removed in the one that ends it (snapimport.go). Every
-// participant write of the API checks that it is absent, and every write of the import that it
-// names the job, with a ConditionCheck in the same transaction (no window between check and
-// write).
+// The key lookup (1) is, with Snap's (13), the only partition not led by the tenant: it is what
+// finds the tenant. Every other key starts WS#<workspace>.
 //
 // Ids are ULIDs, so every sort key that is an id lists in creation order. No key holds a
 // mutable attribute except the email marker, which a change of email replaces (delete and
@@ -59,5 +48,5 @@
 //   - Name, email and external uid are copied onto screener participants (a list page is one
 //     Query); a change to the participant updates every copy in the same transaction.
 //
-// Every call asks for consumed capacity (see package capacity).
+// Every call asks for consumed capacity (ddb.MeterOption, package capacity).
 package spotstore
