@@ -25,7 +25,7 @@
 //
 // Ids are ULIDs, so pattern 19 lists jobs in creation order. Row error sort keys are zero-padded
 // row indexes, so a Query with Limit N returns the first N rows with errors.
-
+//
 // A job that holds its target (jobs.Job.HoldsTarget: a Snap import holds its survey's roster)
 // takes the hold in the transaction that creates it and releases it in the one that ends it:
 // the family's adapter gives the writes (TargetHolder), so this package knows no family's
