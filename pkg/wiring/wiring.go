@@ -12,8 +12,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 )
 
 // DefaultAuthCacheTTL is how long a warm function trusts a verified key without re-reading it;
@@ -54,6 +57,43 @@ func TableFromEnv(ctx context.Context) (*ddb.Table, Config, error) {
 		return nil, cfg, err
 	}
 	return ddb.New(client, cfg.Table), cfg, nil
+}
+
+// Family is what a family's composition root gives Main: its routes' handlers, and imports
+// that become jobs once it has a queue.
+type Family interface {
+	EnableImports(q jobs.Queue)
+	LambdaHandler(logicalID string) (lambdahttp.Handler, error)
+}
+
+// Main is the whole of an HTTP function's main: read the environment once, build the clients
+// and the family once (the import queue's client only for a function given its source), and
+// hand the route's handler to the Lambda runtime.
+func Main(logicalID string, build func(t *ddb.Table, cfg Config, log *slog.Logger) Family, queue []QueueSource) {
+	log := Log()
+	h, err := handlerFromEnv(context.Background(), logicalID, build, log, queue)
+	if err != nil {
+		InitFailed(log, logicalID, err)
+	}
+	lambda.Start(h)
+}
+
+func handlerFromEnv(ctx context.Context, logicalID string, build func(*ddb.Table, Config, *slog.Logger) Family, log *slog.Logger, queue []QueueSource) (lambdahttp.Handler, error) {
+	t, cfg, err := TableFromEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := build(t, cfg, log)
+	for _, source := range queue {
+		q, err := source(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if q != nil {
+			f.EnableImports(q)
+		}
+	}
+	return f.LambdaHandler(logicalID)
 }
 
 // QueueSource builds, once at start, the queue a function sends import chunks to; nil and no

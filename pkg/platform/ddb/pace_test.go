@@ -2,10 +2,15 @@ package ddb_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
+	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 // fakeClock is a pacer's clock that moves only when the pacer sleeps.
@@ -51,4 +56,35 @@ func TestPacerBudgetsEachPartitionKey(t *testing.T) {
 	c.now = c.now.Add(time.Hour)
 	step(map[string]float64{"a": 100}, 0) // refilled, but only to one second's worth
 	step(map[string]float64{"a": 1}, 10*time.Millisecond)
+}
+
+// TestPacedImportKeepsToTheBudget: an import through a paced store against DynamoDB Local
+// waits, in all, at least as long as its hottest partition key's writes take at the budget
+// (the participants' partition: 2 write units per new participant, transactional).
+func TestPacedImportKeepsToTheBudget(t *testing.T) {
+	env := testkit.NewEnv(t)
+	ctx := context.Background()
+	tn := env.NewTenant()
+	scr, err := env.App.Admin.CreateScreener(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, "Paced", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows, budget = 200, 50.0
+	c := &fakeClock{now: time.Now()}
+	svc := screening.NewService(spotstore.New(env.App.Table.Paced(c.pacer(budget))))
+	in := make([]screening.ImportRow, rows)
+	for i := range in {
+		in[i] = screening.ImportRow{Email: fmt.Sprintf("paced%d@example.com", i), Name: fmt.Sprintf("Paced %d", i)}
+	}
+	if _, err := svc.Import(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, screening.ImportRequest{ScreenerID: scr.ID, Rows: in}); err != nil {
+		t.Fatal(err)
+	}
+	atLeast := time.Duration((2*rows - budget) / budget * float64(time.Second))
+	if c.slept < atLeast || c.sleeps == 0 {
+		t.Errorf("waited %v in %d sleeps, want at least %v for %d new participants at %.0f WCU/s", c.slept, c.sleeps, atLeast, rows, budget)
+	}
+	if c.slept > 4*atLeast {
+		t.Errorf("waited %v, far more than the %v the hottest key needs: the estimate is off", c.slept, atLeast)
+	}
+	t.Logf("%d rows at %.0f WCU/s per key: waited %v (%d sleeps)", rows, budget, c.slept, c.sleeps)
 }

@@ -5,12 +5,9 @@
 package spotwire
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobstore"
@@ -60,32 +57,9 @@ func (s *Spot) LambdaHandler(logicalID string) (lambdahttp.Handler, error) {
 	return lambdahttp.New(d.Route, d.Handler(s.API), spotapi.WriteRouteError, s.Log), nil
 }
 
-// Main is the whole of a Spot function's main: read the environment once, build clients once
-// (the import queue's only for a function given its source), and hand the route's handler to
-// the Lambda runtime.
+// Main is the whole of a Spot function's main (wiring.Main).
 func Main(logicalID string, queue ...wiring.QueueSource) {
-	log := wiring.Log()
-	h, err := fromEnv(context.Background(), logicalID, log, queue)
-	if err != nil {
-		wiring.InitFailed(log, logicalID, err)
-	}
-	lambda.Start(h)
-}
-
-func fromEnv(ctx context.Context, logicalID string, log *slog.Logger, queue []wiring.QueueSource) (lambdahttp.Handler, error) {
-	t, cfg, err := wiring.TableFromEnv(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s := New(t, cfg.AuthCacheTTL, log)
-	for _, source := range queue {
-		q, err := source(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if q != nil {
-			s.EnableImports(q)
-		}
-	}
-	return s.LambdaHandler(logicalID)
+	wiring.Main(logicalID, func(t *ddb.Table, cfg wiring.Config, log *slog.Logger) wiring.Family {
+		return New(t, cfg.AuthCacheTTL, log)
+	}, queue)
 }
