@@ -186,7 +186,7 @@ func TestGeneratedFunction(t *testing.T) {
 	}
 	for dir, call := range map[string]string{
 		"read-thing":    `spotwire.Main("ReadThingFunction")`,
-		"import-things": `snapwire.Main("ImportThingsFunction")`,
+		"import-things": `snapwire.Main("ImportThingsFunction", queuewire.FromEnv)`,
 		"import-worker": `workerwire.Main("ImportWorkerFunction")`,
 	} {
 		if main := readFile(t, root, "functions/"+dir+"/main.go"); !strings.Contains(main, call) || !strings.HasPrefix(main, "// Code generated ") {

@@ -109,3 +109,5 @@ func TestImportJobBookkeeping(t *testing.T) {
 		t.Errorf("a finished job was failed afterwards: %s", job.Status)
 	}
 }
+
+func TestMain(m *testing.M) { testkit.Main(m) }
