@@ -159,7 +159,7 @@ lint: ensure-cfn-lint ## gofmt, go vet and cfn-lint
 	go vet ./...
 	PATH="$$PATH:$(USER_BIN)" cfn-lint template.yaml
 
-invoke: ## Invoke one function locally: FN=<LogicalID> EVENT=events/<file>.json
+invoke: ## Build one function for this machine and run it under the Lambda emulator: FN=<LogicalID> EVENT=events/<file>.json
 	$(if $(FN),,$(error FN=<LogicalID> is required, e.g. make invoke FN=ListScreenersFunction EVENT=events/list-screeners.json))
 	$(if $(EVENT),,$(error EVENT=events/<file>.json is required))
 	go run ./cmd/invoke -fn "$(FN)" -event "$(EVENT)"

@@ -75,7 +75,10 @@ func (s Stack) resolve(ref string) (string, error) {
 	case TableResource:
 		value, hint = s.Table, "no local table was given"
 	case QueueResource:
-		value, hint = s.QueueURL, "no local queue was given (IMPORT_QUEUE_URL)"
+		value, hint = s.QueueURL, "no local queue was given (IMPORT_QUEUE_URL and SQS_ENDPOINT)"
+		if s.SQSEndpoint == "" {
+			value = "" // a queue URL alone would send to AWS's SQS
+		}
 	default:
 		return "", fmt.Errorf("the local stack has no value for it (it has %s and %s): give pkg/dev/rie's Stack one", TableResource, QueueResource)
 	}

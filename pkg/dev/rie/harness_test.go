@@ -172,6 +172,8 @@ func TestEnvironment(t *testing.T) {
 				stack, "F: Q ("},
 			{samtemplate.Function{LogicalID: "F", Environment: map[string]string{"Q": "ImportQueue"}, StackValues: map[string]string{"Q": "ImportQueue"}},
 				rie.Stack{Table: "t"}, "no local queue was given"},
+			{samtemplate.Function{LogicalID: "F", Environment: map[string]string{"Q": "ImportQueue"}, StackValues: map[string]string{"Q": "ImportQueue"}},
+				rie.Stack{Table: "t", QueueURL: "http://sqs.local/q"}, "no local queue was given"},
 		} {
 			if _, err := rie.Environment(c.fn, c.stack); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Environment(%v) = %v, want an error with %q", c.fn.StackValues, err, c.want)
