@@ -17,8 +17,8 @@
 //     stack's: a Ref to RosterTable is the local table's name, a Ref to ImportQueue the local
 //     queue's URL. Any other such value (another resource, a pseudo parameter, Fn::GetAtt...) is
 //     an error naming the variable, so a new template variable cannot be missed silently.
-//   - DYNAMODB_ENDPOINT: the functions talk to DynamoDB Local instead of AWS (pkg/app's
-//     ConfigFromEnv reads it; with it set, the client uses fixed dummy credentials and region).
+//   - DYNAMODB_ENDPOINT: the functions talk to DynamoDB Local instead of AWS (their wiring
+//     reads it; with it set, the client uses fixed dummy credentials and region).
 //   - SQS_ENDPOINT, only for a function with a variable set to the local queue: it sends to
 //     moto_server instead of AWS (read the same way).
 //   - AWS_REGION (us-east-1, the region the local clients use), AWS_ACCESS_KEY_ID and
