@@ -11,9 +11,13 @@
 # This file's own path, read before any include changes MAKEFILE_LIST.
 SELF := $(lastword $(MAKEFILE_LIST))
 
-# Static arm64 binary named bootstrap, as provided.al2023 expects; lambda.norpc drops the
-# legacy RPC entry point that the provided runtimes never use.
-GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags "-s -w"
+# Static binary named bootstrap, as provided.al2023 expects; lambda.norpc drops the legacy RPC
+# entry point that the provided runtimes never use. LAMBDA_ARCH is the functions' architecture
+# (template.yaml: arm64); only a command-line LAMBDA_ARCH=<GOARCH> changes it, as the emulator
+# harness (pkg/dev/rie) does to run the same build line on the host, so a stray environment
+# variable cannot put another architecture into a deployment.
+LAMBDA_ARCH = arm64
+GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) go build -trimpath -tags lambda.norpc -ldflags "-s -w"
 
 # The function list is read from the build-* targets below, so it is written down only once.
 FUNCTIONS = $(shell sed -n 's/^build-\([A-Za-z0-9]*\):.*/\1/p' $(SELF))
@@ -184,7 +188,7 @@ lint: ensure-cfn-lint ## gofmt, go vet, staticcheck and cfn-lint
 	go run $(STATICCHECK) ./...
 	PATH="$$PATH:$(USER_BIN)" cfn-lint template.yaml
 
-invoke: ## Invoke one function locally: FN=<LogicalID> EVENT=events/<file>.json
+invoke: ## Build one function for this machine and run it under the Lambda emulator: FN=<LogicalID> EVENT=events/<file>.json
 	$(if $(FN),,$(error FN=<LogicalID> is required, e.g. make invoke FN=ListScreenersFunction EVENT=events/list-screeners.json))
 	$(if $(EVENT),,$(error EVENT=events/<file>.json is required))
 	go run ./cmd/invoke -fn "$(FN)" -event "$(EVENT)"

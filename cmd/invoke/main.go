@@ -1,14 +1,20 @@
-// Command invoke runs one function once with an event file, like `sam local invoke`, without
-// Docker (`make invoke FN=<LogicalID> EVENT=events/<file>.json`):
+// Command invoke runs one function once with an event file, as Lambda runs it, like `sam local
+// invoke` but without Docker (`make invoke FN=<LogicalID> EVENT=events/<file>.json`):
 //
 //	go run ./cmd/invoke -fn GetScreenerParticipantFunction -event events/get-screener-participant.json
 //
-// The function's handler is built exactly as in Lambda (lambdahttp.Handler) over the table named
-// by TABLE_NAME (default roster-local) at DYNAMODB_ENDPOINT (default http://127.0.0.1:8000,
-// the DynamoDB Local that `make run` starts; set it empty to use real AWS with the ordinary
-// AWS credentials and region). The response is printed to stdout as indented JSON and the
-// function's log lines go to stderr. The exit code is 0 whenever the function returned a
-// response, whatever its status, as with sam local invoke.
+// The function is built with its own Makefile line for the host architecture and run under the
+// Lambda Runtime Interface Emulator with template.yaml's environment for it (pkg/dev/rie),
+// against the local stack `make run` starts: the table named by TABLE_NAME (default
+// roster-local) at DYNAMODB_ENDPOINT (default http://127.0.0.1:8000), and, for the functions
+// that queue import jobs, the queue at IMPORT_QUEUE_URL on the SQS at SQS_ENDPOINT (make run
+// prints both; without them those functions are not run). An HTTP function takes an API
+// Gateway HTTP API v2 event; the import worker an SQS event, whose jobs are stored first
+// (QUEUED) unless they exist, as the API function that queued the chunks would have.
+//
+// The answer is printed to stdout as indented JSON; the emulator's and the function's log lines
+// go to stderr. The exit code is 0 whenever the function answered, whatever the status, as with
+// sam local invoke.
 package main
 
 import (
@@ -19,10 +25,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
+	"runtime"
 	"strings"
 	"time"
 
@@ -31,14 +36,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/dev/app"
+	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localapi"
+	"github.com/participant-roster/roster/pkg/dev/localenv"
+	"github.com/participant-roster/roster/pkg/dev/rie"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
-	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
-)
-
-const (
-	defaultTable    = "roster-local"
-	defaultEndpoint = "http://127.0.0.1:8000"
+	"github.com/participant-roster/roster/pkg/jobs/jobstore"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/snap/snapstore"
 )
 
 func main() {
@@ -49,10 +54,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fn := fs.String("fn", "", "logical id of the function in template.yaml, e.g. GetScreenerParticipantFunction")
-	eventPath := fs.String("event", "", "API Gateway HTTP API v2 event file, e.g. events/get-screener-participant.json")
+	eventPath := fs.String("event", "", "event file: API Gateway HTTP API v2 (an SQS event for the worker), e.g. events/get-screener-participant.json")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: invoke -fn <LogicalID> -event <file.json>\n\n"+
-			"Environment: TABLE_NAME (default "+defaultTable+"), DYNAMODB_ENDPOINT (default "+defaultEndpoint+"; empty for real AWS).\n\nFlags:")
+			"Environment: TABLE_NAME (default "+localenv.Table+"), DYNAMODB_ENDPOINT (default "+localenv.DynamoDBEndpoint+"),\n"+
+			"IMPORT_QUEUE_URL and SQS_ENDPOINT (as `make run` prints them; needed by the import functions).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -74,98 +80,168 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func invoke(ctx context.Context, fn, eventPath string, stdout, stderr io.Writer) error {
-	route, err := templateRoute(fn)
+	root, err := samtemplate.FindRoot()
 	if err != nil {
 		return err
 	}
-	ev, err := readEvent(eventPath)
+	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return err
+	}
+	f, ok := tpl.Function(fn)
+	if !ok {
+		return fmt.Errorf("unknown function %q; template.yaml's functions are:\n  %s", fn, strings.Join(tpl.Functions(), "\n  "))
+	}
+	event, err := os.ReadFile(eventPath)
+	if err != nil {
+		return fmt.Errorf("event file: %w", err)
+	}
+	route, worker := eventSource(f)
+	var jobs events.SQSEvent
+	switch {
+	case worker:
+		jobs, err = readSQSEvent(eventPath, event)
+	case route != nil:
+		err = checkHTTPEvent(*route, eventPath, event, stderr)
+	default:
+		err = fmt.Errorf("%s has neither an HttpApi nor an SQS event in template.yaml", fn)
+	}
+	if err != nil {
+		return err
+	}
+
+	stack, client, err := localStack(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := rie.Environment(f, stack); err != nil {
+		return fmt.Errorf("%w\n(set IMPORT_QUEUE_URL and SQS_ENDPOINT to what `make run` printed)", err)
+	}
+	if worker {
+		table := ddb.New(client, stack.Table)
+		stored, err := demo.StoreJobsOf(ctx, jobstore.New(table, snapstore.New(table)), jobs)
+		if err != nil {
+			return err
+		}
+		for _, id := range stored {
+			fmt.Fprintf(stderr, "invoke: stored job %s (QUEUED) for the event's chunks, as the API function would before queueing them\n", id)
+		}
+	}
+
+	answer, err := runEmulated(ctx, root, tpl, fn, stack, event, stderr)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, answer, "", "  "); err != nil {
+		return fmt.Errorf("%s answered something that is not JSON: %w\n%s", fn, err, answer)
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", bytes.TrimSpace(out.Bytes()))
+	return err
+}
+
+// runEmulated builds the function for this machine and runs the event through it under the
+// emulator; the build goes to a directory removed afterwards.
+func runEmulated(ctx context.Context, root string, tpl *samtemplate.Template, fn string, stack rie.Stack, event []byte, stderr io.Writer) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "invoke-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(stderr, "invoke: make build-%s LAMBDA_ARCH=%s, then run it under aws-lambda-rie\n", fn, runtime.GOARCH)
+	em, err := rie.NewBuilder(root, dir).StartFunction(ctx, tpl, fn, stack, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer em.Stop()
+	answer, err := em.Invoke(ctx, event)
+	if err != nil {
+		return nil, fmt.Errorf("%s gave no answer: %w", fn, err)
+	}
+	return answer, nil
+}
+
+// localStack is `make run`'s DynamoDB Local and SQS as the environment names them, after
+// checking that the table is there.
+func localStack(ctx context.Context) (rie.Stack, *dynamodb.Client, error) {
+	stack := rie.Stack{
+		Table:            envOr("TABLE_NAME", localenv.Table),
+		DynamoDBEndpoint: envOr("DYNAMODB_ENDPOINT", localenv.DynamoDBEndpoint),
+		QueueURL:         os.Getenv("IMPORT_QUEUE_URL"),
+		SQSEndpoint:      os.Getenv("SQS_ENDPOINT"),
+	}
+	if stack.DynamoDBEndpoint == "" {
+		return stack, nil, errors.New("DYNAMODB_ENDPOINT is empty: invoke runs functions against the local stack only (`make run`)")
+	}
+	client, err := app.NewDynamoDBClient(ctx, stack.DynamoDBEndpoint)
+	if err != nil {
+		return stack, nil, err
+	}
+	return stack, client, checkTable(ctx, client, stack.Table, stack.DynamoDBEndpoint)
+}
+
+// eventSource is what feeds the function in template.yaml: its HttpApi route, or an SQS queue.
+func eventSource(f samtemplate.Function) (route *samtemplate.Event, sqs bool) {
+	for _, ev := range f.Events {
+		switch ev.Type {
+		case "HttpApi":
+			route = &ev
+		case "SQS":
+			sqs = true
+		}
+	}
+	return route, sqs
+}
+
+// checkHTTPEvent checks that the file is an API Gateway HTTP API (payload 2.0) event, and
+// warns when it is not one the function's route would be sent.
+func checkHTTPEvent(route samtemplate.Event, path string, data []byte, stderr io.Writer) error {
+	ev, err := readEvent(path, data)
 	if err != nil {
 		return err
 	}
 	if _, ok := localapi.PathParameters(route.Path, ev.RawPath); !ok || ev.RequestContext.HTTP.Method != route.Method {
-		fmt.Fprintf(stderr, "invoke: warning: the event is a %s %s, but %s serves %s %s (API Gateway would not send it this event)\n",
-			ev.RequestContext.HTTP.Method, ev.RawPath, fn, route.Method, route.Path)
+		fmt.Fprintf(stderr, "invoke: warning: the event is a %s %s, but the function serves %s %s (API Gateway would not send it this event)\n",
+			ev.RequestContext.HTTP.Method, ev.RawPath, route.Method, route.Path)
 	}
-
-	table := envOr("TABLE_NAME", defaultTable)
-	endpoint := envOr("DYNAMODB_ENDPOINT", defaultEndpoint)
-	client, err := app.NewDynamoDBClient(ctx, endpoint)
-	if err != nil {
-		return err
-	}
-	if endpoint != "" {
-		if err := checkTable(ctx, client, table, endpoint); err != nil {
-			return err
-		}
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	a := app.New(client, table, app.DefaultAuthCacheTTL, log)
-	// As on Lambda, the import functions send jobs to IMPORT_QUEUE_URL (make run prints its
-	// queue and SQS endpoint; its poller then works the job).
-	if queue := os.Getenv("IMPORT_QUEUE_URL"); queue != "" {
-		sc, err := jobqueue.NewClient(ctx, os.Getenv("SQS_ENDPOINT"))
-		if err != nil {
-			return err
-		}
-		a.EnableImports(sc, queue)
-	}
-	handler, err := a.LambdaHandler(fn)
-	if err != nil {
-		return err
-	}
-	resp, err := handler(ctx, ev)
-	if err != nil {
-		return fmt.Errorf("%s returned an error instead of a response: %w", fn, err)
-	}
-	out, err := json.MarshalIndent(resp, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "%s\n", out)
-	return err
-}
-
-// templateRoute is the HttpApi route of a function of template.yaml.
-func templateRoute(fn string) (samtemplate.HTTPRoute, error) {
-	root, err := samtemplate.FindRoot()
-	if err != nil {
-		return samtemplate.HTTPRoute{}, err
-	}
-	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		return samtemplate.HTTPRoute{}, err
-	}
-	var known []string
-	for _, r := range tpl.HTTPRoutes() {
-		if r.LogicalID == fn {
-			return r, nil
-		}
-		known = append(known, r.LogicalID)
-	}
-	slices.Sort(known)
-	return samtemplate.HTTPRoute{}, fmt.Errorf("unknown function %q; template.yaml's functions are:\n  %s", fn, strings.Join(known, "\n  "))
+	return nil
 }
 
 // readEvent reads an API Gateway HTTP API (payload 2.0) event, rejecting anything else: a
 // field the event type does not have is a typo or another event format.
-func readEvent(path string) (events.APIGatewayV2HTTPRequest, error) {
+func readEvent(path string, data []byte) (events.APIGatewayV2HTTPRequest, error) {
 	var ev events.APIGatewayV2HTTPRequest
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ev, fmt.Errorf("event file: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
+	if err := decodeStrict(data, &ev); err != nil {
 		return ev, fmt.Errorf("event file %s is not an API Gateway HTTP API v2 event: %w", path, err)
-	}
-	if dec.More() {
-		return ev, fmt.Errorf("event file %s has data after the event", path)
 	}
 	if ev.Version != "2.0" || ev.RequestContext.HTTP.Method == "" {
 		return ev, fmt.Errorf("event file %s is not an API Gateway HTTP API v2 event: it needs \"version\": \"2.0\" and requestContext.http.method (see events/ for examples)", path)
 	}
 	return ev, nil
+}
+
+// readSQSEvent reads the SQS event a worker is sent, as strictly.
+func readSQSEvent(path string, data []byte) (events.SQSEvent, error) {
+	var ev events.SQSEvent
+	if err := decodeStrict(data, &ev); err != nil {
+		return ev, fmt.Errorf("event file %s is not an SQS event: %w", path, err)
+	}
+	if len(ev.Records) == 0 {
+		return ev, fmt.Errorf("event file %s is not an SQS event: it has no Records (see events/import-worker.json)", path)
+	}
+	return ev, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the event")
+	}
+	return nil
 }
 
 // checkTable fails fast, with a hint, when the local table is not there (instead of the

@@ -15,18 +15,31 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/jobs"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-// demoTable points TABLE_NAME and DYNAMODB_ENDPOINT at a fresh table seeded with the demo.
-func demoTable(t *testing.T) {
+// demoTable points TABLE_NAME and DYNAMODB_ENDPOINT at a fresh table seeded with the demo, as
+// `make run` serves it, with no import queue unless withQueue gives one.
+func demoTable(t *testing.T) *testkit.Env {
 	env := testkit.NewEnv(t)
 	if _, err := demo.Seed(context.Background(), env.App); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("TABLE_NAME", env.Table)
 	t.Setenv("DYNAMODB_ENDPOINT", aws.ToString(env.Client.Options().BaseEndpoint))
+	t.Setenv("IMPORT_QUEUE_URL", "")
+	t.Setenv("SQS_ENDPOINT", "")
+	return env
+}
+
+// withQueue points IMPORT_QUEUE_URL and SQS_ENDPOINT at a fresh local queue, as `make run`
+// prints them.
+func withQueue(t *testing.T, env *testkit.Env) {
+	q := env.EnableImports()
+	t.Setenv("IMPORT_QUEUE_URL", q.QueueURL)
+	t.Setenv("SQS_ENDPOINT", aws.ToString(q.SQS.Options().BaseEndpoint))
 }
 
 func eventFile(t *testing.T, name string) string {
@@ -62,6 +75,47 @@ func TestInvoke(t *testing.T) {
 	if !strings.Contains(errOut, `"function":"GetScreenerParticipantFunction"`) || !strings.Contains(errOut, `"status":200`) {
 		t.Errorf("the function's log line is not on stderr:\n%s", errOut)
 	}
+	// The emulator's own lines: the function ran as a built binary under it, with the template's settings.
+	if !strings.Contains(errOut, "REPORT RequestId:") || !strings.Contains(errOut, "Memory Size: 256 MB") {
+		t.Errorf("no REPORT line of the emulator with the template's MemorySize on stderr:\n%s", errOut)
+	}
+}
+
+// TestInvokeWorker runs the import worker's sample event against the demo data, twice: the
+// first run stores the job its chunk belongs to and completes it, the second finds it done.
+func TestInvokeWorker(t *testing.T) {
+	env := demoTable(t)
+	event := eventFile(t, "import-worker.json")
+	for run := 1; run <= 2; run++ {
+		out, errOut, code := invokeCmd("-fn", "ImportWorkerFunction", "-event", event)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", run, code, errOut)
+		}
+		var resp events.SQSEventResponse
+		if err := json.Unmarshal([]byte(out), &resp); err != nil || resp.BatchItemFailures == nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("run %d: stdout is not an answer without batchItemFailures (%v):\n%s\nstderr:\n%s", run, err, out, errOut)
+		}
+		if stored := strings.Contains(errOut, "invoke: stored job job_01jd3m00000000000000000jb2"); stored != (run == 1) {
+			t.Errorf("run %d: stored the job: %v, want %v\n%s", run, stored, run == 1, errOut)
+		}
+	}
+	job, _, err := env.App.Jobs.Get(context.Background(), demo.WorkspaceID, "job_01jd3m00000000000000000jb2", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Status != jobs.Completed || job.Counts.Processed != 3 || job.Counts.Failed != 0 {
+		t.Errorf("job after the event: %s, %+v; want COMPLETED with its 3 rows processed", job.Status, job.Counts)
+	}
+}
+
+// TestInvokeImportQueues runs a function that queues jobs with the queue `make run` prints.
+func TestInvokeImportQueues(t *testing.T) {
+	env := demoTable(t)
+	withQueue(t, env)
+	out, errOut, code := invokeCmd("-fn", "SnapImportParticipantsFunction", "-event", eventFile(t, "snap-import-participants.json"))
+	if code != 0 || !strings.Contains(out, `"statusCode": 202`) {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }
 
 func TestInvokeErrors(t *testing.T) {
@@ -89,6 +143,28 @@ func TestInvokeErrors(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("an import function without the queue", func(t *testing.T) {
+		out, errOut, code := invokeCmd("-fn", "SnapImportParticipantsFunction", "-event", eventFile(t, "snap-import-participants.json"))
+		if code != 1 || out != "" || !strings.Contains(errOut, "IMPORT_QUEUE_URL (ImportQueue in template.yaml)") || !strings.Contains(errOut, "make run") {
+			t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+		}
+	})
+
+	t.Run("the worker with an HTTP event", func(t *testing.T) {
+		_, errOut, code := invokeCmd("-fn", "ImportWorkerFunction", "-event", good)
+		if code != 1 || !strings.Contains(errOut, "is not an SQS event") {
+			t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+		}
+	})
+
+	t.Run("not the local stack", func(t *testing.T) {
+		t.Setenv("DYNAMODB_ENDPOINT", "")
+		_, errOut, code := invokeCmd("-fn", "GetScreenerFunction", "-event", good)
+		if code != 1 || !strings.Contains(errOut, "against the local stack only") {
+			t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+		}
+	})
 
 	t.Run("no such table", func(t *testing.T) {
 		t.Setenv("TABLE_NAME", "no-such-table")

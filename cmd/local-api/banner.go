@@ -23,7 +23,6 @@ type banner struct {
 	data                             demo.Data
 }
 
-
 // printBanner tells the developer where everything is and how to call it.
 func printBanner(w io.Writer, b banner) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,9 +41,18 @@ type Function struct {
 	Handler       string
 	Runtime       string
 	Architectures []string
+	Timeout       int               // seconds; 0 when neither Globals nor the function sets it
+	MemorySize    int               // MB; 0 when neither Globals nor the function sets it
 	Environment   map[string]string // Globals and function variables merged; Refs resolved as below
-	Policies      []Policy
-	Events        []Event // sorted by name
+	// StackValues are the variables of Environment whose values only the deployed stack knows,
+	// each mapped to what it refers to: a Ref to a resource or pseudo parameter maps to its
+	// name (TABLE_NAME: RosterTable); any other intrinsic function maps to its JSON
+	// ({"Fn::GetAtt":"ImportQueue.Arn"}), which no logical id equals. A Ref to a template
+	// parameter is not one of them: its default is the value. A local run must give each of
+	// these a local value, and can tell from this map when it has none.
+	StackValues map[string]string
+	Policies    []Policy
+	Events      []Event // sorted by name
 }
 
 // Policy is one entry of a function's Policies.
@@ -95,6 +105,10 @@ func Load(path string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	stackValues, err := rawStackValues(path)
+	if err != nil {
+		return nil, err
+	}
 	t := &Template{cfn: cfn, functions: map[string]Function{}}
 	globals, _ := cfn.GetServerlessGlobalFunction() // absent Globals.Function is fine
 	for id, fn := range cfn.GetAllServerlessFunctionResources() {
@@ -102,6 +116,7 @@ func Load(path string) (*Template, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: function %s: %w", path, id, err)
 		}
+		f.StackValues = stackValues[id]
 		t.functions[id] = f
 	}
 	return t, nil
@@ -241,6 +256,8 @@ func newFunction(id string, fn *serverless.Function, g *global.Function, policie
 		Handler:       firstSet(fn.Handler, g.Handler),
 		Runtime:       firstSet(fn.Runtime, g.Runtime),
 		Architectures: fn.Architectures,
+		Timeout:       firstInt(fn.Timeout, g.Timeout),
+		MemorySize:    firstInt(fn.MemorySize, g.MemorySize),
 		Environment:   map[string]string{},
 		Policies:      policies,
 	}
@@ -268,6 +285,15 @@ func firstSet(vals ...*string) string {
 		}
 	}
 	return ""
+}
+
+func firstInt(vals ...*int) int {
+	for _, v := range vals {
+		if v != nil {
+			return *v
+		}
+	}
+	return 0
 }
 
 func events(in map[string]serverless.Function_EventSource) ([]Event, error) {
@@ -364,4 +390,74 @@ func mapPolicies(m map[string]interface{}) []Policy {
 	}
 	slices.SortFunc(out, func(a, b Policy) int { return cmp.Compare(a.Name, b.Name) })
 	return out
+}
+
+// rawStackValues finds, for each serverless function, the environment variables (Globals' and
+// its own, merged as SAM does) set by an intrinsic function other than a Ref to a template
+// parameter; see Function.StackValues. It reads the template with intrinsics left as written,
+// since resolved they can no longer be told from literals.
+func rawStackValues(path string) (map[string]map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	unresolved, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	type environment struct {
+		Variables map[string]json.RawMessage
+	}
+	var raw struct {
+		Parameters map[string]json.RawMessage
+		Globals    struct {
+			Function struct{ Environment environment }
+		}
+		Resources map[string]struct {
+			Type       string
+			Properties struct{ Environment environment }
+		}
+	}
+	if err := json.Unmarshal(unresolved, &raw); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	out := map[string]map[string]string{}
+	for id, res := range raw.Resources {
+		if res.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		vars := maps.Clone(raw.Globals.Function.Environment.Variables)
+		if vars == nil {
+			vars = map[string]json.RawMessage{}
+		}
+		maps.Copy(vars, res.Properties.Environment.Variables)
+		values := map[string]string{}
+		for name, v := range vars {
+			if ref, ok := stackValue(v, raw.Parameters); ok {
+				values[name] = ref
+			}
+		}
+		out[id] = values
+	}
+	return out, nil
+}
+
+// stackValue tells what a variable's value refers to, when the deployed stack supplies it.
+func stackValue(v json.RawMessage, params map[string]json.RawMessage) (string, bool) {
+	var fn map[string]json.RawMessage
+	if json.Unmarshal(v, &fn) != nil {
+		return "", false // a literal
+	}
+	var ref string
+	if len(fn) == 1 && json.Unmarshal(fn["Ref"], &ref) == nil {
+		if _, isParameter := params[ref]; isParameter {
+			return "", false
+		}
+		return ref, true
+	}
+	compact, err := json.Marshal(fn)
+	if err != nil {
+		return string(v), true
+	}
+	return string(compact), true
 }

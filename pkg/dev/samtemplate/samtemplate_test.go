@@ -12,7 +12,8 @@ import (
 )
 
 // sample exercises what Load must get right: Globals applied under function overrides,
-// every Policies form SAM accepts, Refs to parameters and resources, and non-HttpApi events.
+// every Policies form SAM accepts, Refs to parameters and resources, values only the stack
+// knows, and non-HttpApi events.
 const sample = `
 Transform: AWS::Serverless-2016-10-31
 Parameters:
@@ -24,6 +25,8 @@ Globals:
     Runtime: provided.al2023
     Handler: bootstrap
     Architectures: [arm64]
+    Timeout: 10
+    MemorySize: 256
     LoggingConfig:
       LogFormat: JSON
     Environment:
@@ -84,9 +87,13 @@ Resources:
     Properties:
       Runtime: provided.al2
       Architectures: [x86_64]
+      Timeout: 60
       Environment:
         Variables:
           STAGE: test
+          QUEUE_ARN: !GetAtt Queue.Arn
+          REGION: !Ref AWS::Region
+          LITERAL_MAP: "{\"Ref\": \"Table\"}"
       Policies:
         - AWSLambdaBasicExecutionRole
         - Statement:
@@ -137,7 +144,10 @@ func TestFunctionAppliesGlobals(t *testing.T) {
 		Handler:       "bootstrap",
 		Runtime:       "provided.al2023",
 		Architectures: []string{"arm64"},
+		Timeout:       10,
+		MemorySize:    256,
 		Environment:   map[string]string{"TABLE_NAME": "Table", "STAGE": "dev"},
+		StackValues:   map[string]string{"TABLE_NAME": "Table"},
 		Policies:      []Policy{{Name: "DynamoDBReadPolicy", TableName: "Table"}},
 		Events: []Event{
 			{Name: "Get", Type: "HttpApi", ApiID: "Api", Method: "GET", Path: "/things/{id}", PayloadFormatVersion: "2.0"},
@@ -155,8 +165,15 @@ func TestFunctionAppliesGlobals(t *testing.T) {
 	if other.Handler != "bootstrap" || other.BuildMethod != "" {
 		t.Errorf("Other: Handler %q BuildMethod %q", other.Handler, other.BuildMethod)
 	}
-	if want := map[string]string{"TABLE_NAME": "Table", "STAGE": "test"}; !reflect.DeepEqual(other.Environment, want) {
-		t.Errorf("Other.Environment = %v, want %v", other.Environment, want)
+	if other.Timeout != 60 || other.MemorySize != 256 {
+		t.Errorf("Other: Timeout %d MemorySize %d, want its own 60 and Globals' 256", other.Timeout, other.MemorySize)
+	}
+	if got := other.Environment; got["TABLE_NAME"] != "Table" || got["STAGE"] != "test" || got["LITERAL_MAP"] != `{"Ref": "Table"}` {
+		t.Errorf("Other.Environment = %v, want Globals' TABLE_NAME, its own STAGE and LITERAL_MAP", got)
+	}
+	wantStack := map[string]string{"TABLE_NAME": "Table", "QUEUE_ARN": `{"Fn::GetAtt":"Queue.Arn"}`, "REGION": "AWS::Region"}
+	if !reflect.DeepEqual(other.StackValues, wantStack) {
+		t.Errorf("Other.StackValues = %v, want %v (the parameter STAGE and the literals are not stack values)", other.StackValues, wantStack)
 	}
 	if want := []Event{{Name: "Tick", Type: "Schedule"}}; !reflect.DeepEqual(other.Events, want) {
 		t.Errorf("Other.Events = %+v, want %+v", other.Events, want)
