@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -19,10 +18,8 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs"
-	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 
 	"github.com/participant-roster/roster/pkg/platform/routes"
-	"github.com/participant-roster/roster/pkg/vocab"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
@@ -37,28 +34,22 @@ func TestSampleEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "events")
-	entries, err := os.ReadDir(dir)
+	samples, err := allroutes.SampleEvents(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, e := range entries {
-		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
-			continue
-		}
-		n++
-		t.Run(strings.TrimSuffix(e.Name(), ".json"), func(t *testing.T) {
+	if len(samples) == 0 {
+		t.Fatal("events/ holds no .json events")
+	}
+	for _, sample := range samples {
+		t.Run(strings.TrimSuffix(filepath.Base(sample.Path), ".json"), func(t *testing.T) {
 			t.Parallel()
-			if w, ok := workerOwner(e.Name()); ok {
-				checkWorkerEvent(t, w, filepath.Join(dir, e.Name()))
+			if sample.Worker {
+				checkWorkerEvent(t, sample.LogicalID, sample.Path)
 				return
 			}
-			route, ok := eventOwner(e.Name())
-			if !ok {
-				t.Fatalf("events/%s: no function in allroutes.All or routes.Workers has a Dir that prefixes this name", e.Name())
-			}
-			ev := readEvent(t, filepath.Join(dir, e.Name()))
+			route, _ := routeOf(sample.LogicalID)
+			ev := readEvent(t, sample.Path)
 			checkEventShape(t, route, ev)
 
 			env := testkit.NewEnv(t)
@@ -81,44 +72,23 @@ func TestSampleEvents(t *testing.T) {
 			checkNamesDemoRecords(t, ev, body)
 		})
 	}
-	if n == 0 {
-		t.Fatal("events/ holds no .json events")
-	}
 }
 
-// eventOwner is the function whose Dir is the file name's longest prefix ending at '.', '-'
-// or '_' (get-screener-session.json is get-screener-session's, not get-screener's), the rule
-// pkg/platform/routes' TestEvents applies.
-func eventOwner(file string) (routes.Route, bool) {
-	var best routes.Route
+// routeOf is a route by its function's logical id.
+func routeOf(logicalID string) (routes.Route, bool) {
 	for _, r := range allroutes.All {
-		rest, ok := strings.CutPrefix(file, r.Dir)
-		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) && len(r.Dir) > len(best.Dir) {
-			best = r
+		if r.LogicalID == logicalID {
+			return r, true
 		}
 	}
-	return best, best.Dir != ""
-}
-
-// workerOwner is the worker whose Dir prefixes the file name the same way.
-func workerOwner(file string) (routes.Worker, bool) {
-	for _, w := range routes.Workers {
-		rest, ok := strings.CutPrefix(file, w.Dir)
-		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) {
-			if r, ok := eventOwner(file); ok && len(r.Dir) > len(w.Dir) {
-				return routes.Worker{}, false
-			}
-			return w, true
-		}
-	}
-	return routes.Worker{}, false
+	return routes.Route{}, false
 }
 
 // checkWorkerEvent runs a worker's sample SQS event as Lambda would deliver it: on a table
 // seeded with the demo workspace, with the import job its chunks belong to stored (as the API
 // function stores it before sending the chunks), the worker must process every record (an
 // empty batchItemFailures) and, the event carrying every chunk of the job, complete the job.
-func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
+func checkWorkerEvent(t *testing.T, logicalID, path string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -138,47 +108,31 @@ func checkWorkerEvent(t *testing.T, w routes.Worker, path string) {
 	if _, err := demo.Seed(ctx, env.App); err != nil {
 		t.Fatal(err)
 	}
-	byJob := map[string][]jobs.Message{}
 	for _, rec := range ev.Records {
 		if rec.EventSource != "aws:sqs" || rec.MessageId == "" || rec.ReceiptHandle == "" {
 			t.Errorf("record %q lacks eventSource aws:sqs, messageId or receiptHandle", rec.MessageId)
 		}
-		m, err := jobs.DecodeMessage(rec.Body)
-		if err != nil {
-			t.Fatalf("record %s: %v", rec.MessageId, err)
-		}
-		if m.WorkspaceID != demo.WorkspaceID {
-			t.Errorf("record %s is for workspace %s, not the demo's", rec.MessageId, m.WorkspaceID)
-		}
-		byJob[m.JobID] = append(byJob[m.JobID], m)
-	}
-	for id, ms := range byJob {
-		total := 0
-		for _, m := range ms {
-			total += len(m.Rows)
-		}
-		job := jobs.Job{
-			ID: id, WorkspaceID: ms[0].WorkspaceID, Family: spotjobs.Name, Target: ms[0].Target, Mode: ms[0].Mode,
-			Actor: &vocab.Actor{Type: "SystemActor", ID: "events-test"}, Status: jobs.Queued,
-			Total: total, Chunks: len(ms), CreatedAt: time.Now(),
-		}
-		if err := env.App.Jobs.Create(ctx, job); err != nil {
-			t.Fatal(err)
+		if m, err := jobs.DecodeMessage(rec.Body); err != nil || m.WorkspaceID != demo.WorkspaceID {
+			t.Errorf("record %s: not a chunk of a demo workspace's job (%v)", rec.MessageId, err)
 		}
 	}
-	h, err := env.App.WorkerHandler(w.LogicalID)
+	stored, err := demo.StoreJobsOf(ctx, env.App.Jobs, ev)
+	if err != nil || len(stored) == 0 {
+		t.Fatalf("storing the event's jobs: %v, %v", stored, err)
+	}
+	h, err := env.App.WorkerHandler(logicalID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp, err := h(ctx, ev)
 	if err != nil {
-		t.Fatalf("%s failed the batch: %v", w.LogicalID, err)
+		t.Fatalf("%s failed the batch: %v", logicalID, err)
 	}
 	if len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("%s reported failures %v, want none", w.LogicalID, resp.BatchItemFailures)
+		t.Fatalf("%s reported failures %v, want none", logicalID, resp.BatchItemFailures)
 	}
-	for id, ms := range byJob {
-		job, rowErrs, err := env.App.Jobs.Get(ctx, ms[0].WorkspaceID, id, 100)
+	for _, id := range stored {
+		job, rowErrs, err := env.App.Jobs.Get(ctx, demo.WorkspaceID, id, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,11 +56,11 @@ func TestFunctionsUnderTheEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples, err := rie.SampleEvents(root)
+	samples, err := allroutes.SampleEvents(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byFunction := map[string][]rie.SampleEvent{}
+	byFunction := map[string][]allroutes.SampleEvent{}
 	for _, s := range samples {
 		byFunction[s.LogicalID] = append(byFunction[s.LogicalID], s)
 	}
@@ -113,7 +113,7 @@ type harness struct {
 	matcher *matcher
 }
 
-func (h *harness) check(t *testing.T, id string, samples []rie.SampleEvent) {
+func (h *harness) check(t *testing.T, id string, samples []allroutes.SampleEvent) {
 	if len(samples) == 0 {
 		t.Fatalf("%s has no sample event in events/", id)
 	}

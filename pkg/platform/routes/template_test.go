@@ -1,12 +1,10 @@
 package routes_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/participant-roster/roster/pkg/dev/allroutes"
@@ -141,32 +139,14 @@ func checkCrudPolicy(t *testing.T, f samtemplate.Function) {
 	t.Errorf("policies %v, want %s", f.Policies, crudPolicy)
 }
 
-// Each events/ file belongs to the function whose Dir is its longest prefix ending at '.', '-'
-// or '_' (get-screener-session.json is get-screener-session's, not get-screener's).
-func eventOwner(file string) (function, bool) {
-	var best function
-	for _, r := range allFunctions() {
-		rest, ok := strings.CutPrefix(file, r.Dir)
-		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) && len(r.Dir) > len(best.Dir) {
-			best = r
-		}
-	}
-	return best, best.Dir != ""
-}
-
 func TestEvents(t *testing.T) {
-	entries, err := os.ReadDir(filepath.Join(repoRoot(t), "events"))
+	samples, err := allroutes.SampleEvents(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	count := map[string]int{}
-	for _, e := range entries {
-		r, ok := eventOwner(e.Name())
-		if e.IsDir() || filepath.Ext(e.Name()) != ".json" || !ok {
-			t.Errorf("events/%s is not a <Dir>*.json event of any function in allroutes.All or routes.Workers", e.Name())
-			continue
-		}
-		count[r.LogicalID]++
+	for _, e := range samples {
+		count[e.LogicalID]++
 	}
 	for _, r := range allFunctions() {
 		if count[r.LogicalID] == 0 {

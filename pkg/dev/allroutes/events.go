@@ -1,4 +1,4 @@
-package rie
+package allroutes
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/participant-roster/roster/pkg/dev/allroutes"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
@@ -18,9 +17,9 @@ type SampleEvent struct {
 }
 
 // SampleEvents lists events/*.json of the repository at root with their functions, in file
-// name order. A file belongs to the function of allroutes.All or routes.Workers whose Dir is its
+// name order. A file belongs to the function of All or routes.Workers whose Dir is its
 // name's longest prefix ending at '.', '-' or '_' (get-screener-session.json is
-// get-screener-session's, not get-screener's), the rule pkg/platform/routes' TestEvents holds
+// get-screener-session's, not get-screener's), the rule TestEvents (pkg/platform/routes) holds
 // events/ to; a file no function owns is an error.
 func SampleEvents(root string) ([]SampleEvent, error) {
 	dir := filepath.Join(root, "events")
@@ -35,7 +34,7 @@ func SampleEvents(root string) ([]SampleEvent, error) {
 		}
 		ev, ok := eventOwner(e.Name())
 		if !ok {
-			return nil, fmt.Errorf("events/%s: no function of allroutes.All or routes.Workers has a Dir that prefixes this name", e.Name())
+			return nil, fmt.Errorf("events/%s: no function of All or routes.Workers has a Dir that prefixes this name", e.Name())
 		}
 		ev.Path = filepath.Join(dir, e.Name())
 		out = append(out, ev)
@@ -52,7 +51,7 @@ func eventOwner(file string) (SampleEvent, bool) {
 			best, bestLen = SampleEvent{LogicalID: logicalID, Worker: worker}, len(dir)
 		}
 	}
-	for _, r := range allroutes.All {
+	for _, r := range All {
 		consider(r.LogicalID, r.Dir, false)
 	}
 	for _, w := range routes.Workers {
