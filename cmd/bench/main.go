@@ -128,6 +128,14 @@ func run(c config) error {
 		return err
 	}
 	progress("table %s at %s", b.table, endpoint)
+	// Before any raw baseline is timed: the bench's raw items and keys are the service's.
+	if err := b.checkRawSpot(); err != nil {
+		return fmt.Errorf("raw items: %w", err)
+	}
+	if err := b.checkRawSnap(); err != nil {
+		return fmt.Errorf("raw items: %w", err)
+	}
+	progress("raw items and keys match what the import and Add handlers wrote")
 
 	var sections []section
 	var seed seeded
@@ -189,7 +197,7 @@ func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
 		handlers: map[string]lambdahttp.Handler{},
 	}
 	for _, r := range allroutes.All {
-		h, err := b.lambdahttp.Handler(r.LogicalID)
+		h, err := b.app.LambdaHandler(r.LogicalID)
 		if err != nil {
 			return nil, err
 		}
