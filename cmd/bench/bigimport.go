@@ -28,13 +28,14 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
-
+	"github.com/participant-roster/roster/pkg/jobs/jobstore"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
-	"github.com/participant-roster/roster/pkg/store"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -67,9 +68,12 @@ type bigStack struct {
 	queue, dlq   string
 	ws, screener string
 	trace        *callTrace
-	jobs         *store.DDBStore // the job, read by the bench (untraced, unmetered)
-	log          *slog.Logger
-	warnings     *warnLog
+	// The job and the roster, read by the bench through the adapters on its own client
+	// (untraced, unmetered).
+	jobs     *jobstore.Store
+	roster   *spotstore.Store
+	log      *slog.Logger
+	warnings *warnLog
 }
 
 // bigPhase is one import through the stack, from the POST to the job's end.
@@ -184,7 +188,8 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 
 // bigWarmUp runs, untimed, what the measure times, on n other rows: raw writes from
 // rawWriters writers into a throwaway table, and an import through the stack into a screener of
-// its own; so that neither timed side pays for DynamoDB Local's or moto's first calls.
+// its own; so that neither timed side pays for DynamoDB Local's or moto's first calls. Then it
+// checks that the worker wrote a row's items as the raw side writes them.
 func (b *bench) bigWarmUp(s *bigStack, n int) error {
 	progress("measure 7: warm-up, %s rows (raw and import, untimed)", thousands(n))
 	scr, err := s.app.Admin.CreateScreener(b.ctx, b.ws, vocab.Actor{Type: "SystemActor", ID: "bench", Name: "bench"}, "Warm-up", nil)
@@ -201,8 +206,13 @@ func (b *bench) bigWarmUp(s *bigStack, n int) error {
 	}
 	ev := b.bigEvent(body, n)
 	ev.Headers["prefer"] = "respond-async"
-	_, err = b.bigImportPhase(s, ev, n, jobs.Counts{Processed: n, Created: n})
-	return err
+	if _, err = b.bigImportPhase(s, ev, n, jobs.Counts{Processed: n, Created: n}); err != nil {
+		return err
+	}
+	if err := b.checkRawImportRow(s.table, scr.ID, rs[0]); err != nil {
+		return fmt.Errorf("raw items: %w", err)
+	}
+	return nil
 }
 
 func (b *bench) bigEvent(body string, n int) events.APIGatewayV2HTTPRequest {
@@ -225,7 +235,8 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 		return nil, err
 	}
 	s.app = app.New(client, s.table, app.DefaultAuthCacheTTL, s.log)
-	s.jobs = store.New(b.client, s.table)
+	untraced := ddb.New(b.client, s.table)
+	s.jobs, s.roster = jobstore.New(untraced), spotstore.New(untraced)
 	// The bench's workspace and key, in this table too: same ids, same items.
 	if err := s.app.Store.CreateWorkspace(ctx, b.ws, "bench workspace", time.Now()); err != nil {
 		return nil, err
@@ -255,10 +266,10 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 		return nil, err
 	}
 	s.app.EnableImports(s.sqs, s.queue)
-	if s.post, err = s.lambdahttp.Handler("ImportScreenerParticipantsFunction"); err != nil {
+	if s.post, err = s.app.LambdaHandler("ImportScreenerParticipantsFunction"); err != nil {
 		return nil, err
 	}
-	if s.get, err = s.lambdahttp.Handler("GetScreenerParticipantImportFunction"); err != nil {
+	if s.get, err = s.app.LambdaHandler("GetScreenerParticipantImportFunction"); err != nil {
 		return nil, err
 	}
 	// As deployed: the rows' writes paced per partition key, the one worker standing for the
@@ -375,7 +386,7 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 	defer tick.Stop()
 	for {
 		<-tick.C
-		job, _, err := s.jobs.JobStore().Get(b.ctx, b.ws, accepted.ID, 0)
+		job, _, err := s.jobs.Get(b.ctx, b.ws, accepted.ID, 0)
 		if err != nil {
 			return p, err
 		}
@@ -463,7 +474,7 @@ func queueDepth(ctx context.Context, c *sqs.Client, url string) (int, error) {
 }
 
 func (b *bench) rosterTotal(s *bigStack) (int, error) {
-	l, err := s.jobs.ListScreenerParticipants(b.ctx, b.ws, s.screener, screening.Page{Limit: 1})
+	l, err := s.roster.ListScreenerParticipants(b.ctx, b.ws, s.screener, screening.Page{Limit: 1})
 	return l.Total, err
 }
 
@@ -661,9 +672,9 @@ func bigImportSection(r bigResult, s *bigStack) section {
 		fmt.Sprintf("Rows per second is rows ÷ time. The target ratio is met, or not, against raw BatchWriteItem with %d "+
 			"concurrent writers, like for like with the import's %d concurrent workers; one writer is shown for reference, on "+
 			"the first %s rows only to keep `make bench` short (`-big-import-serial`). Raw writes exactly the items the "+
-			"import writes for these rows (participant, email marker, external-uid marker, screener participant; the store's "+
-			"own item types, the same workspace and screener ids), 25 per call, each run into a fresh table dropped "+
-			"afterwards; the import has a fresh table too. Order: an untimed warm-up of both on %s other rows, raw with %d "+
+			"import writes for these rows (participant, email marker, external-uid marker, screener participant; the "+
+			"bench's own raw items, checked against what the worker wrote in the warm-up; the same workspace and "+
+			"screener ids), 25 per call, each run into a fresh table dropped afterwards; the import has a fresh table too. Order: an untimed warm-up of both on %s other rows, raw with %d "+
 			"writers, raw with 1, import, re-import.",
 			rawWriters, workerConcurrency, thousands(r.serialRows), thousands(min(n, bigWarmUpRows)), rawWriters),
 		fmt.Sprintf("Where the import's time goes (the table above; the tracing middleware times each call): the %d workers "+
@@ -722,7 +733,7 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"fresh queue on moto_server (visibility timeout %s, DLQ after %d receives, as template.yaml), and an "+
 			"`poller.Poller` feeds them to `jobs.Worker` (through `jobqueue.HandlerFor`) as ImportWorkerFunction's event source would: batches "+
 			"of up to %d, %d concurrent invocations, a %s deadline each, the rows' writes paced per partition key as deployed "+
-			"(store.Pacer, IMPORT_PARTITION_WRITE_BUDGET per instance). The poller runs before the POST; the time runs from "+
+			"(ddb.Pacer, IMPORT_PARTITION_WRITE_BUDGET per instance). The poller runs before the POST; the time runs from "+
 			"the POST to the job's finishedAt (the bench reads the job every second, consistently; once COMPLETED its counts "+
 			"are checked through `GET /screener-participants-imports/{id}`, and the queue and DLQ must be empty). Then the "+
 			"same body is posted again. Units come from capacity meters on the POST's context and the poller's (the worker "+

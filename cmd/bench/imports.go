@@ -14,9 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/platform/capacity"
-	"github.com/participant-roster/roster/pkg/platform/ids"
-	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
 )
 
 const (
@@ -135,7 +132,8 @@ func (b *bench) measureImport(rounds int) (section, error) {
 		intro: fmt.Sprintf("%d rounds, each on two new screeners: `POST /screener-participants-import` (UPDATES_ONLY, "+
 			"1,000 rows with external uid, email and name) through the function's Lambda handler, and raw sequential "+
 			"BatchWriteItem calls writing the same four items per row the store writes (participant, email marker, "+
-			"external-uid marker, screener participant; built with the store's own item types) for 1,000 other rows of "+
+			"external-uid marker, screener participant; the bench's own raw items, checked against what an import wrote) "+
+			"for 1,000 other rows of "+
 			"the same sizes. Then the first import is posted again unchanged. Times are medians over the rounds; the raw "+
 			"time covers the BatchWriteItem calls only (items encoded beforehand). Units come from a capacity meter on "+
 			"the request context.", rounds),
@@ -184,31 +182,6 @@ func (b *bench) transactCheck() (one, many float64, err error) {
 	}
 	many, err = write(items[4:100])
 	return one, many, err
-}
-
-// rawImportItems builds, for each row, the items an import of it into screener writes, as the
-// importer would make them (new participant linked to a new screener participant).
-func (b *bench) rawImportItems(screener string, rs []importRow) ([]map[string]types.AttributeValue, error) {
-	actor := b.actor()
-	var out []map[string]types.AttributeValue
-	for _, r := range rs {
-		now := time.Now().UTC()
-		p := screening.Participant{
-			ID: ids.New(ids.Participant), ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name,
-			CreatedBy: &actor, CreatedAt: now, UpdatedBy: &actor, UpdatedAt: now,
-		}
-		sp := screening.ScreenerParticipant{
-			ID: ids.New(ids.ScreenerParticipant), ScreenerID: screener, ParticipantID: p.ID,
-			ExternalUID: p.ExternalUID, Name: p.Name, Email: p.Email, CreatedAt: now,
-		}
-		p.Links = map[string]string{screener: sp.ID}
-		items, err := store.BenchImportItems(b.ws, p, sp)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, items...)
-	}
-	return out, nil
 }
 
 // batchWrite puts items into the bench table 25 a call, one call at a time, retrying what comes

@@ -109,8 +109,14 @@ func dynamoDBLocalVersion(root string) string {
 	return fmt.Sprintf("%s (jar `%s`)", version, filepath.Base(lib))
 }
 
-// document is BENCHMARK.md.
-func document(machine *table, sections []section) string {
+// document is BENCHMARK.md, each changed figure beside its value in the previous report.
+func document(machine *table, sections []section, before previous) string {
+	before.annotate(sectionKey("Machine"), machine)
+	for _, s := range sections {
+		for _, t := range s.tables {
+			before.annotate(sectionKey(s.title), t)
+		}
+	}
 	var b strings.Builder
 	b.WriteString("# Benchmark\n\n")
 	b.WriteString("Written by `make bench` (`go run ./cmd/withstack -- go run ./cmd/bench`, source in cmd/bench); " +
@@ -135,13 +141,20 @@ const howToRead = `## How to read this
   HTTP API v2 event: credentials checked, request routed, store called, JSON response built, one JSON
   log line formatted. Not included: API Gateway, the Lambda runtime's JSON decoding of the event and
   encoding of the response, and writing the log line to stdout. **Raw** means the single DynamoDB call
-  (or calls) the store makes for the same items, on the same client.
+  (or calls) the store makes for the same items, on the same client, made by the bench with the SDK
+  from its own keys and items (` + "`cmd/bench/raw.go`" + `). Before measuring, the bench imports a row and adds a
+  Snap participant through the handlers (measure 7: a row through the worker, after its warm-up), reads
+  what they wrote by those raw keys and stops unless it is attribute for attribute what the raw side
+  writes (write times aside).
 - **p50 / p95** are nearest-rank percentiles of per-request wall times; a **ratio** is handler ÷ raw at
   the same percentile. A "median" over rounds is the middle round.
 - **Units** are read/write capacity units as DynamoDB Local reports them (every call asks for
-  ` + "`ReturnConsumedCapacity=INDEXES`" + `; ` + "`pkg/capacity`" + ` adds them up per request). They price the
+  ` + "`ReturnConsumedCapacity=INDEXES`" + `; ` + "`pkg/platform/capacity`" + ` adds them up per request). They price the
   access pattern, not this machine.
 - **Target / Met**: targets are reported, not asserted; the program does not fail when one is missed.
   A blank target means none was set.
+- **(was …)** beside a table figure is its value in the report this run replaced (the Machine table's
+  Date shows when that run was), with the change in per cent when both are one number of the same unit.
+  A figure without one is unchanged, or new. Figures in the prose are this run's only.
 
 `

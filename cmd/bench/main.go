@@ -54,6 +54,7 @@ type config struct {
 	bigSerial    int // measure 7: rows of the one-writer raw run
 	only         map[string]bool
 	out          string
+	previous     string
 	cpuProfile   string
 }
 
@@ -72,6 +73,7 @@ func main() {
 	flag.IntVar(&c.bigSerial, "big-import-serial", 10000, "rows of the one-writer raw BatchWriteItem run of measure 7, for reference (0: all of -big-import)")
 	only := flag.String("only", "1,2,3,4,5,6,7", "measures to run, comma-separated (a partial run is for trying things out)")
 	flag.StringVar(&c.out, "out", "", "report path (default <repo root>/BENCHMARK.md; - for stdout only)")
+	flag.StringVar(&c.previous, "previous", "", "report whose figures each changed figure shows beside it (default the one -out replaces; - for none)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process only) to this file")
 	flag.Parse()
 	c.only = map[string]bool{}
@@ -107,6 +109,15 @@ func run(c config) error {
 	if c.out == "" {
 		c.out = filepath.Join(root, "BENCHMARK.md")
 	}
+	if c.previous == "" && c.out != "-" {
+		c.previous = c.out
+	}
+	before := previous{}
+	if c.previous != "" && c.previous != "-" {
+		if before, err = readPrevious(c.previous); err != nil {
+			return fmt.Errorf("previous report: %w", err)
+		}
+	}
 	if c.cpuProfile != "" {
 		f, err := os.Create(c.cpuProfile)
 		if err != nil {
@@ -128,6 +139,14 @@ func run(c config) error {
 		return err
 	}
 	progress("table %s at %s", b.table, endpoint)
+	// Before any raw baseline is timed: the bench's raw items and keys are the service's.
+	if err := b.checkRawSpot(); err != nil {
+		return fmt.Errorf("raw items: %w", err)
+	}
+	if err := b.checkRawSnap(); err != nil {
+		return fmt.Errorf("raw items: %w", err)
+	}
+	progress("raw items and keys match what the import and Add handlers wrote")
 
 	var sections []section
 	var seed seeded
@@ -159,7 +178,7 @@ func run(c config) error {
 		sections = append(sections, s)
 	}
 
-	doc := document(machineInfo(root, endpoint, time.Since(start)), sections)
+	doc := document(machineInfo(root, endpoint, time.Since(start)), sections, before)
 	fmt.Print(doc)
 	if c.out == "-" {
 		return nil
@@ -189,7 +208,7 @@ func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
 		handlers: map[string]lambdahttp.Handler{},
 	}
 	for _, r := range allroutes.All {
-		h, err := b.lambdahttp.Handler(r.LogicalID)
+		h, err := b.app.LambdaHandler(r.LogicalID)
 		if err != nil {
 			return nil, err
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
 	"github.com/participant-roster/roster/pkg/spot/screening"
-	"github.com/participant-roster/roster/pkg/store"
 )
 
 const (
@@ -105,8 +104,8 @@ func (b *bench) measureGet(n int, spID string) (section, error) {
 		_, err := b.invoke(b.ctx, fn, ev)
 		return time.Since(t), err
 	}
-	// The store's GetItem: same client, same key, default (eventually consistent) read.
-	key := store.BenchScreenerParticipantKey(b.ws, spID)
+	// The item's GetItem: same client, same key, default (eventually consistent) read.
+	key := rawScreenerParticipantKey(b.ws, spID)
 	raw := func() (time.Duration, error) {
 		in := &dynamodb.GetItemInput{TableName: aws.String(b.table), Key: key}
 		t := time.Now()
@@ -194,7 +193,7 @@ func (b *bench) measureList(c config, s seeded) (section, error) {
 		return d, err
 	}
 	raw := func() (time.Duration, error) {
-		in := store.BenchRosterQuery(b.table, b.ws, s.screenerID)
+		in := rawRosterQuery(b.table, b.ws, s.screenerID)
 		in.Limit = aws.Int32(pageSize)
 		t := time.Now()
 		out, err := b.client.Query(b.ctx, in)
@@ -220,7 +219,7 @@ func (b *bench) measureList(c config, s seeded) (section, error) {
 
 	// Raw Query's own read units, for comparison with the list's.
 	rawCtx, rawMeter := capacity.WithMeter(b.ctx)
-	in := store.BenchRosterQuery(b.table, b.ws, s.screenerID)
+	in := rawRosterQuery(b.table, b.ws, s.screenerID)
 	in.Limit = aws.Int32(pageSize)
 	if _, err := b.client.Query(rawCtx, in); err != nil {
 		return section{}, err

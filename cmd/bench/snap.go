@@ -21,10 +21,10 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/survey"
-	"github.com/participant-roster/roster/pkg/store"
 )
 
 const (
@@ -137,16 +137,15 @@ func (b *bench) measureSnapAdd(n int) (section, error) {
 		_, err := b.invokeStatus(ctx, fn, ev, 201)
 		return err
 	}
-	// The raw side's writes are built before the clock starts (as the store builds them:
-	// BenchSnapAddOps shares AddSnapParticipant's code).
+	// The raw side's writes are built before the clock starts (rawSnapAddOps: the same check
+	// and puts AddSnapParticipant makes).
 	rawOps := func() ([]types.TransactWriteItem, error) {
 		nr++
 		p, err := t.participant(fmt.Sprintf("r-%07d", nr))
 		if err != nil {
 			return nil, err
 		}
-		_, ops, err := b.app.Store.BenchSnapAddOps(b.ws, t.surveyID, p)
-		return ops, err
+		return b.rawSnapAddOps(t.surveyID, ids.New(ids.SnapParticipant), p)
 	}
 	raw := func(ctx context.Context, ops []types.TransactWriteItem) error {
 		_, err := b.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
@@ -203,7 +202,7 @@ func (b *bench) measureSnapAdd(n int) (section, error) {
 	if err := raw(b.ctx, ops); err != nil {
 		return section{}, err
 	}
-	sv, err := b.client.GetItem(b.ctx, &dynamodb.GetItemInput{TableName: aws.String(b.table), Key: store.BenchSnapSurveyKey(b.ws, t.surveyID), ConsistentRead: aws.Bool(true)})
+	sv, err := b.client.GetItem(b.ctx, &dynamodb.GetItemInput{TableName: aws.String(b.table), Key: rawSurveyKey(b.ws, t.surveyID), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return section{}, err
 	}
@@ -272,7 +271,8 @@ func (b *bench) measureSnapAdd(n int) (section, error) {
 			"no invitations; a new login each request) through the function's Lambda handler (X-USERNAME / X-API-KEY "+
 			"checked, auth cache TTL %s as deployed), against a raw TransactWriteItems of the same writes "+
 			"AddSnapParticipant makes (ConditionCheck that the survey exists and no import holds its roster, Put of "+
-			"the participant item, Put of its login marker; built by the store's own code, other logins of the same "+
+			"the participant item, Put of its login marker; the bench's own raw writes, checked against what an Add "+
+			"wrote, other logins of the same "+
 			"length, outside the timed call). %s requests of each kind, interleaved, after %d untimed of each, on "+
 			"one survey; units from a capacity meter on the request context (%d more requests of each).",
 			snapBase, app.DefaultAuthCacheTTL, thousands(n), warmUp, meteredAdds),
@@ -377,7 +377,7 @@ func (b *bench) measureSnapWalk(participants, walks int) (section, error) {
 	raw := func() (walk, error) {
 		ctx, m := capacity.WithMeter(b.ctx)
 		var w walk
-		in := store.BenchSnapParticipantsQuery(b.table, b.ws, t.surveyID)
+		in := rawSnapParticipantsQuery(b.table, b.ws, t.surveyID)
 		in.Limit = aws.Int32(snapPage)
 		for {
 			start := time.Now()
@@ -470,7 +470,7 @@ func (b *bench) measureSnapWalk(participants, walks int) (section, error) {
 	return section{
 		title: fmt.Sprintf("6. Snap participant list: walking %s participants in pages of %s, handler vs raw Query", thousands(participants), thousands(snapPage)),
 		intro: fmt.Sprintf("A login-only survey seeded with %s participants (the items AddSnapParticipant writes, "+
-			"built by the store's code, written by BatchWriteItem rather than one transaction per participant as in "+
+			"the bench's raw items, written by BatchWriteItem rather than one transaction per participant as in "+
 			"measure 5); then the whole list, "+
 			"through `GET %s{surveyId}/participants?maxParticipants=%d&startingFrom=<token>` (startingFrom 0, then "+
 			"each response's progress token until upToDate) called on the function's Lambda handler, against raw "+
@@ -512,18 +512,18 @@ func collectWalk(ws []walk, f func(walk) float64) []float64 {
 }
 
 // seedSnap writes n participants with distinct logins into the tenant's survey: the items
-// AddSnapParticipant would write (participant and login marker, from BenchSnapAddOps), by
+// AddSnapParticipant would write (participant and login marker, from rawSnapAddOps), by
 // BatchWriteItem from seedWorkers goroutines, which DynamoDB Local takes several times faster than
 // one transaction per participant. It returns the time of the writes.
 func (b *bench) seedSnap(t snapTenant, n int) (time.Duration, error) {
-	progress("measure 6: seed %s participants (BatchWriteItem of the store's items, %d workers)", thousands(n), seedWorkers)
+	progress("measure 6: seed %s participants (BatchWriteItem of the raw items, %d workers)", thousands(n), seedWorkers)
 	var items []map[string]types.AttributeValue
 	for i := range n {
 		p, err := t.participant(fmt.Sprintf("w-%07d", i))
 		if err != nil {
 			return 0, err
 		}
-		_, ops, err := b.app.Store.BenchSnapAddOps(b.ws, t.surveyID, p)
+		ops, err := b.rawSnapAddOps(t.surveyID, ids.New(ids.SnapParticipant), p)
 		if err != nil {
 			return 0, err
 		}
@@ -542,8 +542,8 @@ func (b *bench) seedSnap(t snapTenant, n int) (time.Duration, error) {
 	return d, nil
 }
 
-// itemSize is an item's size as DynamoDB prices it (store.ItemSize).
-func itemSize(it map[string]types.AttributeValue) int { return store.ItemSize(it) }
+// itemSize is an item's size as DynamoDB prices it (ddb.ItemSize).
+func itemSize(it map[string]types.AttributeValue) int { return ddb.ItemSize(it) }
 
 // transactWriteUnits is what DynamoDB on AWS charges to write an item of size bytes in a
 // transaction: 2 write units per KB, rounded up.

@@ -1,0 +1,453 @@
+package main
+
+// The raw DynamoDB client's view of the items and keys the service writes and reads: built
+// here, by the bench, from the table's layout (the adapters' package docs list it), with the SDK
+// alone, as a hand-written client would write them. They are not taken from the adapters, so
+// that a raw baseline is raw; checkRawSpot, checkRawSnap and (measure 7) checkRawImportRow
+// compare them with what the service really wrote before anything is measured, and stop the
+// run when they differ.
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/snap/survey"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+)
+
+type rawItem = map[string]types.AttributeValue
+
+func rawKey(pk, sk string) rawItem {
+	return rawItem{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
+}
+
+func rawWorkspace(w string) string { return "WS#" + w }
+
+func rawParticipantKey(w, id string) rawItem { return rawKey(rawWorkspace(w)+"#PTP", id) }
+func rawEmailMarkerKey(w, normalizedEmail string) rawItem {
+	return rawKey(rawWorkspace(w)+"#EMAIL", normalizedEmail)
+}
+func rawExternalUIDMarkerKey(w, uid string) rawItem { return rawKey(rawWorkspace(w)+"#EXTUID", uid) }
+func rawScreenerParticipantKey(w, id string) rawItem {
+	return rawKey(rawWorkspace(w)+"#SCPAR", id)
+}
+func rawRosterPartition(w, screener string) string {
+	return rawWorkspace(w) + "#SCR#" + screener + "#SCPAR"
+}
+
+func rawSurveyKey(w, surveyID string) rawItem { return rawKey(rawWorkspace(w)+"#SURVEY", surveyID) }
+func rawSurveyPartition(w, surveyID, kind string) string {
+	return rawWorkspace(w) + "#SURVEY#" + surveyID + "#" + kind
+}
+func rawSnapParticipantKey(w, surveyID, id string) rawItem {
+	return rawKey(rawSurveyPartition(w, surveyID, "PTP"), id)
+}
+func rawSnapLoginKey(w, surveyID, login string) rawItem {
+	return rawKey(rawSurveyPartition(w, surveyID, "LOGIN"), strings.ToLower(login))
+}
+func rawSnapEmailKey(w, surveyID, email string) rawItem {
+	return rawKey(rawSurveyPartition(w, surveyID, "EMAIL"), strings.ToLower(email))
+}
+
+// rawRosterQuery is the Query of a screener's roster in gsi1 (headed by the screener item),
+// without Limit or ExclusiveStartKey.
+func rawRosterQuery(table, w, screener string) *dynamodb.QueryInput {
+	return rawPartitionQuery(table, "gsi1", "gsi1pk", rawRosterPartition(w, screener))
+}
+
+// rawSnapParticipantsQuery is the Query of a survey's participant partition, without Limit or
+// ExclusiveStartKey.
+func rawSnapParticipantsQuery(table, w, surveyID string) *dynamodb.QueryInput {
+	return rawPartitionQuery(table, "", "pk", rawSurveyPartition(w, surveyID, "PTP"))
+}
+
+func rawPartitionQuery(table, index, pkAttr, pk string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String(pkAttr + " = :pk"),
+		ExpressionAttributeValues: rawItem{":pk": &types.AttributeValueMemberS{Value: pk}},
+	}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	}
+	return in
+}
+
+type rawActor struct {
+	Type string `dynamodbav:"type"`
+	ID   string `dynamodbav:"id"`
+	Name string `dynamodbav:"name"`
+}
+
+type rawParticipant struct {
+	PK          string            `dynamodbav:"pk"`
+	SK          string            `dynamodbav:"sk"`
+	Type        string            `dynamodbav:"type"`
+	ID          string            `dynamodbav:"id"`
+	ExternalUID string            `dynamodbav:"externalUid,omitempty"`
+	Email       string            `dynamodbav:"email"`
+	Name        string            `dynamodbav:"name"`
+	CreatedBy   rawActor          `dynamodbav:"createdBy"`
+	CreatedAt   string            `dynamodbav:"createdAt"`
+	UpdatedBy   rawActor          `dynamodbav:"updatedBy"`
+	UpdatedAt   string            `dynamodbav:"updatedAt"`
+	Links       map[string]string `dynamodbav:"links"`
+	Version     int64             `dynamodbav:"version"`
+}
+
+type rawMarker struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	Type          string `dynamodbav:"type"`
+	ParticipantID string `dynamodbav:"participantId"`
+}
+
+type rawScreenerParticipant struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	GSI1PK        string `dynamodbav:"gsi1pk"`
+	GSI1SK        string `dynamodbav:"gsi1sk"`
+	Type          string `dynamodbav:"type"`
+	ID            string `dynamodbav:"id"`
+	ScreenerID    string `dynamodbav:"screenerId"`
+	ParticipantID string `dynamodbav:"participantId"`
+	ExternalUID   string `dynamodbav:"externalUid,omitempty"`
+	Name          string `dynamodbav:"name"`
+	Email         string `dynamodbav:"email"`
+	CreatedAt     string `dynamodbav:"createdAt"`
+}
+
+type rawSnapParticipant struct {
+	PK          string             `dynamodbav:"pk"`
+	SK          string             `dynamodbav:"sk"`
+	Type        string             `dynamodbav:"type"`
+	Participant survey.Participant `dynamodbav:"participant"`
+	Version     int64              `dynamodbav:"version"`
+}
+
+func rawMarshal(records ...any) ([]rawItem, error) {
+	out := make([]rawItem, len(records))
+	for i, r := range records {
+		av, err := attributevalue.MarshalMap(r)
+		if err != nil {
+			return nil, fmt.Errorf("raw item: %w", err)
+		}
+		out[i] = av
+	}
+	return out, nil
+}
+
+func rawTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func keyStrings(k rawItem) (pk, sk string) {
+	return k["pk"].(*types.AttributeValueMemberS).Value, k["sk"].(*types.AttributeValueMemberS).Value
+}
+
+// rawImportRowItems are the four items an import of a new row into screener writes, in this
+// order: the participant (by actor, linked to its screener participant), its email marker, its
+// external-uid marker and its screener participant.
+func (b *bench) rawImportRowItems(screener string, r importRow, participantID, screenerParticipantID string, at time.Time) ([]rawItem, error) {
+	a := b.actor()
+	actor := rawActor{Type: a.Type, ID: a.ID, Name: a.Name}
+	ppk, psk := keyStrings(rawParticipantKey(b.ws, participantID))
+	epk, esk := keyStrings(rawEmailMarkerKey(b.ws, screening.NormalizeEmail(r.Email)))
+	upk, usk := keyStrings(rawExternalUIDMarkerKey(b.ws, r.ExternalUID))
+	spk, ssk := keyStrings(rawScreenerParticipantKey(b.ws, screenerParticipantID))
+	return rawMarshal(
+		rawParticipant{
+			PK: ppk, SK: psk, Type: "Participant", ID: participantID, ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name,
+			CreatedBy: actor, CreatedAt: rawTime(at), UpdatedBy: actor, UpdatedAt: rawTime(at),
+			Links: map[string]string{screener: screenerParticipantID}, Version: 1,
+		},
+		rawMarker{PK: epk, SK: esk, Type: "Marker", ParticipantID: participantID},
+		rawMarker{PK: upk, SK: usk, Type: "Marker", ParticipantID: participantID},
+		rawScreenerParticipant{
+			PK: spk, SK: ssk, GSI1PK: rawRosterPartition(b.ws, screener), GSI1SK: screenerParticipantID,
+			Type: "ScreenerParticipant", ID: screenerParticipantID, ScreenerID: screener, ParticipantID: participantID,
+			ExternalUID: r.ExternalUID, Name: r.Name, Email: r.Email, CreatedAt: rawTime(at),
+		},
+	)
+}
+
+// rawImportItems are the items an import of rs into screener writes, every row new, with fresh
+// ids, four items a row (rawImportRowItems).
+func (b *bench) rawImportItems(screener string, rs []importRow) ([]rawItem, error) {
+	var out []rawItem
+	for _, r := range rs {
+		items, err := b.rawImportRowItems(screener, r, ids.New(ids.Participant), ids.New(ids.ScreenerParticipant), time.Now())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+	}
+	return out, nil
+}
+
+// rawSnapAddOps are the writes of adding participant p, with id id, to a survey in one
+// TransactWriteItems: the check that the survey exists and no import holds its roster, the
+// participant, and its login and email markers (those it has).
+func (b *bench) rawSnapAddOps(surveyID, id string, p survey.Participant) ([]types.TransactWriteItem, error) {
+	pk, sk := keyStrings(rawSnapParticipantKey(b.ws, surveyID, id))
+	records := []any{rawSnapParticipant{PK: pk, SK: sk, Type: "SnapParticipant", Participant: p, Version: 1}}
+	login, email := p.UniqueKeys()
+	for _, k := range []rawItem{rawSnapLoginKey(b.ws, surveyID, login), rawSnapEmailKey(b.ws, surveyID, email)} {
+		if mpk, msk := keyStrings(k); msk != "" {
+			records = append(records, rawMarker{PK: mpk, SK: msk, Type: "Marker", ParticipantID: id})
+		}
+	}
+	items, err := rawMarshal(records...)
+	if err != nil {
+		return nil, err
+	}
+	ops := []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(b.table), Key: rawSurveyKey(b.ws, surveyID),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
+	}}}
+	for _, it := range items {
+		ops = append(ops, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(b.table), Item: it, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	return ops, nil
+}
+
+// checkRawSpot imports one row through the import handler, then checks that what the service
+// wrote for it is what the raw side writes for a row (checkRawImportRow).
+func (b *bench) checkRawSpot() error {
+	scr, err := b.newScreener("Raw items check")
+	if err != nil {
+		return err
+	}
+	r := rows("k", 1)[0]
+	body, err := importBody(scr, []importRow{r})
+	if err != nil {
+		return err
+	}
+	if _, err := b.invoke(b.ctx, "ImportScreenerParticipantsFunction", b.event("POST", "/screener-participants-import", "", body)); err != nil {
+		return err
+	}
+	return b.checkRawImportRow(b.table, scr, r)
+}
+
+// checkRawImportRow finds the items the service wrote for row r of an import into screener by
+// the raw keys alone (email marker, then its participant, then the participant's link to the
+// screener), and fails unless they are the items rawImportRowItems builds with those ids, and
+// the raw roster Query and GetItem find the screener participant.
+func (b *bench) checkRawImportRow(table, screener string, r importRow) error {
+	marker, err := b.rawGet(table, rawEmailMarkerKey(b.ws, screening.NormalizeEmail(r.Email)))
+	if err != nil {
+		return err
+	}
+	participantID, err := requireString(marker, "participantId")
+	if err != nil {
+		return fmt.Errorf("email marker: %w", err)
+	}
+	participant, err := b.rawGet(table, rawParticipantKey(b.ws, participantID))
+	if err != nil {
+		return err
+	}
+	links, ok := participant["links"].(*types.AttributeValueMemberM)
+	if !ok {
+		return fmt.Errorf("participant %s has no links map", participantID)
+	}
+	spID, err := requireString(links.Value, screener)
+	if err != nil {
+		return fmt.Errorf("participant %s links: %w", participantID, err)
+	}
+	want, err := b.rawImportRowItems(screener, r, participantID, spID, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := b.checkWritten(table, want); err != nil {
+		return fmt.Errorf("import of row %s: %w", r.ExternalUID, err)
+	}
+	out, err := b.client.Query(b.ctx, rawRosterQuery(table, b.ws, screener))
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(out.Items, func(it rawItem) bool { return stringAttr(it, "sk") == spID }) {
+		return fmt.Errorf("the raw roster Query of screener %s does not find screener participant %s", screener, spID)
+	}
+	return nil
+}
+
+// checkRawSnap adds one participant through the Add handler, finds it by its raw login marker,
+// and fails unless the items the service wrote are the puts of rawSnapAddOps for it, the raw
+// survey key reads the survey, and the raw participant Query finds the participant.
+func (b *bench) checkRawSnap() error {
+	t, err := b.newSnapTenant("Raw items check")
+	if err != nil {
+		return err
+	}
+	login := "k-0000001"
+	ev := t.event("POST", snapBase+t.surveyID+"/participants", "", fmt.Sprintf(loginOnlyBody, login))
+	if _, err := b.invokeStatus(b.ctx, "SnapAddParticipantFunction", ev, 201); err != nil {
+		return err
+	}
+	marker, err := b.rawGet(b.table, rawSnapLoginKey(b.ws, t.surveyID, login))
+	if err != nil {
+		return err
+	}
+	id, err := requireString(marker, "participantId")
+	if err != nil {
+		return fmt.Errorf("login marker: %w", err)
+	}
+	p, err := t.participant(login)
+	if err != nil {
+		return err
+	}
+	ops, err := b.rawSnapAddOps(t.surveyID, id, p)
+	if err != nil {
+		return err
+	}
+	var puts []rawItem
+	for _, op := range ops {
+		if op.Put != nil {
+			puts = append(puts, op.Put.Item)
+		}
+	}
+	if err := b.checkWritten(b.table, puts); err != nil {
+		return fmt.Errorf("snap add: %w", err)
+	}
+	sv, err := b.rawGet(b.table, rawSurveyKey(b.ws, t.surveyID))
+	if err != nil {
+		return err
+	}
+	if typ := stringAttr(sv, "type"); typ != "Survey" {
+		return fmt.Errorf("the raw survey key reads an item of type %q, not the survey", typ)
+	}
+	out, err := b.client.Query(b.ctx, rawSnapParticipantsQuery(b.table, b.ws, t.surveyID))
+	if err != nil {
+		return err
+	}
+	if len(out.Items) != 1 {
+		return fmt.Errorf("the raw participant Query of survey %s finds %d items, want the 1 participant", t.surveyID, len(out.Items))
+	}
+	if sk := stringAttr(out.Items[0], "sk"); sk != id {
+		return fmt.Errorf("the raw participant Query of survey %s finds %s, want %s", t.surveyID, sk, id)
+	}
+	return nil
+}
+
+// checkWritten reads each raw item's key back and fails, naming every difference, unless the
+// service wrote exactly that item there.
+func (b *bench) checkWritten(table string, want []rawItem) error {
+	var diffs []string
+	for _, w := range want {
+		pk, sk := keyStrings(w)
+		got, err := b.rawGet(table, rawKey(pk, sk))
+		if err != nil {
+			return err
+		}
+		for _, d := range itemDiff("", w, got) {
+			diffs = append(diffs, fmt.Sprintf("item %s / %s: %s", pk, sk, d))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("the bench's raw items are not what the service writes:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	return nil
+}
+
+func (b *bench) rawGet(table string, key rawItem) (rawItem, error) {
+	out, err := b.client.GetItem(b.ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	if out.Item == nil {
+		pk, sk := keyStrings(key)
+		return nil, fmt.Errorf("the service wrote no item at the raw key %s / %s", pk, sk)
+	}
+	return out.Item, nil
+}
+
+// requireString is a string attribute an item must have.
+func requireString(it rawItem, name string) (string, error) {
+	s, ok := it[name].(*types.AttributeValueMemberS)
+	if !ok {
+		return "", fmt.Errorf("no string attribute %q", name)
+	}
+	return s.Value, nil
+}
+
+// rawTimeAttrs hold the time of a write: the two sides write at different moments, so these
+// need only hold a well-formed time.
+var rawTimeAttrs = map[string]bool{"createdAt": true, "updatedAt": true}
+
+// itemDiff lists how got (what the service wrote) differs from want (the raw item): attribute
+// names, kinds and values, maps and lists element by element.
+func itemDiff(path string, want, got rawItem) []string {
+	names := make([]string, 0, len(want)+len(got))
+	for n := range want {
+		names = append(names, n)
+	}
+	for n := range got {
+		if _, ok := want[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var out []string
+	for _, n := range names {
+		w, inWant := want[n]
+		g, inGot := got[n]
+		switch {
+		case !inWant:
+			out = append(out, fmt.Sprintf("%s%s: the service writes it (%s), the bench does not", path, n, showValue(g)))
+		case !inGot:
+			out = append(out, fmt.Sprintf("%s%s: the bench writes it (%s), the service does not", path, n, showValue(w)))
+		default:
+			out = append(out, valueDiff(path, n, w, g)...)
+		}
+	}
+	return out
+}
+
+func valueDiff(path, name string, want, got types.AttributeValue) []string {
+	at := path + name
+	if reflect.TypeOf(want) != reflect.TypeOf(got) {
+		return []string{fmt.Sprintf("%s: the bench writes %s, the service %s", at, showValue(want), showValue(got))}
+	}
+	switch w := want.(type) {
+	case *types.AttributeValueMemberM:
+		return itemDiff(at+".", w.Value, got.(*types.AttributeValueMemberM).Value)
+	case *types.AttributeValueMemberL:
+		g := got.(*types.AttributeValueMemberL).Value
+		if len(w.Value) != len(g) {
+			return []string{fmt.Sprintf("%s: the bench writes %d elements, the service %d", at, len(w.Value), len(g))}
+		}
+		var out []string
+		for i := range w.Value {
+			out = append(out, valueDiff(at, fmt.Sprintf("[%d]", i), w.Value[i], g[i])...)
+		}
+		return out
+	case *types.AttributeValueMemberS:
+		if rawTimeAttrs[name] {
+			if _, err := time.Parse(time.RFC3339Nano, got.(*types.AttributeValueMemberS).Value); err != nil {
+				return []string{fmt.Sprintf("%s: the service writes %s, not a time", at, showValue(got))}
+			}
+			return nil
+		}
+	}
+	if !reflect.DeepEqual(want, got) {
+		return []string{fmt.Sprintf("%s: the bench writes %s, the service %s", at, showValue(want), showValue(got))}
+	}
+	return nil
+}
+
+func showValue(v types.AttributeValue) string {
+	var x any
+	if err := attributevalue.Unmarshal(v, &x); err != nil {
+		return fmt.Sprintf("%T", v)
+	}
+	return fmt.Sprintf("%T %v", v, x)
+}
