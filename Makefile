@@ -178,9 +178,9 @@ test-unit: ## Run the tests that need no server (no Java, Python or Docker), in 
 bench: ensure-moto ## Run the benchmark against a local DynamoDB and SQS
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go run ./cmd/bench
 
-# staticcheck, pinned; `go run` fetches it through the module proxy the first time and then
+# staticcheck 2026.2.2, pinned; `go run` fetches it through the module proxy the first time and then
 # runs it from the build cache.
-STATICCHECK = honnef.co/go/tools/cmd/staticcheck@2026.2.2
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 lint: ensure-cfn-lint ## gofmt, go vet, staticcheck and cfn-lint
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
