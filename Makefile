@@ -126,7 +126,7 @@ build-ImportWorkerFunction:
 
 # END GENERATED BUILD TARGETS
 
-.PHONY: help build generate run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build generate run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto ensure-cc $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list
 	@echo "Targets:"
@@ -157,8 +157,21 @@ ensure-moto:
 	@command -v moto_server >/dev/null 2>&1 || PATH="$$PATH:$(USER_BIN)" command -v moto_server >/dev/null 2>&1 \
 		|| python3 -m pip install --user 'moto[server]'
 
-test: ensure-cfn-lint ensure-moto ## Run all tests against a local DynamoDB and SQS
-	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- go test -count=1 ./...
+# The race detector needs cgo, so a C compiler (go env CC; gcc unless set): Debian's gcc when
+# it is missing.
+ensure-cc:
+	@command -v "$$(go env CC)" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq gcc; }
+
+# The packages whose code runs concurrently, tested again under the race detector: the
+# credentials cache, the write pacer (and the store core's tests beside it), the backoff
+# helper, the local SQS poller, and the import engine's unit tests (concurrent deliveries of
+# a chunk, a finisher taken over while it stalls).
+RACE_TEST_PACKAGES = ./pkg/platform/auth ./pkg/platform/ddb ./pkg/platform/backoff ./pkg/dev/poller ./pkg/jobs/enginetest
+
+# Both runs share one local stack and both always run; the exit code is the first failure's.
+test: ensure-cfn-lint ensure-moto ensure-cc ## Run all tests against a local DynamoDB and SQS, then the concurrent ones under -race
+	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- sh -c 'go test -count=1 ./...; all=$$?; \
+		CGO_ENABLED=1 go test -race -count=1 $(RACE_TEST_PACKAGES); race=$$?; exit $$((all ? all : race))'
 
 # Unit tests need no server and run no program, so they pass in seconds without Java or Python.
 # The rule, not a list: a package with tests is left out when its test binary links

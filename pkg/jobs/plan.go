@@ -38,6 +38,9 @@ func (p Planner) Plan(rows []json.RawMessage) []Chunk {
 		maxBytes = MaxChunkBytes
 	}
 	budget := maxBytes - envelopeReserve - len(`[]`)
+	if rows == nil {
+		rows = []json.RawMessage{} // a chunk's rows encode as a list, never null (DecodeMessage)
+	}
 	var out []Chunk
 	cut := func(first, end int) {
 		out = append(out, Chunk{N: len(out), FirstRow: first, Rows: rows[first:end]})
