@@ -6,8 +6,10 @@ import (
 )
 
 // Store keeps jobs, their chunks' completion records, plans and row errors. Every method is
-// scoped to one workspace; a job of another workspace is vocab.ErrNotFound. Reads are
-// consistent: the worker decides on them.
+// scoped to one workspace: Get and ChunkState answer vocab.ErrNotFound for a job that is not
+// the workspace's, and the writes treat it as a job they may not change (Start and Fail do
+// nothing, ClaimFinish is not granted, PlanRemovals and Finish answer ErrLeaseLost,
+// CompleteChunk ErrClosed). Reads are consistent: the worker decides on them.
 type Store interface {
 	// Create stores a new job (QUEUED, counters 0), taking its target's hold in the same
 	// write when it holds one: vocab.ErrExists if the id is taken, ErrTargetHeld if another job
