@@ -58,8 +58,17 @@ func TestEngineMemStoreCreatesAndScopesJobs(t *testing.T) {
 	if _, _, err := s.ChunkState(ctx, "ws_other", j.ID, 0); !errors.Is(err, vocab.ErrNotFound) {
 		t.Errorf("ChunkState from another workspace: %v", err)
 	}
-	if err := s.Start(ctx, "ws_other", j.ID, time.Now()); !errors.Is(err, vocab.ErrNotFound) {
-		t.Errorf("Start from another workspace: %v", err)
+	if err := s.Start(ctx, "ws_other", j.ID, time.Now()); err != nil {
+		t.Errorf("Start from another workspace: %v, want nothing done", err)
+	}
+	if _, ok, err := s.ClaimFinish(ctx, "ws_other", j.ID, "t", time.Now(), time.Now().Add(time.Minute)); ok || err != nil {
+		t.Errorf("ClaimFinish from another workspace: granted %v, %v; want not granted", ok, err)
+	}
+	if _, err := s.PlanRemovals(ctx, "ws_other", j.ID, "t", 1); !errors.Is(err, jobs.ErrLeaseLost) {
+		t.Errorf("PlanRemovals from another workspace: %v, want ErrLeaseLost", err)
+	}
+	if got, _, _ := s.Get(ctx, ws, j.ID, 0); got.Status != jobs.Queued {
+		t.Errorf("another workspace's calls changed the job: %s", got.Status)
 	}
 	if _, err := s.CompleteChunk(ctx, "ws_other", j.ID, chunkDone(0), time.Now()); !errors.Is(err, jobs.ErrClosed) {
 		t.Errorf("CompleteChunk from another workspace: %v, want ErrClosed", err)

@@ -157,8 +157,8 @@ func (s *memStore) Start(_ context.Context, ws, id string, now time.Time) error 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.find(ws, id)
-	if err != nil {
-		return err
+	if err != nil { // a job of another workspace: one it may not change
+		return nil
 	}
 	if m.job.Status == jobs.Queued {
 		m.job.Status, m.job.StartedAt = jobs.Running, timeRef(now)
@@ -270,8 +270,8 @@ func (s *memStore) ClaimFinish(_ context.Context, ws, id, token string, now, unt
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.find(ws, id)
-	if err != nil {
-		return jobs.Job{}, false, err
+	if err != nil { // a job of another workspace: one it may not change
+		return jobs.Job{}, false, nil
 	}
 	free := m.finisher == "" || m.lease.Before(now) || m.finisher == token
 	if m.job.ChunksDone != m.job.Chunks || m.job.Terminal() || !free {
@@ -285,8 +285,8 @@ func (s *memStore) PlanRemovals(_ context.Context, ws, id, token string, n int) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.find(ws, id)
-	if err != nil {
-		return 0, err
+	if err != nil { // a job of another workspace: one it may not change
+		return 0, jobs.ErrLeaseLost
 	}
 	if m.finisher != token {
 		return 0, jobs.ErrLeaseLost
@@ -301,8 +301,8 @@ func (s *memStore) Finish(_ context.Context, j jobs.Job, token, status, reason s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.find(j.WorkspaceID, j.ID)
-	if err != nil {
-		return err
+	if err != nil { // a job of another workspace: one it may not change
+		return jobs.ErrLeaseLost
 	}
 	if m.finisher != token || m.job.Terminal() {
 		return jobs.ErrLeaseLost
@@ -320,8 +320,8 @@ func (s *memStore) Fail(_ context.Context, ws, id, reason string, now time.Time,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.find(ws, id)
-	if err != nil {
-		return err
+	if err != nil { // a job of another workspace: one it may not change
+		return nil
 	}
 	if m.job.Terminal() || (allDone && m.job.ChunksDone != m.job.Chunks) {
 		return nil
