@@ -96,7 +96,7 @@ func (t snapTenant) event(method, path, rawQuery, body string) events.APIGateway
 }
 
 // participant is what the Add handler stores for a login-only body: decoded and validated by
-// pkg/survey, as the handler does.
+// pkg/snap/survey, as the handler does.
 func (t snapTenant) participant(login string) (survey.Participant, error) {
 	in, err := survey.DecodeParticipant([]byte(fmt.Sprintf(loginOnlyBody, login)))
 	if err != nil {

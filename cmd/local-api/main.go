@@ -5,8 +5,8 @@
 //
 // It installs DynamoDB Local if needed and starts it with its data kept in .local/data (wiped
 // first with -fresh), creates the table from template.yaml's definition, seeds the demo
-// workspace (pkg/demo), and serves every HttpApi route of template.yaml on 127.0.0.1 through
-// the functions' own Lambda handlers (pkg/localapi). The functions' JSON log lines go to
+// workspace (pkg/dev/demo), and serves every HttpApi route of template.yaml on 127.0.0.1 through
+// the functions' own Lambda handlers (pkg/dev/localapi). The functions' JSON log lines go to
 // stdout; this command's own messages (the demo credentials, a curl example) go to stderr.
 // Ctrl-C (SIGINT) or SIGTERM stops the server and DynamoDB Local.
 package main

@@ -2,7 +2,7 @@
 // run by a worker, the same for every API family. It knows no family: a family plugs in
 // through Family (run a chunk's rows, finish a job) and submits with its rows encoded as it
 // likes; the engine keeps the job model (statuses, counts, row errors, the hold on a target),
-// and defines the Store and the Queue it needs (adapters: pkg/store's Jobs, jobqueue.SQS).
+// and defines the Store and the Queue it needs (adapters: jobstore.Store, jobqueue.SQS).
 //
 // # The flow
 //

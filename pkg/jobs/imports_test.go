@@ -248,11 +248,11 @@ func failedIDs(resp events.SQSEventResponse) []string {
 	return out
 }
 
-// TestHandleSQSReportsExactlyTheFailedRecords: a batch with good chunks, an undecodable body
+// TestWorkerHandlerReportsExactlyTheFailedRecords: a batch with good chunks, an undecodable body
 // and a chunk of a job that does not exist reports exactly the two bad ones; the undecodable
 // one, on its last receive, is recorded on its job through its message attributes, and the
 // FULL_SYNC job ends FAILED without removing anyone.
-func TestHandleSQSReportsExactlyTheFailedRecords(t *testing.T) {
+func TestWorkerHandlerReportsExactlyTheFailedRecords(t *testing.T) {
 	f := newFixture(t, fixtureOptions{maxReceiveCount: 3})
 	others := rows(100, 110) // on the screener before; a completed FULL_SYNC would remove them
 	if _, err := f.env.App.Service.Import(f.ctx, f.ws, vocab.Actor{}, screening.ImportRequest{ScreenerID: f.scr, Rows: others}); err != nil {

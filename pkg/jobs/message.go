@@ -30,12 +30,20 @@ const (
 	attrRows      = "rows"
 )
 
+// Attribute is one message attribute: a name, its value, and whether the value is a number.
+type Attribute struct {
+	Name, Value string
+	Number      bool
+}
+
 // Attributes are what a queue should carry beside the body (as message attributes) and hand
 // back in Delivery.Attributes.
-func (m Message) Attributes() map[string]string {
-	return map[string]string{
-		attrJobID: m.JobID, attrWorkspace: m.WorkspaceID, attrChunk: strconv.Itoa(m.Chunk),
-		attrFirstRow: strconv.Itoa(m.FirstRow), attrRows: strconv.Itoa(len(m.Rows)),
+func (m Message) Attributes() []Attribute {
+	return []Attribute{
+		{Name: attrJobID, Value: m.JobID}, {Name: attrWorkspace, Value: m.WorkspaceID},
+		{Name: attrChunk, Value: strconv.Itoa(m.Chunk), Number: true},
+		{Name: attrFirstRow, Value: strconv.Itoa(m.FirstRow), Number: true},
+		{Name: attrRows, Value: strconv.Itoa(len(m.Rows)), Number: true},
 	}
 }
 
@@ -76,12 +84,13 @@ func DecodeMessage(body string) (Message, error) {
 
 // chunkRef names a chunk of a job: enough to record it failed.
 type chunkRef struct {
+	family                string // "" when only the attributes named the chunk
 	ws, job               string
 	chunk, firstRow, rows int
 }
 
 func (m Message) ref() chunkRef {
-	return chunkRef{ws: m.WorkspaceID, job: m.JobID, chunk: m.Chunk, firstRow: m.FirstRow, rows: len(m.Rows)}
+	return chunkRef{family: m.Family, ws: m.WorkspaceID, job: m.JobID, chunk: m.Chunk, firstRow: m.FirstRow, rows: len(m.Rows)}
 }
 
 // refOf names a delivery's job and chunk, from its body or else its attributes.

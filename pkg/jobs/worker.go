@@ -286,16 +286,20 @@ func (w *Worker) recordPoison(ctx context.Context, d Delivery, cause error) erro
 	return w.Store.Fail(ctx, ref.ws, ref.job, truncate("finishing the job failed: "+cause.Error()), w.now(), true)
 }
 
-// finishAny finishes a job whose family is read from the job itself (a poison delivery's body
-// may name none).
+// finishAny finishes a poison delivery's job, by the family its message names or, when its
+// body named none, by the job's own.
 func (w *Worker) finishAny(ctx context.Context, ref chunkRef) error {
-	job, _, err := w.Store.Get(ctx, ref.ws, ref.job, 0)
-	if err != nil {
-		return err
+	name := ref.family
+	if name == "" {
+		job, _, err := w.Store.Get(ctx, ref.ws, ref.job, 0)
+		if err != nil {
+			return err
+		}
+		name = job.Family
 	}
-	fam, ok := w.family(job.Family)
+	fam, ok := w.family(name)
 	if !ok {
-		return fmt.Errorf("jobs: job %s has unknown family %q", job.ID, job.Family)
+		return fmt.Errorf("jobs: job %s has unknown family %q", ref.job, name)
 	}
 	return w.maybeFinish(ctx, fam, ref.ws, ref.job)
 }

@@ -30,8 +30,8 @@ type Config struct {
 	Endpoint     string // DynamoDB endpoint override (DynamoDB Local); "" on AWS
 }
 
-// ConfigFromEnv reads TABLE_NAME, AUTH_CACHE_TTL (a Go duration) and DYNAMODB_ENDPOINT.
-func ConfigFromEnv() (Config, error) {
+// configFromEnv reads TABLE_NAME, AUTH_CACHE_TTL (a Go duration) and DYNAMODB_ENDPOINT.
+func configFromEnv() (Config, error) {
 	c := Config{Table: os.Getenv("TABLE_NAME"), AuthCacheTTL: DefaultAuthCacheTTL, Endpoint: os.Getenv("DYNAMODB_ENDPOINT")}
 	if c.Table == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -48,7 +48,7 @@ func ConfigFromEnv() (Config, error) {
 
 // TableFromEnv reads the configuration and opens the table.
 func TableFromEnv(ctx context.Context) (*ddb.Table, Config, error) {
-	cfg, err := ConfigFromEnv()
+	cfg, err := configFromEnv()
 	if err != nil {
 		return nil, cfg, err
 	}

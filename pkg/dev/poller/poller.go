@@ -186,7 +186,7 @@ func (p *Poller) pollOnce(ctx context.Context, busy func(int)) (PollStats, error
 func protectHandler(ctx context.Context, h jobqueue.Handler, ev events.SQSEvent) (resp events.SQSEventResponse, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("imports: handler panicked: %v", r)
+			err = fmt.Errorf("poller: handler panicked: %v", r)
 		}
 	}()
 	return h(ctx, ev)

@@ -252,8 +252,8 @@ func storeJobs(t *testing.T, event []byte, envs ...*testkit.Env) {
 }
 
 // inProcess is the function's handler wired in this process from the environment its binary
-// gets, as its main wires it: the one call into the composition root (pkg/app's
-// New/EnableImports/LambdaHandler/WorkerHandler), to re-point when the wiring moves. The worker
+// gets, as its main wires it: the one call into the composition root (pkg/dev/app's
+// New/EnableImports/LambdaHandler/WorkerHandler, built on pkg/wiring's roots). The worker
 // reads MAX_RECEIVE_COUNT and IMPORT_PARTITION_WRITE_BUDGET from the process environment, which
 // the tests leave unset: its defaults are the template's values (5 and 400).
 func inProcess(ctx context.Context, env map[string]string, logicalID string, worker bool) (func(context.Context, []byte) ([]byte, error), error) {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/capacity"
@@ -302,7 +301,16 @@ func delivery(t *testing.T, m jobs.Message, receive int) jobs.Delivery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return jobs.Delivery{ID: fmt.Sprintf("msg-%s-%d", m.JobID, m.Chunk), Body: string(body), ReceiveCount: receive, Attributes: m.Attributes()}
+	return jobs.Delivery{ID: fmt.Sprintf("msg-%s-%d", m.JobID, m.Chunk), Body: string(body), ReceiveCount: receive, Attributes: attributes(m)}
+}
+
+// attributes are a message's attributes as a queue hands them back.
+func attributes(m jobs.Message) map[string]string {
+	out := map[string]string{}
+	for _, a := range m.Attributes() {
+		out[a.Name] = a.Value
+	}
+	return out
 }
 
 // deliver hands chunk n of a job to the worker, on its first receive.
@@ -345,15 +353,5 @@ func (e *engine) wantHeld(jobID string, held bool) {
 	holder, ok := e.store.holder(ws, e.family.name, target)
 	if got := ok && holder == jobID; got != held {
 		e.t.Errorf("job %s holds the target: %v, want %v (holder %q)", jobID, got, held, holder)
-	}
-}
-
-// waitFor waits up to 10 s for cond.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
 	}
 }

@@ -337,7 +337,7 @@ func TestEngineUndecodableBodyIsAttributedByItsAttributes(t *testing.T) {
 	e := newEngine(t, f)
 	id := e.submit("UPDATES", keys(4)).ID
 	e.mustDeliver(id, 0)
-	broken := jobs.Delivery{ID: "msg-broken", Body: `{"family": "alpha", "rows": [`, Attributes: e.message(id, 1).Attributes()}
+	broken := jobs.Delivery{ID: "msg-broken", Body: `{"family": "alpha", "rows": [`, Attributes: attributes(e.message(id, 1))}
 	for broken.ReceiveCount = 1; broken.ReceiveCount <= jobs.DefaultMaxReceiveCount; broken.ReceiveCount++ {
 		if broken.ReceiveCount == jobs.DefaultMaxReceiveCount {
 			e.wantJob(id, jobs.Running, jobs.Counts{Processed: 2, Created: 2}, 1)

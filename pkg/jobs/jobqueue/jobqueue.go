@@ -97,8 +97,12 @@ func entryFor(i int, m jobs.Message) (types.SendMessageBatchRequestEntry, int, e
 		return types.SendMessageBatchRequestEntry{}, 0, fmt.Errorf("jobqueue: encode chunk %d: %w", m.Chunk, err)
 	}
 	attrs := map[string]types.MessageAttributeValue{}
-	for name, v := range m.Attributes() {
-		attrs[name] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	for _, a := range m.Attributes() {
+		kind := "String"
+		if a.Number {
+			kind = "Number"
+		}
+		attrs[a.Name] = types.MessageAttributeValue{DataType: aws.String(kind), StringValue: aws.String(a.Value)}
 	}
 	size := len(body)
 	for name, v := range attrs {

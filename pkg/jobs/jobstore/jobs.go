@@ -81,7 +81,7 @@ type importJobItem struct {
 	Finisher        string         `dynamodbav:"finisher,omitempty"`
 	FinishLease     int64          `dynamodbav:"finishLease,omitempty"`
 	RemovalsPlanned bool           `dynamodbav:"removalsPlanned,omitempty"`
-	HoldsTarget     bool           `dynamodbav:"holdsTarget,omitempty"`
+	HoldsTarget     *bool          `dynamodbav:"holdsTarget,omitempty"` // nil: written before it was stored
 }
 
 type importChunkItem struct {
@@ -137,10 +137,17 @@ func importErrorKey(w, id string, row int) ddb.Key {
 func chunkSK(n int) string   { return fmt.Sprintf("CHUNK#%05d", n) }
 func errorSK(row int) string { return fmt.Sprintf("ERR#%07d", row) }
 
-func (it importJobItem) domain() jobs.Job {
+// job is a stored job as the domain sees it. An item written before holdsTarget was stored
+// holds its target if its family's jobs do (the only ones that did then).
+func (s *Store) job(it importJobItem) jobs.Job {
+	_, familyHolds := s.holders[it.Family]
+	holds := familyHolds
+	if it.HoldsTarget != nil {
+		holds = *it.HoldsTarget
+	}
 	j := jobs.Job{
 		ID: it.ID, WorkspaceID: it.WorkspaceID, Family: it.Family, Target: it.Target, Mode: it.Mode,
-		HoldsTarget: it.HoldsTarget, Actor: ddb.FromActorAttr(it.Actor), Status: it.Status, Total: it.Total, Chunks: it.Chunks,
+		HoldsTarget: holds, Actor: ddb.FromActorAttr(it.Actor), Status: it.Status, Total: it.Total, Chunks: it.Chunks,
 		Counts: jobs.Counts{
 			Processed: it.Processed, Created: it.Created, Updated: it.Updated,
 			Unchanged: it.Unchanged, Removed: it.Removed, Failed: it.Failed,
@@ -161,19 +168,18 @@ func (it importJobItem) domain() jobs.Job {
 
 // Create stores a new job (status QUEUED, counters 0), with its target's hold in the same
 // transaction when it holds one.
-func (js *Store) Create(ctx context.Context, j jobs.Job) error {
-	s := js
+func (s *Store) Create(ctx context.Context, j jobs.Job) error {
 	w := j.WorkspaceID
 	k := importJobKey(w, j.ID)
 	put, err := s.Put(importJobItem{
 		PK: k.PK, SK: k.SK, Type: "ImportJob", ID: j.ID, WorkspaceID: w, Family: j.Family, Target: j.Target,
-		Mode: j.Mode, HoldsTarget: j.HoldsTarget, Actor: ddb.ToActorAttr(j.Actor), Status: jobs.Queued, Total: j.Total,
+		Mode: j.Mode, HoldsTarget: &j.HoldsTarget, Actor: ddb.ToActorAttr(j.Actor), Status: jobs.Queued, Total: j.Total,
 		Chunks: j.Chunks, CreatedAt: ddb.FmtTime(j.CreatedAt),
 	}, "attribute_not_exists(pk)")
 	if err != nil {
 		return err
 	}
-	holder, err := js.holder(j)
+	holder, err := s.holder(j)
 	if err != nil {
 		return err
 	}
@@ -209,11 +215,11 @@ func (js *Store) Create(ctx context.Context, j jobs.Job) error {
 }
 
 // holder is the hold-taker of a job that holds its target (nil for one that does not).
-func (js *Store) holder(j jobs.Job) (TargetHolder, error) {
+func (s *Store) holder(j jobs.Job) (TargetHolder, error) {
 	if !j.HoldsTarget {
 		return nil, nil
 	}
-	h, ok := js.holders[j.Family]
+	h, ok := s.holders[j.Family]
 	if !ok {
 		return nil, fmt.Errorf("store: no target holder for jobs of family %q", j.Family)
 	}
@@ -223,9 +229,8 @@ func (js *Store) holder(j jobs.Job) (TargetHolder, error) {
 // endJob runs the update that ends a job, with the release of its target's hold when it holds
 // one. A target that this job no longer holds (freed by hand) does not keep the job from
 // ending.
-func (js *Store) endJob(ctx context.Context, j jobs.Job, end *dynamodb.UpdateItemInput) error {
-	s := js
-	holder, err := js.holder(j)
+func (s *Store) endJob(ctx context.Context, j jobs.Job, end *dynamodb.UpdateItemInput) error {
+	holder, err := s.holder(j)
 	if err != nil {
 		return err
 	}
@@ -276,8 +281,7 @@ func fromFieldErrorAttrs(fes []fieldErrorAttr) []jobs.FieldError {
 
 // Get reads a job (consistently) and its first maxErrors rows with errors, in row
 // order. A job of another workspace is vocab.ErrNotFound.
-func (js *Store) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job, []jobs.RowError, error) {
-	s := js
+func (s *Store) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job, []jobs.RowError, error) {
 	var it importJobItem
 	found, err := s.GetConsistent(ctx, importJobKey(w, id), &it)
 	if err != nil {
@@ -287,7 +291,7 @@ func (js *Store) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job
 		return jobs.Job{}, nil, vocab.ErrNotFound
 	}
 	if maxErrors <= 0 {
-		return it.domain(), nil, nil
+		return s.job(it), nil, nil
 	}
 	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.TableName,
@@ -307,12 +311,11 @@ func (js *Store) Get(ctx context.Context, w, id string, maxErrors int) (jobs.Job
 	for i, e := range items {
 		out[i] = jobs.RowError{Row: e.Row, Errors: fromFieldErrorAttrs(e.Errors)}
 	}
-	return it.domain(), out, nil
+	return s.job(it), out, nil
 }
 
 // ChunkState reads a job and whether one of its chunks is done, consistently, in one call.
-func (js *Store) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job, bool, error) {
-	s := js
+func (s *Store) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job, bool, error) {
 	items, err := s.BatchGet(ctx, []ddb.Key{importJobKey(w, id), importChunkKey(w, id, n)})
 	if err != nil {
 		return jobs.Job{}, false, err
@@ -328,7 +331,7 @@ func (js *Store) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job,
 		if err := attributevalue.UnmarshalMap(it, &ji); err != nil {
 			return jobs.Job{}, false, fmt.Errorf("store: decode: %w", err)
 		}
-		j := ji.domain()
+		j := s.job(ji)
 		job = &j
 	}
 	if job == nil {
@@ -338,8 +341,7 @@ func (js *Store) ChunkState(ctx context.Context, w, id string, n int) (jobs.Job,
 }
 
 // Start moves a QUEUED job to RUNNING; it does nothing to a job in any other status.
-func (js *Store) Start(ctx context.Context, w, id string, now time.Time) error {
-	s := js
+func (s *Store) Start(ctx context.Context, w, id string, now time.Time) error {
 	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression:          aws.String("SET #status = :running, startedAt = :now"),
@@ -354,8 +356,7 @@ func (js *Store) Start(ctx context.Context, w, id string, now time.Time) error {
 }
 
 // ChunkPlan returns the counts a chunk's first writing attempt planned, if one did.
-func (js *Store) ChunkPlan(ctx context.Context, w, id string, n int) (jobs.Counts, bool, error) {
-	s := js
+func (s *Store) ChunkPlan(ctx context.Context, w, id string, n int) (jobs.Counts, bool, error) {
 	var it importPlanItem
 	found, err := s.GetConsistent(ctx, importPlanKey(w, id, n), &it)
 	if err != nil || !found {
@@ -373,8 +374,7 @@ func (it importPlanItem) counts() jobs.Counts {
 
 // PutChunkPlan records a chunk's planned counts before its rows are written, unless an
 // earlier attempt did; it returns the counts that hold (the earlier attempt's, if any).
-func (js *Store) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.Counts) (jobs.Counts, error) {
-	s := js
+func (s *Store) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.Counts) (jobs.Counts, error) {
 	k := importPlanKey(w, id, n)
 	av, err := attributevalue.MarshalMap(importPlanItem{
 		PK: k.PK, SK: k.SK, Type: "ImportChunkPlan", Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged, Failed: c.Failed,
@@ -387,7 +387,7 @@ func (js *Store) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.C
 	})
 	switch {
 	case ddb.ConditionFailed(err):
-		earlier, found, err := js.ChunkPlan(ctx, w, id, n)
+		earlier, found, err := s.ChunkPlan(ctx, w, id, n)
 		if err != nil || !found {
 			return jobs.Counts{}, fmt.Errorf("store: import chunk plan vanished: %v", err)
 		}
@@ -401,8 +401,7 @@ func (js *Store) PutChunkPlan(ctx context.Context, w, id string, n int, c jobs.C
 
 // ReplaceRowErrors makes the error items of rows firstRow..lastRow exactly errs: items an
 // earlier attempt of the same chunk left for rows that are fine now are deleted.
-func (js *Store) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, lastRow int, errs []jobs.RowError) error {
-	s := js
+func (s *Store) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, lastRow int, errs []jobs.RowError) error {
 	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName:              &s.TableName,
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
@@ -420,7 +419,7 @@ func (js *Store) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, l
 	for _, e := range errs {
 		k := importErrorKey(w, id, e.Row)
 		keep[k.SK] = true
-		av, err := attributevalue.MarshalMap(importErrorItem{PK: k.PK, SK: k.SK, Type: "jobs.RowError", Row: e.Row, Errors: toFieldErrorAttrs(e.Errors)})
+		av, err := attributevalue.MarshalMap(importErrorItem{PK: k.PK, SK: k.SK, Type: "ImportRowError", Row: e.Row, Errors: toFieldErrorAttrs(e.Errors)})
 		if err != nil {
 			return fmt.Errorf("store: encode: %w", err)
 		}
@@ -437,11 +436,10 @@ func (js *Store) ReplaceRowErrors(ctx context.Context, w, id string, firstRow, l
 // CompleteChunk records a chunk as done and adds its counts to its job, in one
 // transaction. applied is false when the chunk was already done (a redelivery): nothing
 // changes then. jobs.ErrClosed: the job is finished or does not exist.
-func (js *Store) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkResult, now time.Time) (applied bool, err error) {
-	s := js
+func (s *Store) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkResult, now time.Time) (applied bool, err error) {
 	k := importChunkKey(w, id, c.N)
 	marker, err := s.Put(importChunkItem{
-		PK: k.PK, SK: k.SK, Type: "jobs.ChunkResult", Chunk: c.N, FirstRow: c.FirstRow, Rows: c.Rows,
+		PK: k.PK, SK: k.SK, Type: "ImportChunk", Chunk: c.N, FirstRow: c.FirstRow, Rows: c.Rows,
 		Processed: c.Counts.Processed, Created: c.Counts.Created, Updated: c.Counts.Updated,
 		Unchanged: c.Counts.Unchanged, Failed: c.Counts.Failed, Matched: c.Keep, ChunkFailed: c.Failed,
 		Reason: c.Reason, ReadUnits: c.ReadUnits, WriteUnits: c.WriteUnits, CompletedAt: ddb.FmtTime(now),
@@ -497,9 +495,8 @@ func (js *Store) CompleteChunk(ctx context.Context, w, id string, c jobs.ChunkRe
 	return true, nil
 }
 
-// KeepSet returns the participant ids every done chunk of a job names.
-func (js *Store) KeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
-	s := js
+// KeepSet returns the keys every done chunk of a job keeps.
+func (s *Store) KeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.TableName,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :chunk)"),
@@ -532,8 +529,7 @@ func (js *Store) KeepSet(ctx context.Context, w, id string) (map[string]bool, er
 // ClaimFinish makes the caller the job's finisher until `until`, if every chunk is done,
 // the job is not finished and no other finisher's lease is running. It returns the job as
 // claimed; ok is false when the claim was not granted.
-func (js *Store) ClaimFinish(ctx context.Context, w, id, token string, now, until time.Time) (job jobs.Job, ok bool, err error) {
-	s := js
+func (s *Store) ClaimFinish(ctx context.Context, w, id, token string, now, until time.Time) (job jobs.Job, ok bool, err error) {
 	res, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression: aws.String("SET finisher = :token, finishLease = :until"),
@@ -557,14 +553,13 @@ func (js *Store) ClaimFinish(ctx context.Context, w, id, token string, now, unti
 	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
 		return jobs.Job{}, false, fmt.Errorf("store: decode: %w", err)
 	}
-	return it.domain(), true, nil
+	return s.job(it), true, nil
 }
 
-// PlanRemovals records how many screener participants a FULL_SYNC removes, once: a
-// finisher that takes over after a crash keeps the first finisher's count (the roster it reads
+// PlanRemovals records how many records the finish removes, once: a
+// finisher that takes over after a crash keeps the first finisher's count (the records it reads
 // no longer holds what was already removed). It returns the count that holds.
-func (js *Store) PlanRemovals(ctx context.Context, w, id, token string, n int) (int, error) {
-	s := js
+func (s *Store) PlanRemovals(ctx context.Context, w, id, token string, n int) (int, error) {
 	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression:          aws.String("SET removed = :n, removalsPlanned = :t"),
@@ -589,10 +584,9 @@ func (js *Store) PlanRemovals(ctx context.Context, w, id, token string, n int) (
 }
 
 // Finish sets a job's final status, if the caller still holds the finishing lease,
-// and adds what the finishing cost to the job's row units. A job that holds its survey's roster
+// and adds what the finishing cost to the job's row units. A job that holds its target
 // releases it in the same transaction.
-func (js *Store) Finish(ctx context.Context, j jobs.Job, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
-	s := js
+func (s *Store) Finish(ctx context.Context, j jobs.Job, token, status, reason string, now time.Time, readUnits, writeUnits float64) error {
 	expr := "SET #status = :status, finishedAt = :now"
 	values := map[string]types.AttributeValue{
 		":status": ddb.S(status), ":now": ddb.S(ddb.FmtTime(now)), ":token": ddb.S(token),
@@ -605,7 +599,7 @@ func (js *Store) Finish(ctx context.Context, j jobs.Job, token, status, reason s
 		values[":reason"] = ddb.S(reason)
 	}
 	expr += " REMOVE finisher, finishLease ADD rowReadUnits :r, rowWriteUnits :w"
-	err := js.endJob(ctx, j, &dynamodb.UpdateItemInput{
+	err := s.endJob(ctx, j, &dynamodb.UpdateItemInput{
 		TableName: &s.TableName, Key: importJobKey(j.WorkspaceID, j.ID).AV(), UpdateExpression: aws.String(expr),
 		ConditionExpression:       aws.String("finisher = :token AND (#status = :queued OR #status = :running)"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
@@ -622,9 +616,8 @@ func (js *Store) Finish(ctx context.Context, j jobs.Job, token, status, reason s
 
 // Fail ends a job as FAILED with a reason, whoever holds its finishing lease, when
 // every chunk is done (allDone) or in any case (!allDone). A finished job is left as it is. A
-// job that holds its survey's roster releases it in the same transaction.
-func (js *Store) Fail(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
-	s := js
+// job that holds its target releases it in the same transaction.
+func (s *Store) Fail(ctx context.Context, w, id, reason string, now time.Time, allDone bool) error {
 	var it importJobItem
 	found, err := s.GetConsistent(ctx, importJobKey(w, id), &it)
 	if err != nil || !found {
@@ -634,7 +627,7 @@ func (js *Store) Fail(ctx context.Context, w, id, reason string, now time.Time, 
 	if allDone {
 		cond += " AND chunksDone = chunks"
 	}
-	err = js.endJob(ctx, it.domain(), &dynamodb.UpdateItemInput{
+	err = s.endJob(ctx, s.job(it), &dynamodb.UpdateItemInput{
 		TableName: &s.TableName, Key: importJobKey(w, id).AV(),
 		UpdateExpression:         aws.String("SET #status = :failed, finishedAt = :now, reason = :reason REMOVE finisher, finishLease"),
 		ConditionExpression:      aws.String(cond),

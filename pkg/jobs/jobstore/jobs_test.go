@@ -6,9 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -111,3 +117,29 @@ func TestImportJobBookkeeping(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { testkit.Main(m) }
+
+// TestJobsWrittenBeforeHoldsTarget: a job item without holdsTarget (written before it was
+// stored) holds its target when its family's jobs hold theirs, so ending it still frees the
+// target; one of another family holds nothing.
+func TestJobsWrittenBeforeHoldsTarget(t *testing.T) {
+	env := testkit.NewEnv(t)
+	ctx := context.Background()
+	ws := ids.New(ids.Workspace)
+	for family, wantHolds := range map[string]bool{snapjobs.Name: true, spotjobs.Name: false} {
+		id := jobs.NewID()
+		item := map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "WS#" + ws + "#IMPORT"}, "sk": &types.AttributeValueMemberS{Value: id},
+			"type": &types.AttributeValueMemberS{Value: "ImportJob"}, "id": &types.AttributeValueMemberS{Value: id},
+			"workspaceId": &types.AttributeValueMemberS{Value: ws}, "family": &types.AttributeValueMemberS{Value: family},
+			"target": &types.AttributeValueMemberS{Value: "t"}, "status": &types.AttributeValueMemberS{Value: jobs.Queued},
+			"createdAt": &types.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)},
+		}
+		if _, err := env.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+		job, _, err := env.App.Jobs.Get(ctx, ws, id, 0)
+		if err != nil || job.HoldsTarget != wantHolds {
+			t.Errorf("%s job without holdsTarget: holds %v (%v), want %v", family, job.HoldsTarget, err, wantHolds)
+		}
+	}
+}

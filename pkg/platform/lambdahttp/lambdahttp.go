@@ -21,7 +21,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
-// LambdaHandler is what API Gateway (HTTP API, payload 2.0) calls.
+// Handler is what API Gateway (HTTP API, payload 2.0) calls.
 type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // ErrorWriter writes a family's error body, for failures outside its handlers.

@@ -25,7 +25,7 @@ const (
 	SupportedVersions       = "1.0, 2.0"
 )
 
-// Messages of our own (the seed's are in pkg/survey).
+// Messages of our own (the seed's are in pkg/snap/survey).
 const (
 	MsgUnauthorized        = "Authorization has been denied for this request."
 	MsgNoSurveyAccess      = "The survey does not exist or you do not have access to it."

@@ -64,15 +64,15 @@ func (s *Store) SnapImports() snapjobs.Store { return snapImports{s} }
 type snapImports struct{ s *Store }
 
 func (i snapImports) FindOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
-	return i.s.FindSnapOwners(ctx, w, surveyID, ps)
+	return i.s.findOwners(ctx, w, surveyID, ps)
 }
 
 func (i snapImports) AddImported(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
-	return i.s.AddImportedSnapParticipants(ctx, w, surveyID, jobID, ps)
+	return i.s.addImported(ctx, w, surveyID, jobID, ps)
 }
 
-// Findsnapjobs.Owners reads, consistently, who holds each login and email the participants name.
-func (s *Store) FindSnapOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
+// findOwners reads, consistently, who holds each login and email the participants name.
+func (s *Store) findOwners(ctx context.Context, w, surveyID string, ps []survey.Participant) (snapjobs.Owners, error) {
 	var markers []ddb.Key
 	for _, p := range ps {
 		login, email := snapMarkers(w, surveyID, p)
@@ -117,12 +117,12 @@ func (s *Store) FindSnapOwners(ctx context.Context, w, surveyID string, ps []sur
 // takes at most three items (participant, login, email), and the roster check takes one.
 const snapImportPerTransaction = (ddb.MaxTransactItems - 1) / 3
 
-// AddImportedSnapParticipants adds new participants for an import that holds the survey's
+// addImported adds new participants for an import that holds the survey's
 // roster, many per transaction. jobs.ErrHoldLost: the job does not hold the roster (it ended).
 // vocab.ErrConflict: a login or email was taken meanwhile (by another delivery of the same
 // chunk); the transactions before the failed one stay written, so the caller re-reads and
 // re-plans.
-func (s *Store) AddImportedSnapParticipants(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
+func (s *Store) addImported(ctx context.Context, w, surveyID, jobID string, ps []survey.Participant) error {
 	for start := 0; start < len(ps); start += snapImportPerTransaction {
 		ops := []types.TransactWriteItem{s.rosterHeldBy(w, surveyID, jobID)}
 		for _, p := range ps[start:min(start+snapImportPerTransaction, len(ps))] {

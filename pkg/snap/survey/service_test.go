@@ -12,7 +12,7 @@ import (
 
 // memStore is an in-memory survey.Store for the service's own rules: one workspace, its
 // surveys and their participants, and what it was asked. Storage itself is tested against
-// DynamoDB Local in pkg/store and through the handlers.
+// DynamoDB Local through the handlers (pkg/snap/snapapi).
 type memStore struct {
 	surveys      map[string]survey.Survey
 	locked       map[string]bool

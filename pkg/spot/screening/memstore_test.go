@@ -17,8 +17,8 @@ import (
 // workspace, reads hand out copies, each change of an Apply is atomic, and a change whose
 // records moved since they were read (the participant's version, an email or external uid
 // marker someone else holds, a screener participant created or deleted meanwhile) fails with
-// vocab.ErrConflict. It proves nothing about storage; pkg/store's tests against DynamoDB Local
-// do. The list reads are the handlers' business, not the domain's: they are left to the
+// vocab.ErrConflict. It proves nothing about storage; the handlers' tests against DynamoDB Local
+// do (pkg/spot/spotapi). The list reads are the handlers' business, not the domain's: they are left to the
 // embedded nil Store, so calling one panics.
 type memStore struct {
 	screening.Store

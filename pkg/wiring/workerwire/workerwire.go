@@ -53,15 +53,18 @@ type Settings struct {
 	Budget          float64
 }
 
-// SettingsFromEnv reads the worker's settings; unset ones are the defaults.
+// SettingsFromEnv reads the worker's settings; unset ones (and a MAX_RECEIVE_COUNT of 0 or
+// less) are the defaults.
 func SettingsFromEnv() (Settings, error) {
 	s := Settings{MaxReceiveCount: jobs.DefaultMaxReceiveCount, Budget: ddb.DefaultPartitionWriteBudget}
 	if v := os.Getenv("MAX_RECEIVE_COUNT"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return s, fmt.Errorf("MAX_RECEIVE_COUNT %q: want a positive whole number", v)
+		if err != nil {
+			return s, fmt.Errorf("MAX_RECEIVE_COUNT %q: want a whole number", v)
 		}
-		s.MaxReceiveCount = n
+		if n > 0 { // 0 or less: the default
+			s.MaxReceiveCount = n
+		}
 	}
 	if v := os.Getenv("IMPORT_PARTITION_WRITE_BUDGET"); v != "" {
 		b, err := strconv.ParseFloat(v, 64)
