@@ -458,7 +458,7 @@ func snapExampleMessages(t *testing.T, d *Document, method, path string) map[str
 	return out
 }
 
-// The seed's messages, word for word from pkg/survey, are examples of Add and Update
+// The seed's messages, word for word from pkg/snap/survey, are examples of Add and Update
 // Participant's 400.
 func TestSnapSeedMessagesDocumented(t *testing.T) {
 	s := mustLoad(t)
