@@ -1,6 +1,6 @@
 // Package archtest checks the layers (README, "Which layer may import which") against the
-// packages' real imports, as `go list` reports them: Rules says what each layer may not
-// import, and Check lists every import that breaks one. Its test runs in `make test` (it runs
+// packages' real imports, as `go list` reports them: Classify names each package's layer, and
+// Check lists every import that breaks a rule. Its test runs in `make test` (it runs
 // `go list`, so `make test-unit`, which runs no program, leaves it out).
 package archtest
 
