@@ -25,9 +25,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 )
 
 const (
@@ -316,28 +317,17 @@ func (d *DynamoDB) answers(ctx context.Context, c *dynamodb.Client) bool {
 	return err == nil
 }
 
-// NewClient returns a DynamoDB client for a local endpoint such as
-// DynamoDB.Endpoint or $DYNAMODB_ENDPOINT: dummy static credentials, region
-// us-east-1, and response checksum validation off because DynamoDB Local
-// omits the CRC32 header on error responses. optFns are applied last.
-//
-// The client is built from dynamodb.Options rather than
-// config.LoadDefaultConfig on purpose: a developer's AWS_PROFILE, AWS_REGION,
-// AWS_ENDPOINT_URL or shared config must never redirect local tests to real
-// AWS or make them fail. ctx is unused today; it keeps the signature stable
-// should construction ever need I/O.
+// NewClient returns the functions' own client (ddb.NewClient) for a local endpoint such as
+// DynamoDB.Endpoint or $DYNAMODB_ENDPOINT, after checking that it is a URL: dummy
+// credentials, region us-east-1, nothing read from the developer's AWS configuration, so a
+// stale AWS_PROFILE can never redirect local tests to real AWS or make them fail. optFns are
+// applied last.
 func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("invalid DynamoDB endpoint %q: want a URL like http://127.0.0.1:8000", endpoint)
 	}
-	opts := dynamodb.Options{
-		Region:                          "us-east-1",
-		Credentials:                     credentials.NewStaticCredentialsProvider("local", "local", ""),
-		BaseEndpoint:                    aws.String(endpoint),
-		DisableValidateResponseChecksum: true,
-	}
-	return dynamodb.New(opts, optFns...), nil
+	return ddb.NewClient(ctx, endpoint, optFns...)
 }
 
 // CreateTable creates the table described by in and waits until it is
