@@ -207,6 +207,20 @@ func (t *Template) TableInput(logicalID, tableName string) (*dynamodb.CreateTabl
 	return in, nil
 }
 
+// TTLAttribute returns the time-to-live attribute of the AWS::DynamoDB::Table logicalID, ""
+// when it has none enabled.
+func (t *Template) TTLAttribute(logicalID string) (string, error) {
+	table, err := t.cfn.GetDynamoDBTableWithName(logicalID)
+	if err != nil {
+		return "", err
+	}
+	ttl := table.TimeToLiveSpecification
+	if ttl == nil || !ttl.Enabled {
+		return "", nil
+	}
+	return aws.ToString(ttl.AttributeName), nil
+}
+
 func keySchema(keys []cfnddb.Table_KeySchema) []types.KeySchemaElement {
 	var out []types.KeySchemaElement
 	for _, k := range keys {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 )
 
 // sample exercises what Load must get right: Globals applied under function overrides,
@@ -263,6 +265,24 @@ func TestProjectTemplate(t *testing.T) {
 	for _, id := range tmpl.Tables() {
 		if _, err := tmpl.TableInput(id, id); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// The table's TTL attribute is the one the stores write (ddb.TTLAttribute), so expired jobs,
+// results and idempotency records really are deleted.
+func TestProjectTableTTL(t *testing.T) {
+	root, err := FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range tmpl.Tables() {
+		if got, err := tmpl.TTLAttribute(id); err != nil || got != ddb.TTLAttribute {
+			t.Errorf("table %s: TTL attribute %q (%v), want %q", id, got, err, ddb.TTLAttribute)
 		}
 	}
 }

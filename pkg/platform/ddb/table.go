@@ -27,6 +27,10 @@ const (
 	AttrGSI2SK = "gsi2sk"
 	IndexGSI1  = "gsi1"
 	IndexGSI2  = "gsi2"
+	// TTLAttribute is the table's time-to-live attribute (a Number, epoch seconds): DynamoDB
+	// deletes an item some time after it passes. Reads must still skip an item past it, as the
+	// deletion can lag by days.
+	TTLAttribute = "ttl"
 )
 
 // CountSK is the sort key of a list's counter item. '#' sorts before every id, so the Query
