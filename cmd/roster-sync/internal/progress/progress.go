@@ -35,10 +35,11 @@ type figures struct {
 	left        string // "about 1m20s left", or ""
 }
 
-// measure observes the job in the rate and returns what to show.
+// measure observes the job in the rate and returns what to show. The rate counts the rows
+// run (skipped rows take no time); the time left is for every row not done yet.
 func measure(r *Rate, now time.Time, j spotclient.Job) figures {
 	f := figures{done: j.Counts.Done(), total: j.Counts.Total}
-	r.Observe(now, f.done)
+	r.Observe(now, j.Counts.Processed)
 	if perSec, ok := r.PerSecond(); ok {
 		f.rate = fmt.Sprintf("%.0f rows/s", perSec)
 	}

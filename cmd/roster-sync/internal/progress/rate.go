@@ -6,7 +6,7 @@ import "time"
 // advances (500 rows at a time), short enough to follow a change of pace.
 const rateWindow = 30 * time.Second
 
-// Rate estimates rows per second from observations of a job's done count. It starts from the
+// Rate estimates rows per second from observations of how many rows a job has run. It starts from the
 // first observation, so a job already half done when watching begins (a resumed run) does not
 // look fast.
 type Rate struct {
@@ -18,7 +18,7 @@ type sample struct {
 	done int
 }
 
-// Observe records that done rows were done at t.
+// Observe records that done rows had run at t.
 func (r *Rate) Observe(t time.Time, done int) {
 	r.samples = append(r.samples, sample{t, done})
 	// Keep one sample older than the window, so the window is always covered.
