@@ -6,9 +6,9 @@ import "time"
 // advances (500 rows at a time), short enough to follow a change of pace.
 const rateWindow = 30 * time.Second
 
-// Rate estimates rows per second from observations of how many rows a job has run. It starts from the
-// first observation, so a job already half done when watching begins (a resumed run) does not
-// look fast.
+// Rate estimates rows per second from observations of how many rows a job has run. It starts
+// from the first observation, so a job already half done when watching begins (a resumed run)
+// does not look fast.
 type Rate struct {
 	samples []sample
 }
