@@ -108,7 +108,7 @@ func roster() string {
 	}
 	b.WriteString("Alex Lee,alex@example.com,crm-001\r\n")
 	b.WriteString("\"Jo \"\"JN\"\" Nakamura\",riley@example.com,crm-004\r\n") // crm-004 is Jo's; riley@ is Riley's
-	b.WriteString("Sam Okafor,sam@example.com,crm-999\r\n")                       // sam@ is Sam's, whose externalUid is crm-003
+	b.WriteString("Sam Okafor,sam@example.com,crm-999\r\n")                   // sam@ is Sam's, whose externalUid is crm-003
 	return b.String()
 }
 
@@ -184,7 +184,7 @@ func TestSyncAgainstTheLocalService(t *testing.T) {
 		}
 	}
 	failedFile := filepath.Join(filepath.Dir(file), "crm export.failed.csv")
-	if !strings.Contains(out, fmt.Sprintf("%d rows that failed written to %s", badRows, failedFile)) {
+	if !strings.Contains(out, fmt.Sprintf("The %d rows that failed are in %s", badRows, failedFile)) {
 		t.Errorf("import output does not name the failed rows file %s", failedFile)
 	}
 	failed := readCSV(t, failedFile)

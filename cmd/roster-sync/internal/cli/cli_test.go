@@ -129,7 +129,7 @@ func TestImportWritesFailedRowsAndExitsOne(t *testing.T) {
 	failed := strings.TrimSuffix(file, ".csv") + ".failed.csv"
 	r.must(t, code, cli.ExitFailed,
 		[]string{"Started import job job_", "RUNNING: 2 of 5 rows (40%)", "COMPLETED: 5 of 5 rows (100%)",
-			"Created 3, updated 0, unchanged 0, failed 2.", "2 rows that failed written to " + failed}, nil)
+			"Created 3, updated 0, unchanged 0, failed 2.", "The 2 rows that failed are in " + failed}, nil)
 	got := readCSV(t, failed)
 	want := [][]string{{"externalUid", "email", "name", "outcome", "error"},
 		{"crm-2", "not-an-email", "Bob", "failed", "email: must be an email address; name: checked"},
@@ -294,7 +294,7 @@ func TestDryRunFullSync(t *testing.T) {
 	code := r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad), "-full-sync", "-dry-run", "-max-removals", "10")
 	r.must(t, code, cli.ExitFailed, []string{"Dry run of", "FULL_SYNC, removing at most 10", "(dry run: nothing was written)",
 		"Would create 3, update 0, leave 0 unchanged; 2 would fail.", "The FULL_SYNC would remove 3 screener participants",
-		"2 rows that would fail written to", "without -full-sync"}, nil)
+		"The 2 rows that would fail are in", "without -full-sync"}, nil)
 	j := f.jobs[0]
 	if !j.dryRun || j.mode != "FULL_SYNC" || j.maxRemovals == nil || *j.maxRemovals != 10 {
 		t.Errorf("the API got dryRun=%v mode=%s maxRemovals=%v", j.dryRun, j.mode, j.maxRemovals)

@@ -52,6 +52,9 @@ func explain(err error, about subject) []string {
 		for _, f := range apiErr.FieldLines() {
 			lines = append(lines, "  "+f)
 		}
+		if apiErr.Replayed {
+			lines = append(lines, "  (the answer an identical earlier run got, replayed by the API, which keeps it a day: change the file or flags to send a new request)")
+		}
 		if apiErr.Problem.RequestID != "" && apiErr.Status >= 500 {
 			lines = append(lines, "  request id: "+apiErr.Problem.RequestID)
 		}

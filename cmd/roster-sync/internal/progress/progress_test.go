@@ -63,7 +63,7 @@ func TestPlainLines(t *testing.T) {
 		job   spotclient.Job
 	}{
 		{0, job(spotclient.StatusQueued, 0, 0, 1000)},
-		{time.Second, job(spotclient.StatusRunning, 0, 0, 1000)},  // status changed: a line
+		{time.Second, job(spotclient.StatusRunning, 0, 0, 1000)},   // status changed: a line
 		{time.Second, job(spotclient.StatusRunning, 100, 0, 1000)}, // too soon
 		{4 * time.Second, job(spotclient.StatusRunning, 500, 0, 1000)},
 		{time.Second, job(spotclient.StatusRunning, 600, 0, 1000)},

@@ -101,11 +101,15 @@ func (c *Client) do(ctx context.Context, r request) (*answer, error) {
 
 // retryable: no answer at all, the server's own failure (a 5xx releases an idempotency
 // key), throttling, or a 409 that asks for a retry (records changed, or the first request
-// with this key still runs).
+// with this key still runs). A stored answer replayed is the same on every retry.
 func retryable(err error) bool {
 	var unreachable *UnreachableError
 	if errors.As(err, &unreachable) {
 		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Replayed {
+		return false
 	}
 	switch s := StatusOf(err); {
 	case s >= 500, s == http.StatusTooManyRequests:
@@ -150,7 +154,7 @@ func (c *Client) once(ctx context.Context, r request) (*answer, error) {
 // problemOf is the APIError of an error answer; a body that is no problem JSON (a gateway's
 // page, say) leaves only the status.
 func problemOf(a *answer) error {
-	e := &APIError{Status: a.status}
+	e := &APIError{Status: a.status, Replayed: a.header.Get(HeaderReplayed) == "true"}
 	_ = json.Unmarshal(a.body, &e.Problem)
 	return e
 }

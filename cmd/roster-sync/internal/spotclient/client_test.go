@@ -38,7 +38,7 @@ func TestNextLinkKeepsTheAPIHost(t *testing.T) {
 	for link, want := range map[string]string{
 		`</screener-participants-imports/job_1/results?pagination%5Boffset%5D=2>; rel="next"`: "http://api.test:3000/screener-participants-imports/job_1/results?pagination%5Boffset%5D=2",
 		`<https://evil.test/steal?x=1>; rel="next"`:                                           "http://api.test:3000/steal?x=1",
-		`<results?pagination%5Boffset%5D=4>; rel="next"`:                                       "http://api.test:3000/screener-participants-imports/job_1/results?pagination%5Boffset%5D=4",
+		`<results?pagination%5Boffset%5D=4>; rel="next"`:                                      "http://api.test:3000/screener-participants-imports/job_1/results?pagination%5Boffset%5D=4",
 	} {
 		next, err := c.nextLink(&answer{header: http.Header{"Link": {link}}, url: page})
 		if err != nil || next == nil || next.String() != want {
@@ -221,5 +221,21 @@ func TestRepeatingNextLinkStops(t *testing.T) {
 	err := c.EachResult(context.Background(), "job_1", "", func(Result) error { n++; return nil })
 	if err == nil || !strings.Contains(err.Error(), "repeats a page") || n > 2 {
 		t.Fatalf("err = %v after %d results", err, n)
+	}
+}
+
+// A stored error answer replayed is not retried: every retry would get it again.
+func TestReplayedRefusalNotRetried(t *testing.T) {
+	var tries atomic.Int32
+	c := fastClient(t, func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
+		w.Header().Set(HeaderReplayed, "true")
+		w.WriteHeader(http.StatusConflict)
+		w.Write([]byte(`{"status":409,"code":"CONFLICT","message":"The records changed."}`))
+	})
+	_, err := c.Import(context.Background(), ImportRequest{ScreenerID: "scr_1", CSV: []byte("x")})
+	var ae *APIError
+	if !errors.As(err, &ae) || !ae.Replayed || tries.Load() != 1 {
+		t.Fatalf("err = %v (replayed %v) after %d tries", err, ae != nil && ae.Replayed, tries.Load())
 	}
 }

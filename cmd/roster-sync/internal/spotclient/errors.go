@@ -11,6 +11,9 @@ import (
 type APIError struct {
 	Status  int
 	Problem Problem
+	// Replayed: the answer is the one an identical earlier request with the same
+	// Idempotency-Key got, stored by the API (Idempotent-Replayed: true).
+	Replayed bool
 }
 
 func (e *APIError) Error() string {
