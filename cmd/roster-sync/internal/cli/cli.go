@@ -43,6 +43,7 @@ type System struct {
 	Stdout, Stderr io.Writer
 	StdinTTY       bool // answers can be asked for (Ctrl-C's "Cancel the job?")
 	StdoutTTY      bool // progress is a live bar, not plain lines
+	Columns        int  // the terminal's width, 0 if unknown
 	Getenv         func(string) string
 	Interrupts     <-chan os.Signal // Ctrl-C
 	Now            func() time.Time
@@ -55,11 +56,12 @@ type System struct {
 func OS() System {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt)
+	columns, _, _ := term.GetSize(int(os.Stdout.Fd()))
 	return System{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
-		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
-		Getenv:    os.Getenv, Interrupts: sig, Now: time.Now,
+		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())), Columns: columns,
+		Getenv: os.Getenv, Interrupts: sig, Now: time.Now,
 		PollEvery: time.Second, PlainEvery: 5 * time.Second, Retry: spotclient.DefaultRetry,
 	}
 }

@@ -175,7 +175,7 @@ func (r *importRun) failedRows(ctx context.Context, job spotclient.Job) int {
 	if job.DryRun {
 		what = "would fail"
 	}
-	fmt.Fprintf(r.sys.Stdout, "The %d rows that %s are in %s (the error in the last column): fix them and import that file again%s.\n",
+	fmt.Fprintf(r.sys.Stdout, "The %d rows that %s are in %s, each with its error in the last column;\n  fix them and import that file again%s.\n",
 		n, what, path, map[bool]string{true: " without -full-sync", false: ""}[r.req.Mode == spotclient.ModeFullSync])
 	return ExitFailed
 }

@@ -24,7 +24,7 @@ type watcher struct {
 func newWatcher(sys System, c *spotclient.Client) *watcher {
 	var r progress.Reporter = progress.NewPlain(sys.Stdout, sys.PlainEvery, sys.Now)
 	if sys.StdoutTTY {
-		r = progress.NewBar(sys.Stdout, sys.Now)
+		r = progress.NewBar(sys.Stdout, sys.Now, sys.Columns)
 	}
 	return &watcher{sys: sys, client: c, reporter: r}
 }
@@ -96,7 +96,8 @@ func (w *watcher) interrupted(ctx context.Context, job spotclient.Job) (spotclie
 	}
 	w.canceled = true
 	if next.Status == spotclient.StatusCanceling {
-		fmt.Fprintf(w.sys.Stderr, "Cancel requested: %s is CANCELING; the chunks in flight finish, the rest are skipped. Waiting for CANCELED (Ctrl-C to stop waiting).\n", job.ID)
+		fmt.Fprintf(w.sys.Stderr, "Cancel requested: %s is CANCELING (chunks in flight finish, the rest are skipped).\n", job.ID)
+		fmt.Fprintln(w.sys.Stderr, "Waiting for CANCELED; Ctrl-C stops waiting.")
 	}
 	return next, false, nil
 }
@@ -126,7 +127,7 @@ func (w *watcher) leaving(job spotclient.Job) {
 		verb = "is being canceled"
 	}
 	fmt.Fprintf(w.sys.Stderr, "Stopped watching; the import job %s %s on the server.\n", job.ID, verb)
-	fmt.Fprintf(w.sys.Stderr, "  Follow it:  roster-sync jobs -screener %s   (or run the same import again: it resumes this job)\n", job.ScreenerID)
+	fmt.Fprintf(w.sys.Stderr, "  Follow it:  run the same import again (it resumes this job), or roster-sync jobs -screener %s\n", job.ScreenerID)
 	if !w.canceled {
 		fmt.Fprintf(w.sys.Stderr, "  Cancel it:  roster-sync cancel -job %s\n", job.ID)
 	}

@@ -111,15 +111,26 @@ func (p *Plain) line(j spotclient.Job, f figures, now time.Time) {
 
 // Bar draws a progress bar on a terminal.
 type Bar struct {
-	w    io.Writer
-	now  func() time.Time
-	rate Rate
-	bar  *progressbar.ProgressBar
+	w     io.Writer
+	now   func() time.Time
+	width int
+	rate  Rate
+	bar   *progressbar.ProgressBar
 }
 
-// NewBar draws on w, a terminal.
-func NewBar(w io.Writer, now func() time.Time) *Bar {
-	return &Bar{w: w, now: now}
+// textColumns is about what a bar's line holds besides the bar: percent, count, elapsed time,
+// status, rate and time left.
+const textColumns = 75
+
+// NewBar draws on w, a terminal `columns` wide (0: unknown). The line stays a few columns
+// short of the terminal's width, so the terminal's echo of a Ctrl-C does not wrap it (and the
+// prompt that follows can clear it).
+func NewBar(w io.Writer, now func() time.Time, columns int) *Bar {
+	width := 40
+	if columns > 0 {
+		width = min(max(columns-textColumns, 10), 40)
+	}
+	return &Bar{w: w, now: now, width: width}
 }
 
 func (b *Bar) Update(j spotclient.Job) {
@@ -130,7 +141,7 @@ func (b *Bar) Update(j spotclient.Job) {
 	if b.bar == nil {
 		b.bar = progressbar.NewOptions(f.total,
 			progressbar.OptionSetWriter(b.w),
-			progressbar.OptionFullWidth(),
+			progressbar.OptionSetWidth(b.width),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetItsString("rows"),
 			progressbar.OptionSetPredictTime(false),
