@@ -127,7 +127,8 @@ func (w *watcher) leaving(job spotclient.Job) {
 		verb = "is being canceled"
 	}
 	fmt.Fprintf(w.sys.Stderr, "Stopped watching; the import job %s %s on the server.\n", job.ID, verb)
-	fmt.Fprintf(w.sys.Stderr, "  Follow it:  run the same import again (it resumes this job), or roster-sync jobs -screener %s\n", job.ScreenerID)
+	fmt.Fprintf(w.sys.Stderr, "  Follow it:  roster-sync jobs -screener %s\n", job.ScreenerID)
+	fmt.Fprintln(w.sys.Stderr, "              (running the same import again resumes this job, too)")
 	if !w.canceled {
 		fmt.Fprintf(w.sys.Stderr, "  Cancel it:  roster-sync cancel -job %s\n", job.ID)
 	}
