@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,8 +15,6 @@ import (
 	"github.com/participant-roster/roster/cmd/roster-sync/internal/cli"
 	"github.com/participant-roster/roster/cmd/roster-sync/internal/spotclient"
 	"github.com/participant-roster/roster/pkg/dev/demo"
-	"github.com/participant-roster/roster/pkg/dev/localapi"
-	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/platform/backoff"
 )
@@ -37,40 +32,22 @@ func startService(t *testing.T) (string, demo.Data) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := samtemplate.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := localapi.TemplateRoutes(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := localapi.New(env.App, routes, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := env.StartAPI()
 	ctx, cancel := context.WithCancel(context.Background())
-	served, polled := make(chan error, 1), make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l) }()
+	polled := make(chan error, 1)
 	go func() { polled <- imports.Poller.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		for name, ch := range map[string]chan error{"Serve": served, "Poller.Run": polled} {
-			select {
-			case err := <-ch:
-				if err != nil {
-					t.Errorf("%s: %v", name, err)
-				}
-			case <-time.After(2 * time.Minute):
-				t.Errorf("%s did not return after its context was cancelled", name)
+		select {
+		case err := <-polled:
+			if err != nil {
+				t.Errorf("Poller.Run: %v", err)
 			}
+		case <-time.After(2 * time.Minute):
+			t.Error("Poller.Run did not return after its context was cancelled")
 		}
 	})
-	return "http://" + l.Addr().String(), data
+	return url, data
 }
 
 // rosterSync runs roster-sync in process as a script would (stdout and stdin are no terminals),

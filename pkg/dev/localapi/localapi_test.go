@@ -44,37 +44,8 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := samtemplate.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := localapi.TemplateRoutes(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := localapi.New(env.App, routes, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return after its context was cancelled")
-		}
-	})
-	return &server{t: t, url: "http://" + l.Addr().String(), addr: l.Addr().String(), data: data}
+	url := env.StartAPI()
+	return &server{t: t, url: url, addr: strings.TrimPrefix(url, "http://"), data: data}
 }
 
 type result struct {

@@ -314,84 +314,49 @@ type stdinFunc func() string
 
 func (s stdinFunc) Read(p []byte) (int, error) { return copy(p, s()), nil }
 
-// Ctrl-C on a terminal asks; "y" cancels the job and the watch goes on until CANCELED.
-func TestCtrlCCancelsTheJobOnYes(t *testing.T) {
-	f := newFakeAPI(t)
-	f.stalled = true
-	r := newRun(f)
-	r.sys.StdinTTY = true
-	r.sys.Stdin = stdinFunc(func() string { return "y\n" })
-	f.onGet = func(n int) {
-		if n == 2 {
-			r.interrupts <- os.Interrupt
-		}
-	}
-	code := r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad))
-	r.must(t, code, cli.ExitCanceled, []string{"CANCELED", "0 processed, 5 skipped"},
-		[]string{"Cancel the import job job_00000000000000000000000001? [y/N]", "is CANCELING"})
-	if _, _, deletes := f.counts(); deletes != 1 {
-		t.Errorf("%d DELETEs, want 1", deletes)
-	}
-}
-
-// "N" keeps watching; the job completes.
-func TestCtrlCAnswerNoKeepsWatching(t *testing.T) {
-	f := newFakeAPI(t)
-	f.stalled = true
-	r := newRun(f)
-	r.sys.StdinTTY = true
-	r.sys.Stdin = stdinFunc(func() string {
-		f.set(func(f *fakeAPI) { f.stalled = false })
-		return "n\n"
-	})
-	f.onGet = func(n int) {
-		if n == 1 {
-			r.interrupts <- os.Interrupt
-		}
-	}
-	code := r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad))
-	r.must(t, code, cli.ExitFailed, []string{"COMPLETED: 5 of 5 rows"}, []string{"[y/N]", "Not canceled; watching on"})
-	if _, _, deletes := f.counts(); deletes != 0 {
-		t.Errorf("%d DELETEs after answering N", deletes)
-	}
-}
-
-// Without a terminal to ask on, Ctrl-C leaves the job running and says how to cancel it.
-func TestCtrlCWithoutTerminalLeavesTheJob(t *testing.T) {
-	f := newFakeAPI(t)
-	f.stalled = true
-	r := newRun(f)
-	f.onGet = func(n int) {
-		if n == 1 {
-			r.interrupts <- os.Interrupt
-		}
-	}
-	r.must(t, r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad)), cli.ExitCanceled, nil,
-		[]string{"keeps running on the server", "roster-sync cancel -job job_00000000000000000000000001"})
-	if _, _, deletes := f.counts(); deletes != 0 {
-		t.Errorf("%d DELETEs without a terminal", deletes)
-	}
-}
-
-// A second Ctrl-C at the question leaves without canceling.
-func TestSecondCtrlCLeaves(t *testing.T) {
-	f := newFakeAPI(t)
-	f.stalled = true
-	r := newRun(f)
-	r.sys.StdinTTY = true
-	block := make(chan struct{})
-	t.Cleanup(func() { close(block) })
-	r.sys.Stdin = stdinFunc(func() string { <-block; return "" })
-	f.onGet = func(n int) {
-		if n == 1 {
-			r.interrupts <- os.Interrupt
-			r.interrupts <- os.Interrupt
-		}
-	}
-	r.must(t, r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad)), cli.ExitCanceled, nil,
-		[]string{"[y/N]", "keeps running on the server", "Cancel it:  roster-sync cancel -job"})
-	if _, _, deletes := f.counts(); deletes != 0 {
-		t.Errorf("%d DELETEs after a second Ctrl-C", deletes)
+// Ctrl-C while a job runs: on a terminal it asks; "y" cancels the job and the watch goes on
+// until CANCELED; "N" keeps watching; a second Ctrl-C, or no terminal, leaves the job running
+// and says how to cancel it.
+func TestCtrlC(t *testing.T) {
+	never := make(chan struct{})
+	t.Cleanup(func() { close(never) })
+	for _, c := range []struct {
+		name           string
+		tty            bool
+		answer         func(f *fakeAPI) string // what the terminal reads when asked
+		presses        int
+		code, deletes  int
+		stdout, stderr []string
+	}{
+		{name: "yes cancels", tty: true, answer: func(*fakeAPI) string { return "y\n" }, presses: 1,
+			code: cli.ExitCanceled, deletes: 1, stdout: []string{"CANCELED", "0 processed, 5 skipped"},
+			stderr: []string{"Cancel the import job job_00000000000000000000000001? [y/N]", "is CANCELING"}},
+		{name: "no keeps watching", tty: true, presses: 1,
+			answer: func(f *fakeAPI) string { f.set(func(f *fakeAPI) { f.stalled = false }); return "n\n" },
+			code:   cli.ExitFailed, stdout: []string{"COMPLETED: 5 of 5 rows"}, stderr: []string{"[y/N]", "Not canceled; watching on"}},
+		{name: "a second Ctrl-C leaves", tty: true, answer: func(*fakeAPI) string { <-never; return "" }, presses: 2,
+			code: cli.ExitCanceled, stderr: []string{"[y/N]", "keeps running on the server", "Cancel it:  roster-sync cancel -job"}},
+		{name: "no terminal leaves", presses: 1,
+			code: cli.ExitCanceled, stderr: []string{"keeps running on the server", "roster-sync cancel -job job_00000000000000000000000001"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.stalled = true
+			r := newRun(f)
+			r.sys.StdinTTY = c.tty
+			if c.answer != nil {
+				r.sys.Stdin = stdinFunc(func() string { return c.answer(f) })
+			}
+			f.onGet = func(n int) {
+				for i := 0; n == 1 && i < c.presses; i++ {
+					r.interrupts <- os.Interrupt
+				}
+			}
+			r.must(t, r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad)), c.code, c.stdout, c.stderr)
+			if _, _, deletes := f.counts(); deletes != c.deletes {
+				t.Errorf("%d DELETEs, want %d", deletes, c.deletes)
+			}
+		})
 	}
 }
 

@@ -167,25 +167,27 @@ func decode(a *answer, v any) error {
 	return nil
 }
 
+// call sends a request and decodes its JSON answer.
+func call[T any](ctx context.Context, c *Client, r request) (T, error) {
+	var v T
+	a, err := c.do(ctx, r)
+	if err == nil {
+		err = decode(a, &v)
+	}
+	return v, err
+}
+
+func jobPath(id string) string { return pathImports + "/" + url.PathEscape(id) }
+
 // Job reads a job.
 func (c *Client) Job(ctx context.Context, id string) (Job, error) {
-	var j Job
-	a, err := c.do(ctx, request{method: http.MethodGet, path: pathImports + "/" + url.PathEscape(id)})
-	if err == nil {
-		err = decode(a, &j)
-	}
-	return j, err
+	return call[Job](ctx, c, request{method: http.MethodGet, path: jobPath(id)})
 }
 
 // Cancel asks for a job's cancel; the job comes back CANCELING (chunks in flight finish) or
 // CANCELED. A finished job's cancel is an APIError with CodeImportFinished.
 func (c *Client) Cancel(ctx context.Context, id string) (Job, error) {
-	var j Job
-	a, err := c.do(ctx, request{method: http.MethodDelete, path: pathImports + "/" + url.PathEscape(id)})
-	if err == nil {
-		err = decode(a, &j)
-	}
-	return j, err
+	return call[Job](ctx, c, request{method: http.MethodDelete, path: jobPath(id)})
 }
 
 // JobFilter narrows a job list; empty fields do not filter.
@@ -200,12 +202,7 @@ func (c *Client) Jobs(ctx context.Context, f JobFilter) (Page[Job], error) {
 	setIf(q, "filter[screenerId][eq]", f.ScreenerID)
 	setIf(q, "filter[status][eq]", f.Status)
 	setPage(q, f.Offset, f.Limit)
-	var p Page[Job]
-	a, err := c.do(ctx, request{method: http.MethodGet, path: pathImports, query: q})
-	if err == nil {
-		err = decode(a, &p)
-	}
-	return p, err
+	return call[Page[Job]](ctx, c, request{method: http.MethodGet, path: pathImports, query: q})
 }
 
 func setIf(q url.Values, name, value string) {

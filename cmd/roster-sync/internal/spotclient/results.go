@@ -19,7 +19,7 @@ const PageLimit = 500
 func resultsRequest(id, outcome, accept string) request {
 	q := url.Values{"pagination[limit]": {strconv.Itoa(PageLimit)}}
 	setIf(q, "filter[outcome][eq]", outcome)
-	return request{method: http.MethodGet, path: pathImports + "/" + url.PathEscape(id) + "/results", query: q,
+	return request{method: http.MethodGet, path: jobPath(id) + "/results", query: q,
 		header: http.Header{"Accept": {accept}}}
 }
 
