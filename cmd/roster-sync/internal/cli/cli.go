@@ -76,7 +76,7 @@ func commands() []command {
 	return []command{
 		{"import", "-screener scr_… -file roster.csv [-full-sync] [-dry-run] [-max-removals N]",
 			"import a CSV roster into a screener as a job, with progress", runImport},
-		{"jobs", "[-screener scr_…] [-status S]", "list import jobs, newest first", runJobs},
+		{"jobs", "[-screener scr_…] [-status S] [-limit N] [-offset N]", "list import jobs, newest first", runJobs},
 		{"results", "-job job_… [-outcome failed] [-csv FILE]", "show or download a job's per-row results", runResults},
 		{"cancel", "-job job_… [-wait]", "cancel a running import job", runCancel},
 	}
@@ -107,8 +107,9 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  roster-sync %s %s\n      %s\n", c.name, c.args, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes -api URL -key acct_… -secret sk_… (or "+EnvAPI+", "+EnvKey+", "+EnvSecret+";")
-	fmt.Fprintln(w, "flags win; the API defaults to "+DefaultAPI+", the one `make run` serves).")
+	fmt.Fprintln(w, "\nEvery command takes -api URL -key acct_… -secret sk_…, or reads "+EnvAPI+", "+EnvKey+" and")
+	fmt.Fprintln(w, EnvSecret+" (flags win; the environment keeps the secret out of `ps`). The API defaults to")
+	fmt.Fprintln(w, DefaultAPI+", the one `make run` serves.")
 	fmt.Fprintln(w, "`roster-sync <command> -h` describes a command's flags.")
 	fmt.Fprintln(w, exitCodesText)
 }
