@@ -77,7 +77,7 @@ func commands() []command {
 		{"import", "-screener scr_… -file roster.csv [-full-sync] [-dry-run] [-max-removals N]",
 			"import a CSV roster into a screener as a job, with progress", runImport},
 		{"jobs", "[-screener scr_…] [-status S] [-limit N] [-offset N]", "list import jobs, newest first", runJobs},
-		{"results", "-job job_… [-outcome failed] [-csv FILE]", "show or download a job's per-row results", runResults},
+		{"results", "-job job_… [-outcome O] [-csv FILE]", "show or download a job's per-row results", runResults},
 		{"cancel", "-job job_… [-wait]", "cancel a running import job", runCancel},
 	}
 }
@@ -125,7 +125,13 @@ type flagSet struct {
 	api, key, secret string
 }
 
-func newFlagSet(sys System, name, args, about string) *flagSet {
+func newFlagSet(sys System, name, about string) *flagSet {
+	var args string
+	for _, c := range commands() {
+		if c.name == name {
+			args = c.args
+		}
+	}
 	fs := &flagSet{FlagSet: flag.NewFlagSet("roster-sync "+name, flag.ContinueOnError)}
 	fs.SetOutput(sys.Stderr)
 	fs.StringVar(&fs.api, "api", "", "API base URL (default $"+EnvAPI+", else "+DefaultAPI+")")

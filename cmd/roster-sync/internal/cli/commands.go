@@ -14,8 +14,7 @@ import (
 )
 
 func runJobs(ctx context.Context, sys System, args []string) int {
-	fs := newFlagSet(sys, "jobs", "[-screener scr_…] [-status S] [-limit N] [-offset N]",
-		"Lists the workspace's Spot import jobs, newest first.")
+	fs := newFlagSet(sys, "jobs", "Lists the workspace's Spot import jobs, newest first.")
 	screener := fs.String("screener", "", "only the jobs of this screener, scr_…")
 	status := fs.String("status", "", "only jobs in this status: "+strings.Join(spotclient.Statuses, ", "))
 	limit := fs.Int("limit", 20, "list at most `N` jobs")
@@ -67,7 +66,7 @@ func printJobs(w io.Writer, page spotclient.Page[spotclient.Job]) {
 }
 
 func runResults(ctx context.Context, sys System, args []string) int {
-	fs := newFlagSet(sys, "results", "-job job_… [-outcome O] [-csv FILE]",
+	fs := newFlagSet(sys, "results",
 		"Shows a job's per-row results (payload rows in row order, then a FULL_SYNC's removals), or with -csv\n"+
 			"writes them as CSV: externalUid,email,name,outcome,error, the form an import takes again.")
 	job := fs.String("job", "", "the import job, job_… (required)")
@@ -148,7 +147,7 @@ func writeResultsCSV(ctx context.Context, c *spotclient.Client, job, outcome, pa
 }
 
 func runCancel(ctx context.Context, sys System, args []string) int {
-	fs := newFlagSet(sys, "cancel", "-job job_… [-wait]",
+	fs := newFlagSet(sys, "cancel",
 		"Cancels an import job: a queued job ends CANCELED at once; a running one turns CANCELING, its\n"+
 			"chunks in flight finish, the others are skipped, and a FULL_SYNC removes nothing.")
 	job := fs.String("job", "", "the import job, job_… (required)")

@@ -22,7 +22,7 @@ At the end it prints the counts, the status and the reason, and writes the rows 
 again (without -full-sync). Ctrl-C asks whether to cancel the job.`
 
 func runImport(ctx context.Context, sys System, args []string) int {
-	fs := newFlagSet(sys, "import", "-screener scr_… -file roster.csv [-full-sync] [-dry-run] [-max-removals N]", importAbout)
+	fs := newFlagSet(sys, "import", importAbout)
 	screener := fs.String("screener", "", "the screener to import into, scr_… (required)")
 	file := fs.String("file", "", "the CSV roster (required)")
 	fullSync := fs.Bool("full-sync", false, "FULL_SYNC: also remove the screener's participants the file does not list (default UPDATES_ONLY)")
