@@ -129,7 +129,7 @@ func TestSyncAgainstTheLocalService(t *testing.T) {
 	for _, want := range []string{
 		"(dry run: nothing was written)",
 		fmt.Sprintf("Would create %d, update 0, leave 1 unchanged; %d would fail.", newRows, badRows),
-		"The FULL_SYNC would remove 1 screener participants",
+		"The FULL_SYNC would remove 1 screener participant the file does not list.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q", want)
@@ -161,7 +161,7 @@ func TestSyncAgainstTheLocalService(t *testing.T) {
 		}
 	}
 	failedFile := filepath.Join(filepath.Dir(file), "crm export.failed.csv")
-	if !strings.Contains(out, fmt.Sprintf("The %d rows that failed are in %s", badRows, failedFile)) {
+	if !strings.Contains(out, fmt.Sprintf("Rows that failed (%d): %s,", badRows, failedFile)) {
 		t.Errorf("import output does not name the failed rows file %s", failedFile)
 	}
 	failed := readCSV(t, failedFile)
@@ -177,7 +177,7 @@ func TestSyncAgainstTheLocalService(t *testing.T) {
 
 	// The same command again makes no second job: it resumes the first, now finished.
 	code, out, _ = rosterSync(t, api, "import", "-screener", screener, "-file", file)
-	if code != cli.ExitFailed || !strings.Contains(out, "Resuming the job an identical earlier run started: "+jobID) {
+	if code != cli.ExitFailed || !strings.Contains(out, "Resuming the job an identical earlier run started: "+jobID+" (COMPLETED).") {
 		t.Errorf("rerun: exit %d; it did not resume %s", code, jobID)
 	}
 	if n := jobsOf(t, api, screener); n != jobsBefore+2 {

@@ -129,7 +129,7 @@ func TestImportWritesFailedRowsAndExitsOne(t *testing.T) {
 	failed := strings.TrimSuffix(file, ".csv") + ".failed.csv"
 	r.must(t, code, cli.ExitFailed,
 		[]string{"Started import job job_", "RUNNING: 2 of 5 rows (40%)", "COMPLETED: 5 of 5 rows (100%)",
-			"Created 3, updated 0, unchanged 0, failed 2.", "The 2 rows that failed are in " + failed}, nil)
+			"Created 3, updated 0, unchanged 0, failed 2.", "Rows that failed (2): " + failed}, nil)
 	got := readCSV(t, failed)
 	want := [][]string{{"externalUid", "email", "name", "outcome", "error"},
 		{"crm-2", "not-an-email", "Bob", "failed", "email: must be an email address; name: checked"},
@@ -176,7 +176,7 @@ func TestRerunResumesTheSameJob(t *testing.T) {
 	first.exec(t, "import", "-screener", testScr, "-file", file)
 	again := newRun(f)
 	again.must(t, again.exec(t, "import", "-screener", testScr, "-file", file), cli.ExitFailed,
-		[]string{"Resuming the job an identical earlier run started: job_"}, nil)
+		[]string{"Resuming the job an identical earlier run started: job_00000000000000000000000001 (COMPLETED)."}, nil)
 	if posts, jobs, _ := f.counts(); posts != 2 || jobs != 1 {
 		t.Errorf("%d posts made %d jobs, want 2 posts and 1 job", posts, jobs)
 	}
@@ -293,8 +293,8 @@ func TestDryRunFullSync(t *testing.T) {
 	r := newRun(f)
 	code := r.exec(t, "import", "-screener", testScr, "-file", writeFile(t, goodAndBad), "-full-sync", "-dry-run", "-max-removals", "10")
 	r.must(t, code, cli.ExitFailed, []string{"Dry run of", "FULL_SYNC, removing at most 10", "(dry run: nothing was written)",
-		"Would create 3, update 0, leave 0 unchanged; 2 would fail.", "The FULL_SYNC would remove 3 screener participants",
-		"The 2 rows that would fail are in", "without -full-sync"}, nil)
+		"Would create 3, update 0, leave 0 unchanged; 2 would fail.", "The FULL_SYNC would remove 3 screener participants the file does not list.",
+		"Rows that would fail (2): ", "without -full-sync"}, nil)
 	j := f.jobs[0]
 	if !j.dryRun || j.mode != "FULL_SYNC" || j.maxRemovals == nil || *j.maxRemovals != 10 {
 		t.Errorf("the API got dryRun=%v mode=%s maxRemovals=%v", j.dryRun, j.mode, j.maxRemovals)

@@ -97,13 +97,17 @@ func (r *importRun) run(ctx context.Context) int {
 		fmt.Fprintf(out, "The API imported the file at once (no job): its answer lists %d screener participants.\n", sub.SyncRows)
 		return ExitOK
 	}
+	job := *sub.Job
 	if sub.Replayed {
-		fmt.Fprintf(out, "Resuming the job an identical earlier run started: %s (%s).\n", sub.Job.ID, sub.Job.Status)
+		// The replayed answer is the job as it was then; follow it from where it is now.
+		if job, err = r.client.Job(ctx, sub.Job.ID); err != nil {
+			return report(errw, err, jobSubject(sub.Job.ID))
+		}
+		fmt.Fprintf(out, "Resuming the job an identical earlier run started: %s (%s).\n", job.ID, job.Status)
 	} else {
-		fmt.Fprintf(out, "Started import job %s.\n", sub.Job.ID)
+		fmt.Fprintf(out, "Started %s %s.\n", map[bool]string{false: "import job", true: "dry-run job"}[job.DryRun], job.ID)
 	}
-	w := newWatcher(r.sys, r.client)
-	job, interrupted, err := w.watch(ctx, *sub.Job)
+	job, interrupted, err := newWatcher(r.sys, r.client).watch(ctx, job)
 	if err != nil {
 		return report(errw, err, jobSubject(sub.Job.ID))
 	}
@@ -136,12 +140,12 @@ func summarize(w io.Writer, j spotclient.Job) {
 	if j.DryRun {
 		fmt.Fprintf(w, "  Would create %d, update %d, leave %d unchanged; %d would fail.\n", c.Created, c.Updated, c.Unchanged, c.Failed)
 		if j.ImportMode == spotclient.ModeFullSync {
-			fmt.Fprintf(w, "  The FULL_SYNC would remove %d screener participants the file does not list.\n", c.Removed)
+			fmt.Fprintf(w, "  The FULL_SYNC would remove %s the file does not list.\n", participants(c.Removed))
 		}
 	} else {
 		fmt.Fprintf(w, "  Created %d, updated %d, unchanged %d, failed %d.\n", c.Created, c.Updated, c.Unchanged, c.Failed)
 		if j.ImportMode == spotclient.ModeFullSync {
-			fmt.Fprintf(w, "  Removed %d screener participants the file does not list.\n", c.Removed)
+			fmt.Fprintf(w, "  Removed %s the file does not list.\n", participants(c.Removed))
 		}
 	}
 	if reason := j.ReasonText(); reason != "" {
@@ -175,8 +179,8 @@ func (r *importRun) failedRows(ctx context.Context, job spotclient.Job) int {
 	if job.DryRun {
 		what = "would fail"
 	}
-	fmt.Fprintf(r.sys.Stdout, "The %d rows that %s are in %s, each with its error in the last column;\n  fix them and import that file again%s.\n",
-		n, what, path, map[bool]string{true: " without -full-sync", false: ""}[r.req.Mode == spotclient.ModeFullSync])
+	fmt.Fprintf(r.sys.Stdout, "Rows that %s (%d): %s, each with its error in the last column;\n  fix them and import that file again%s.\n",
+		what, n, path, map[bool]string{true: " without -full-sync", false: ""}[r.req.Mode == spotclient.ModeFullSync])
 	return ExitFailed
 }
 
@@ -196,7 +200,7 @@ func (r *importRun) plan(p spotclient.Plan) int {
 	fmt.Fprintf(w, "Dry run (nothing was written): %d rows; would create %d, update %d, leave %d unchanged; %d would fail.\n",
 		c.Total, c.Created, c.Updated, c.Unchanged, c.Failed)
 	if p.ImportMode == spotclient.ModeFullSync {
-		fmt.Fprintf(w, "  The FULL_SYNC would remove %d screener participants the file does not list.\n", c.Removed)
+		fmt.Fprintf(w, "  The FULL_SYNC would remove %s the file does not list.\n", participants(c.Removed))
 	}
 	for _, res := range p.Results {
 		if res.Outcome == spotclient.OutcomeFailed && res.Row != nil {
@@ -216,4 +220,15 @@ func errorText(errs []spotclient.FieldError) string {
 		msgs[i] = e.Message
 	}
 	return strings.Join(msgs, "; ")
+}
+
+func participants(n int) string {
+	return plural(n, "screener participant", "screener participants")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
