@@ -74,7 +74,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"import", "-screener scr_… -file roster.csv [-full-sync] [-dry-run] [-max-removals N]",
+		{"import", "-screener scr_… -file roster.csv [-full-sync] [-dry-run] [-max-removals N] [-new]",
 			"import a CSV roster into a screener as a job, with progress", runImport},
 		{"jobs", "[-screener scr_…] [-status S] [-limit N] [-offset N]", "list import jobs, newest first", runJobs},
 		{"results", "-job job_… [-outcome O] [-csv FILE]", "show or download a job's per-row results", runResults},

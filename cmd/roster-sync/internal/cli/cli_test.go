@@ -188,6 +188,23 @@ func TestRerunResumesTheSameJob(t *testing.T) {
 	}
 }
 
+// A rerun that resumes a canceled job says how to start anew; -new makes a new job.
+func TestNewAfterACanceledJob(t *testing.T) {
+	f := newFakeAPI(t)
+	file := writeFile(t, goodAndBad)
+	newRun(f).exec(t, "import", "-screener", testScr, "-file", file)
+	f.set(func(f *fakeAPI) { f.jobs[0].status = "CANCELED" })
+	again := newRun(f)
+	again.must(t, again.exec(t, "import", "-screener", testScr, "-file", file), cli.ExitFailed,
+		[]string{"(CANCELED).", "To import the file again as a new job, add -new."}, nil)
+	fresh := newRun(f)
+	fresh.must(t, fresh.exec(t, "import", "-screener", testScr, "-file", file, "-new"), cli.ExitFailed,
+		[]string{"Started import job job_00000000000000000000000002."}, nil)
+	if _, jobs, _ := f.counts(); jobs != 2 {
+		t.Errorf("%d jobs, want 2", jobs)
+	}
+}
+
 // The first POST's reply is lost (the connection closes after the job is made): the client
 // retries with the same key and follows the one job.
 func TestLostReplyIsRetriedWithTheSameKey(t *testing.T) {

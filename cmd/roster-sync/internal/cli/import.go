@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/participant-roster/roster/cmd/roster-sync/internal/spotclient"
 )
@@ -15,7 +16,7 @@ const importAbout = `Imports a CSV roster (a header row naming externalUid, emai
 screener. The import always runs as a job on the server, with a live progress bar on a terminal
 (plain progress lines otherwise). It is sent with an Idempotency-Key derived from the screener,
 the mode, the flags and the file's bytes: running the same command again (after a network error,
-say) resumes the same job instead of starting a second one.
+say) resumes the same job instead of starting a second one; -new starts a new one anyway.
 
 At the end it prints the counts, the status and the reason, and writes the rows that failed to
 <file>.failed.csv beside the input (roster.csv -> roster.failed.csv), ready to fix and import
@@ -28,6 +29,7 @@ func runImport(ctx context.Context, sys System, args []string) int {
 	fullSync := fs.Bool("full-sync", false, "FULL_SYNC: also remove the screener's participants the file does not list (default UPDATES_ONLY)")
 	dryRun := fs.Bool("dry-run", false, "plan only: report what the import would do (for FULL_SYNC, how many it would remove), write nothing")
 	maxRemovals := fs.Int("max-removals", 0, "with -full-sync: if it would remove more than `N`, remove nothing and fail")
+	fresh := fs.Bool("new", false, "start a new job even if an identical run made one the API still remembers (one canceled, say)")
 	client, code, ok := fs.setup(sys, args)
 	if !ok {
 		return code
@@ -49,6 +51,9 @@ func runImport(ctx context.Context, sys System, args []string) int {
 		return ExitUsage
 	}
 	req.CSV = data
+	if *fresh {
+		req.Fresh = sys.Now().UTC().Format(time.RFC3339Nano)
+	}
 	return (&importRun{sys: sys, client: client, req: req, file: *file}).run(ctx)
 }
 
@@ -104,6 +109,9 @@ func (r *importRun) run(ctx context.Context) int {
 			return report(errw, err, jobSubject(sub.Job.ID))
 		}
 		fmt.Fprintf(out, "Resuming the job an identical earlier run started: %s (%s).\n", job.ID, job.Status)
+		if job.Status == spotclient.StatusCanceled || job.Status == spotclient.StatusFailed {
+			fmt.Fprintln(out, "  To import the file again as a new job, add -new.")
+		}
 	} else {
 		fmt.Fprintf(out, "Started %s %s.\n", map[bool]string{false: "import job", true: "dry-run job"}[job.DryRun], job.ID)
 	}

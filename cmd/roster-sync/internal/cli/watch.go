@@ -34,7 +34,9 @@ func newWatcher(sys System, c *spotclient.Client) *watcher {
 func (w *watcher) watch(ctx context.Context, job spotclient.Job) (final spotclient.Job, interrupted bool, err error) {
 	tick := time.NewTicker(w.sys.PollEvery)
 	defer tick.Stop()
-	w.reporter.Update(job)
+	if !spotclient.Terminal(job.Status) {
+		w.reporter.Update(job)
+	}
 	for !spotclient.Terminal(job.Status) {
 		select {
 		case <-ctx.Done():

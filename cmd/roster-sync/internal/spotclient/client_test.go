@@ -89,6 +89,9 @@ func TestIdempotencyKey(t *testing.T) {
 	v = base
 	v.CSV = []byte("email,name\na@b.c,B\n")
 	variants["file"] = v
+	v = base
+	v.Fresh = "1"
+	variants["fresh"] = v
 	for name, r := range variants {
 		if r.IdempotencyKey() == key {
 			t.Errorf("a different %s gave the same key", name)

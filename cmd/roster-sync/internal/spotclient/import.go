@@ -18,6 +18,9 @@ type ImportRequest struct {
 	DryRun      bool
 	MaxRemovals *int // FULL_SYNC only
 	CSV         []byte
+	// Fresh, if set, goes into the idempotency key, so that the request makes a new job even
+	// if an identical one made a job the API still remembers (one that was canceled, say).
+	Fresh string
 }
 
 // keyVersion names the way IdempotencyKey derives a key; change it if the derivation changes.
@@ -32,7 +35,7 @@ func (r ImportRequest) IdempotencyKey() string {
 	if r.MaxRemovals != nil {
 		maxRemovals = strconv.Itoa(*r.MaxRemovals)
 	}
-	fmt.Fprintf(h, "%s\x00screener=%s\x00mode=%s\x00dryRun=%t\x00maxRemovals=%s\x00", keyVersion, r.ScreenerID, r.Mode, r.DryRun, maxRemovals)
+	fmt.Fprintf(h, "%s\x00screener=%s\x00mode=%s\x00dryRun=%t\x00maxRemovals=%s\x00fresh=%s\x00", keyVersion, r.ScreenerID, r.Mode, r.DryRun, maxRemovals, r.Fresh)
 	h.Write(r.CSV)
 	return keyVersion + "-" + hex.EncodeToString(h.Sum(nil))
 }
