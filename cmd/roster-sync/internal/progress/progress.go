@@ -41,7 +41,7 @@ func measure(r *Rate, now time.Time, j spotclient.Job) figures {
 	f := figures{done: j.Counts.Done(), total: j.Counts.Total}
 	r.Observe(now, j.Counts.Processed)
 	if perSec, ok := r.PerSecond(); ok {
-		f.rate = fmt.Sprintf("%.0f rows/s", perSec)
+		f.rate = fmt.Sprintf("%.*f rows/s", map[bool]int{true: 1, false: 0}[perSec < 10], perSec)
 	}
 	if left, ok := r.Left(f.done, f.total); ok && !spotclient.Terminal(j.Status) {
 		f.left = "about " + left.String() + " left"
