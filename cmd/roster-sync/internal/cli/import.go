@@ -81,53 +81,73 @@ type importRun struct {
 }
 
 func (r *importRun) run(ctx context.Context) int {
-	out, errw := r.sys.Stdout, r.sys.Stderr
+	out := r.sys.Stdout
 	fmt.Fprintf(out, "%s %s (%d bytes) into screener %s as %s%s.\n", map[bool]string{false: "Importing", true: "Dry run of"}[r.req.DryRun],
 		r.file, len(r.req.CSV), r.req.ScreenerID, r.req.Mode, guardText(r.req))
-	postCtx, stop := onInterrupt(ctx, r.sys)
-	sub, err := r.client.Import(postCtx, r.req)
-	if stop() {
-		fmt.Fprintln(errw, "Interrupted before the API answered. If the request reached it, its job runs on: run the same")
-		fmt.Fprintln(errw, "command again to follow it (its Idempotency-Key names the same job), or list jobs with")
-		fmt.Fprintf(errw, "  roster-sync jobs -screener %s\n", r.req.ScreenerID)
-		return ExitCanceled
-	}
-	if err != nil {
-		return report(errw, err, screenerSubject(r.req.ScreenerID))
-	}
+	sub, code, ok := r.submit(ctx)
 	switch {
+	case !ok:
+		return code
 	case sub.Plan != nil:
 		return r.plan(*sub.Plan)
 	case sub.Job == nil:
 		fmt.Fprintf(out, "The API imported the file at once (no job): its answer lists %d screener participants.\n", sub.SyncRows)
 		return ExitOK
 	}
-	job := *sub.Job
-	if sub.Replayed {
-		// The replayed answer is the job as it was then; follow it from where it is now.
-		if job, err = r.client.Job(ctx, sub.Job.ID); err != nil {
-			return report(errw, err, jobSubject(sub.Job.ID))
-		}
-		fmt.Fprintf(out, "Resuming the job an identical earlier run started: %s (%s).\n", job.ID, job.Status)
-		if job.Status == spotclient.StatusCanceled || job.Status == spotclient.StatusFailed {
-			fmt.Fprintln(out, "  To import the file again as a new job, add -new.")
-		}
-	} else {
-		fmt.Fprintf(out, "Started %s %s.\n", map[bool]string{false: "import job", true: "dry-run job"}[job.DryRun], job.ID)
+	job, ok := r.start(ctx, sub)
+	if !ok {
+		return ExitUsage
 	}
 	job, interrupted, err := newWatcher(r.sys, r.client).watch(ctx, job)
 	if err != nil {
-		return report(errw, err, jobSubject(sub.Job.ID))
+		return report(r.sys.Stderr, err, jobSubject(job.ID))
 	}
 	if interrupted && !spotclient.Terminal(job.Status) {
 		return ExitCanceled
 	}
 	summarize(out, job)
-	code := r.failedRows(ctx, job)
+	code = r.failedRows(ctx, job)
 	if interrupted {
 		return ExitCanceled
 	}
 	return code
+}
+
+// submit posts the import; ok false means stop with code (Ctrl-C, or the API refused).
+func (r *importRun) submit(ctx context.Context) (sub spotclient.Submission, code int, ok bool) {
+	errw := r.sys.Stderr
+	postCtx, stop := onInterrupt(ctx, r.sys)
+	sub, err := r.client.Import(postCtx, r.req)
+	if stop() {
+		fmt.Fprintln(errw, "Interrupted before the API answered. If the request reached it, its job runs on: run the same")
+		fmt.Fprintln(errw, "command again to follow it (its Idempotency-Key names the same job), or list jobs with")
+		fmt.Fprintf(errw, "  roster-sync jobs -screener %s\n", r.req.ScreenerID)
+		return sub, ExitCanceled, false
+	}
+	if err != nil {
+		return sub, report(errw, err, screenerSubject(r.req.ScreenerID)), false
+	}
+	return sub, 0, true
+}
+
+// start says which job the run follows and returns it as it is now: a replayed answer is the
+// job as it was when an identical earlier run started it.
+func (r *importRun) start(ctx context.Context, sub spotclient.Submission) (spotclient.Job, bool) {
+	out, job := r.sys.Stdout, *sub.Job
+	if !sub.Replayed {
+		fmt.Fprintf(out, "Started %s %s.\n", map[bool]string{false: "import job", true: "dry-run job"}[job.DryRun], job.ID)
+		return job, true
+	}
+	job, err := r.client.Job(ctx, sub.Job.ID)
+	if err != nil {
+		report(r.sys.Stderr, err, jobSubject(sub.Job.ID))
+		return job, false
+	}
+	fmt.Fprintf(out, "Resuming the job an identical earlier run started: %s (%s).\n", job.ID, job.Status)
+	if job.Status == spotclient.StatusCanceled || job.Status == spotclient.StatusFailed {
+		fmt.Fprintln(out, "  To import the file again as a new job, add -new.")
+	}
+	return job, true
 }
 
 func guardText(req spotclient.ImportRequest) string {
