@@ -74,7 +74,7 @@ func Submit(ctx context.Context, s *jobs.Submitter, ws string, actor vocab.Actor
 		return jobs.Job{}, err
 	}
 	return s.Submit(ctx, jobs.Request{
-		WorkspaceID: ws, Family: Name, Target: imp.SurveyID, Mode: ModeAdd, HoldsTarget: !imp.DryRun, DryRun: imp.DryRun,
+		WorkspaceID: ws, Family: Name, Target: imp.SurveyID, Mode: ModeAdd, HoldsTarget: true, DryRun: imp.DryRun,
 		Actor: actor, Rows: raw,
 	})
 }
