@@ -132,5 +132,8 @@ func (a *API) listImports(w http.ResponseWriter, r *http.Request) {
 		out.Imports[i].Errors = nil // Get Participant Import lists a job's failed rows
 	}
 	out.Progress, out.UpToDate = page(token, scope, position, len(list), total)
+	if !out.UpToDate {
+		w.Header().Set("Link", nextLink(r, importsPath(sv.ID), q, out.Progress))
+	}
 	writeOK(w, http.StatusOK, out)
 }
