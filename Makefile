@@ -117,8 +117,17 @@ build-SnapDeleteParticipantSubjectFunction:
 build-SnapImportParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-import-participants
 
+build-SnapListParticipantImportsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participant-imports
+
 build-SnapGetParticipantImportFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-participant-import
+
+build-SnapCancelParticipantImportFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-cancel-participant-import
+
+build-SnapListParticipantImportResultsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participant-import-results
 
 # Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.
 build-ImportWorkerFunction:
