@@ -240,7 +240,8 @@ func checkNamesDemoRecords(t *testing.T, ev events.APIGatewayV2HTTPRequest, body
 	t.Helper()
 	obj, _ := body.(map[string]any)
 	for param, field := range map[string]string{"id": "id", "importId": "importId"} {
-		if id := ev.PathParameters[param]; id != "" && (obj == nil || obj[field] != id) {
+		// A path that ends at a record answers that record (not one under it: an import's results).
+		if id := ev.PathParameters[param]; id != "" && strings.HasSuffix(ev.RawPath, "/"+id) && (obj == nil || obj[field] != id) {
 			t.Errorf("response is not the record %s: %v", id, body)
 		}
 	}

@@ -19,6 +19,9 @@ import (
 const (
 	ImportJobID     = "job_01jd3m00000000000000000jb1"
 	SnapImportJobID = "job_01jd3m00000000000000000sn1"
+	// SnapDryRunJobID is a dry run of that import that no chunk has started (a dry run holds
+	// no roster): the sample cancel event cancels it.
+	SnapDryRunJobID = "job_01jd3m00000000000000000sn2"
 )
 
 // seedImportJobs stores the demo import jobs unless they are finished.
@@ -42,6 +45,11 @@ func seedImportJobs(ctx context.Context, st jobs.Store, screenerID string) error
 		if err := seedImportJob(ctx, st, job); err != nil {
 			return err
 		}
+	}
+	dry := snap
+	dry.ID, dry.HoldsTarget, dry.DryRun, dry.ProgressAt = SnapDryRunJobID, false, true, epoch
+	if err := st.Create(ctx, dry); err != nil && !errors.Is(err, vocab.ErrExists) {
+		return err
 	}
 	return nil
 }

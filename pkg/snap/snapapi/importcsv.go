@@ -5,11 +5,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"maps"
-	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/participant-roster/roster/pkg/platform/httpx"
 )
 
 // An import's results as CSV (Accept: text/csv): one line per result, the participant's
@@ -18,38 +18,8 @@ import (
 // the outcome and the error. The columns are the union of the page's rows' fields, sorted by
 // name, so that a page's header does not depend on the order of its rows.
 
-// ContentTypeCSV is the Content-Type of CSV answers.
-const ContentTypeCSV = "text/csv; charset=utf-8"
-
 // csvTrailer are the columns after the participant's fields.
 var csvTrailer = []string{"outcome", "error"}
-
-// prefersCSV reports whether an Accept header asks for CSV rather than JSON: text/csv is
-// listed with a higher quality than JSON (application/json, else application/*, else */*),
-// or the same quality and before it. No Accept, or */* alone, is JSON.
-func prefersCSV(accept string) bool {
-	csvQ, csvAt := -1.0, 0
-	jsonQ, jsonAt, jsonRank := -1.0, 0, 0
-	for i, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		q := 1.0
-		if v, ok := params["q"]; ok {
-			if q, err = strconv.ParseFloat(v, 64); err != nil {
-				continue
-			}
-		}
-		switch rank := map[string]int{"application/json": 3, "application/*": 2, "*/*": 1}[mt]; {
-		case mt == "text/csv":
-			csvQ, csvAt = q, i
-		case rank > jsonRank:
-			jsonQ, jsonAt, jsonRank = q, i, rank
-		}
-	}
-	return csvQ > 0 && (csvQ > jsonQ || csvQ == jsonQ && csvAt < jsonAt)
-}
 
 // writeResultsCSV answers a page of results as CSV.
 func writeResultsCSV(w http.ResponseWriter, results []importResultJSON) {
@@ -78,7 +48,7 @@ func writeResultsCSV(w http.ResponseWriter, results []importResultJSON) {
 	}
 	cw.Flush() // writes to a buffer: it cannot fail
 	w.Header().Set(HeaderSupportedVersions, SupportedVersions)
-	w.Header().Set("Content-Type", ContentTypeCSV)
+	w.Header().Set("Content-Type", httpx.ContentTypeCSV)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
@@ -101,7 +102,7 @@ func (a *API) listImportResults(w http.ResponseWriter, r *http.Request) {
 	if !out.UpToDate {
 		w.Header().Set("Link", nextLink(r, importPath(sv.ID, job.ID)+"/results", q, out.Progress))
 	}
-	if prefersCSV(r.Header.Get("Accept")) {
+	if httpx.PrefersCSV(r.Header.Get("Accept")) {
 		writeResultsCSV(w, out.Results)
 		return
 	}

@@ -1,0 +1,30 @@
+package httpx
+
+import "testing"
+
+func TestPrefersCSV(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"":                                       false,
+		"*/*":                                    false,
+		"application/json":                       false,
+		"text/html":                              false,
+		"text/csv":                               true,
+		"text/csv;q=0":                           false,
+		"application/json, text/csv":             false,
+		"text/csv, application/json":             true,
+		"text/csv;q=0.5, application/json":       false,
+		"application/json;q=0.5, text/csv":       true,
+		"*/*, text/csv":                          true, // text/csv is more specific
+		"text/csv;q=0.5, */*":                    false,
+		"application/*;q=0.9, text/csv":          true,
+		"text/csv;q=bad, application/json":       false,
+		"text/*, text/csv;q=0.9":                 true,
+		"TEXT/CSV":                               true,
+		"text/csv; charset=utf-8; q=0.8":         true,
+		"application/json;q=0.8, text/csv;q=0.8": false,
+	} {
+		if got := PrefersCSV(accept); got != want {
+			t.Errorf("PrefersCSV(%q) = %v, want %v", accept, got, want)
+		}
+	}
+}
