@@ -1,6 +1,9 @@
 package httpx
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+)
 
 func TestPrefersCSV(t *testing.T) {
 	for accept, want := range map[string]bool{
@@ -23,8 +26,16 @@ func TestPrefersCSV(t *testing.T) {
 		"text/csv; charset=utf-8; q=0.8":         true,
 		"application/json;q=0.8, text/csv;q=0.8": false,
 	} {
-		if got := PrefersCSV(accept); got != want {
+		h := http.Header{}
+		if accept != "" {
+			h.Set("Accept", accept)
+		}
+		if got := PrefersCSV(h); got != want {
 			t.Errorf("PrefersCSV(%q) = %v, want %v", accept, got, want)
 		}
+	}
+	split := http.Header{"Accept": {"application/json;q=0.5", "text/csv"}}
+	if !PrefersCSV(split) {
+		t.Error("an Accept header in two values is read as one list")
 	}
 }

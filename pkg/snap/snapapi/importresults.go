@@ -102,7 +102,7 @@ func (a *API) listImportResults(w http.ResponseWriter, r *http.Request) {
 	if !out.UpToDate {
 		w.Header().Set("Link", nextLink(r, importPath(sv.ID, job.ID)+"/results", q, out.Progress))
 	}
-	if httpx.PrefersCSV(r.Header.Get("Accept")) {
+	if httpx.PrefersCSV(r.Header) {
 		writeResultsCSV(w, out.Results)
 		return
 	}
