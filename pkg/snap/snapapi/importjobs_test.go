@@ -370,6 +370,8 @@ func TestCancelAnswers(t *testing.T) {
 	q := f.env.EnableImports()
 	job := f.accepted(f.group, f.importRows(f.group, importBody(groupRows(0, 1200)...)))
 	path := importsURL(f.group) + "/" + job.ImportID
+	// While it holds the roster a dry run is refused as an import is: its plan would not hold.
+	wantMessage(t, f.do(f.owner, "2.0", importFn, "POST", importsURL(f.group), "dryRun=true", importBody(groupRows(0, 2)...)), 400, lockMessage)
 	r := f.do(f.owner, "2.0", cancelFn, "DELETE", path, "", "")
 	wantStatus(t, r, 200)
 	var canceled jobView
