@@ -16,8 +16,8 @@ import (
 // Rows are Add Participant bodies, each validated with Add Participant's messages before
 // anything is stored; a valid payload becomes a job that holds the survey's roster until it
 // ends, answered 202 with its Location. A dry run (dryRun=true) plans every row the way the
-// job's chunks do and writes nothing: up to MaxSyncDryRunRows rows it answers at once (200),
-// above that as a dry-run job, which holds nothing.
+// job's chunks do and writes nothing: up to MaxSyncDryRunRows rows and MaxSyncDryRunBytes it
+// answers at once (200), above that as a dry-run job, which holds nothing.
 const (
 	// MaxImportBodyBytes is about what a Lambda function can receive (6 MB, with room for
 	// the event's envelope).
@@ -25,9 +25,12 @@ const (
 	// MaxImportErrors is how many row errors an import's answers list (the first ones, in row
 	// order); the message says how many rows failed in all.
 	MaxImportErrors = 1000
-	// MaxSyncDryRunRows is the largest dry run answered at once: its roster reads (up to two
-	// markers and two participants a row) stay well inside one API call's time.
-	MaxSyncDryRunRows = 1000
+	// MaxSyncDryRunRows and MaxSyncDryRunBytes bound a dry run answered at once: its roster
+	// reads (up to two markers and two participants a row) stay well inside one API call's
+	// time, and its answer, which repeats every row, well inside what a Lambda function may
+	// return (6 MB).
+	MaxSyncDryRunRows  = 1000
+	MaxSyncDryRunBytes = 1_000_000
 )
 
 // Messages of the import calls.
@@ -110,7 +113,7 @@ func (a *API) importParticipants(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if dryRun && len(ps) <= MaxSyncDryRunRows {
+	if dryRun && len(ps) <= MaxSyncDryRunRows && len(body) <= MaxSyncDryRunBytes {
 		a.planImport(w, r, sv, ps)
 		return
 	}
