@@ -244,6 +244,17 @@ func TestSyncDryRunPredictsTheImport(t *testing.T) {
 		t.Fatalf("the real import: %+v, the plan said %+v", got, plan.Counts)
 	}
 	sameResults(t, "import vs sync dry run", f.allResults(f.group, job.ImportID, 5000, ""), plan.Results)
+
+	// Fewer rows than the limit, but more than 1 MB of them: a dry-run job.
+	big := groupRows(9000, 800)
+	for i := range big {
+		big[i] = strings.Replace(big[i], `"Leeds"`, `"`+strings.Repeat("Leeds ", 250)+`"`, 1)
+	}
+	dry := f.accepted(f.group, f.do(f.owner, "2.0", importFn, "POST", importsURL(f.group), "dryRun=true", importBody(big...)))
+	if j := f.job(f.group, dry.ImportID); !j.DryRun || j.Counts.Total != 800 {
+		t.Errorf("a dry run of 800 rows and over 1 MB: %+v", j)
+	}
+	wantStatus(t, f.do(f.owner, "2.0", cancelFn, "DELETE", importsURL(f.group)+"/"+dry.ImportID, "", ""), 200)
 }
 
 // TestDryRunJobPredictsTheImport: above 1,000 rows a dry run is a job that does not hold the
