@@ -135,6 +135,8 @@ func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error 
 			if job, done, err = w.state(ctx, fam, m); err != nil {
 				return err
 			}
+		} else {
+			job.Status = Running
 		}
 	}
 	switch {
