@@ -368,9 +368,11 @@ func TestCancelMidFlight(t *testing.T) {
 	if again.Status != "CANCELED" || again.Counts != c {
 		t.Errorf("cancel again: %+v", again)
 	}
-	// The roster is free.
+	// The roster is free: add, update and delete go through again.
+	after := base + f.group + "/participants/after"
 	wantStatus(t, f.add(f.owner, f.group, groupBody("after", "after@example.com")), 201)
-	wantStatus(t, f.do(f.owner, "2.0", "SnapDeleteParticipantFunction", "DELETE", base+f.group+"/participants/after", "", ""), 200)
+	wantStatus(t, f.do(f.owner, "2.0", "SnapUpdateParticipantFunction", "PUT", after, "", groupBody("after", "after@example.com", "L1", "L2")), 200)
+	wantStatus(t, f.do(f.owner, "2.0", "SnapDeleteParticipantFunction", "DELETE", after, "", ""), 200)
 }
 
 // TestCancelAnswers: a queued job is CANCELED at once (200) and frees the roster before any
