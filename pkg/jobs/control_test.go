@@ -53,15 +53,6 @@ func (f *fixture) allResults(id string, q jobs.ResultQuery) []jobs.RowResult {
 	}
 }
 
-// outcomeList is each result's outcome with the participant it names.
-func outcomeList(rs []jobs.RowResult) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.Outcome + " " + r.IDs[spotjobs.IDParticipant]
-	}
-	return out
-}
-
 // TestDryRunOfAFullSyncWritesNothingAndPredicts: a FULL_SYNC dry run through the queue and the
 // real Spot family writes nothing (0 row write units, the table's records unchanged), and says,
 // row by row and removal by removal, what the real FULL_SYNC of the same rows then does.
