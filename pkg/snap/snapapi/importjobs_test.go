@@ -371,7 +371,7 @@ func TestCancelMidFlight(t *testing.T) {
 	// The roster is free: add, update and delete go through again.
 	after := base + f.group + "/participants/after"
 	wantStatus(t, f.add(f.owner, f.group, groupBody("after", "after@example.com")), 201)
-	wantStatus(t, f.do(f.owner, "2.0", "SnapUpdateParticipantFunction", "PUT", after, "", groupBody("after", "after@example.com", "L1", "L2")), 200)
+	wantStatus(t, f.do(f.owner, "2.0", "SnapUpdateParticipantFunction", "PUT", after, "", strings.Replace(groupBody("after", "after@example.com"), `"enabled":true`, `"enabled":false`, 1)), 200)
 	wantStatus(t, f.do(f.owner, "2.0", "SnapDeleteParticipantFunction", "DELETE", after, "", ""), 200)
 }
 
