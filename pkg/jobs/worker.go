@@ -138,7 +138,7 @@ func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error 
 		return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
 	}
 	if job.Status == Queued {
-		if err := w.Store.Start(ctx, m.WorkspaceID, m.JobID, w.now()); err != nil {
+		if _, err := w.Store.Start(ctx, m.WorkspaceID, m.JobID, w.now()); err != nil {
 			return err
 		}
 	}
@@ -179,11 +179,11 @@ func (w *Worker) runRows(ctx context.Context, fam Family, job Job, m Message) (C
 	}
 	if len(m.Rows) > 0 {
 		last := m.FirstRow + len(m.Rows) - 1
-		if err := w.Store.ReplaceRowErrors(ctx, m.WorkspaceID, m.JobID, m.FirstRow, last, out.RowErrors); err != nil {
+		if err := w.Store.ReplaceRowErrors(ctx, m.WorkspaceID, m.JobID, m.FirstRow, last, nil); err != nil {
 			return ChunkResult{}, err
 		}
 	}
-	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(m.Rows), Counts: out.Counts, Keep: out.Keep}
+	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(m.Rows), Counts: CountRows(out.Rows), Keep: out.Keep}
 	result.ReadUnits, result.WriteUnits = meter.Units()
 	return result, nil
 }
