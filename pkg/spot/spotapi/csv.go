@@ -23,9 +23,6 @@ const (
 	colError   = "error"
 )
 
-// CodeInvalidCSV: a CSV body that encoding/csv cannot read, or whose header is not one of ours.
-const CodeInvalidCSV = "INVALID_CSV"
-
 // fieldBody names the body in a field error about the CSV as a whole.
 const fieldBody = "body"
 

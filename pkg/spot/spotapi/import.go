@@ -11,9 +11,11 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -290,18 +292,49 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 			fmt.Sprintf("The import has %d rows; up to %d rows are imported in one request. Split the import.", len(req.Rows), MaxSyncRows), nil)
 		return
 	}
-	result, err := a.Service.Import(r.Context(), p.WorkspaceID, actor, req)
-	if errors.Is(err, vocab.ErrNotFound) {
+	report, err := a.Service.RunImport(r.Context(), p.WorkspaceID, actor, req)
+	var tooMany *screening.TooManyRemovalsError
+	switch {
+	case errors.Is(err, vocab.ErrNotFound):
 		WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
-		return
-	}
-	a.respond(w, r, err, func() any {
-		out := make([]screenerParticipantJSON, len(result))
-		for i, sp := range result {
-			out[i] = toScreenerParticipant(sp)
+	case errors.As(err, &tooMany):
+		WriteProblem(w, r, http.StatusConflict, CodeTooManyRemovals, removalGuardMessage(req.Mode, tooMany), nil)
+	case err != nil:
+		a.writeError(w, r, err)
+	case req.DryRun:
+		writeOK(w, toImportPlan(req, report))
+	default:
+		out := make([]screenerParticipantJSON, len(report.Rows))
+		for i, row := range report.Rows {
+			out[i] = toScreenerParticipant(row.ScreenerParticipant)
 		}
-		return out
-	})
+		writeOK(w, out)
+	}
+}
+
+// removalGuardMessage says why the guard refused a synchronous import, in the words a job
+// refused by it ends with.
+func removalGuardMessage(mode screening.ImportMode, e *screening.TooManyRemovalsError) string {
+	reason := jobs.RemovalGuardReason(string(mode), e.Removals, e.Max)
+	return strings.ToUpper(reason[:1]) + reason[1:] + "."
+}
+
+// importPlanJSON is a synchronous dry run's answer: what the import would do, row by row.
+type importPlanJSON struct {
+	Type       string             `json:"_type"`
+	DryRun     bool               `json:"dryRun"`
+	ScreenerID string             `json:"screenerId"`
+	ImportMode string             `json:"importMode"`
+	Counts     importCountsJSON   `json:"counts"`
+	Results    []importResultJSON `json:"results"`
+}
+
+func toImportPlan(req screening.ImportRequest, report screening.ImportReport) importPlanJSON {
+	results := spotjobs.Results(req.Rows, report)
+	return importPlanJSON{
+		Type: "ScreenerParticipantImportPlan", DryRun: true, ScreenerID: req.ScreenerID, ImportMode: string(req.Mode),
+		Counts: toImportCounts(len(req.Rows), jobs.CountRows(results)), Results: toImportResults(results),
+	}
 }
 
 func writeOK(w http.ResponseWriter, body any) { httpx.WriteJSON(w, http.StatusOK, body) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
@@ -80,6 +81,14 @@ type importCountsJSON struct {
 	Unchanged int `json:"unchanged"`
 	Removed   int `json:"removed"`
 	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+}
+
+func toImportCounts(total int, c jobs.Counts) importCountsJSON {
+	return importCountsJSON{
+		Total: total, Processed: c.Processed, Created: c.Created, Updated: c.Updated,
+		Unchanged: c.Unchanged, Removed: c.Removed, Failed: c.Failed, Skipped: c.Skipped,
+	}
 }
 
 type importErrorJSON struct {
@@ -90,28 +99,30 @@ type importErrorJSON struct {
 }
 
 type importJobJSON struct {
-	Type       string            `json:"_type"`
-	ID         string            `json:"id"`
-	ScreenerID string            `json:"screenerId"`
-	ImportMode string            `json:"importMode"`
-	Status     string            `json:"status"`
-	Counts     importCountsJSON  `json:"counts"`
-	Errors     []importErrorJSON `json:"errors"`
-	Reason     *string           `json:"reason"`
-	CreatedAt  string            `json:"createdAt"`
-	StartedAt  *string           `json:"startedAt"`
-	FinishedAt *string           `json:"finishedAt"`
+	Type              string            `json:"_type"`
+	ID                string            `json:"id"`
+	ScreenerID        string            `json:"screenerId"`
+	ImportMode        string            `json:"importMode"`
+	DryRun            bool              `json:"dryRun"`
+	MaxRemovals       *int              `json:"maxRemovals"`
+	Status            string            `json:"status"`
+	Counts            importCountsJSON  `json:"counts"`
+	Errors            []importErrorJSON `json:"errors"`
+	Reason            *string           `json:"reason"`
+	CreatedAt         string            `json:"createdAt"`
+	StartedAt         *string           `json:"startedAt"`
+	FinishedAt        *string           `json:"finishedAt"`
+	CancelRequestedAt *string           `json:"cancelRequestedAt"`
+	ExpiresAt         string            `json:"expiresAt"`
 }
 
 func toImportJob(j jobs.Job, rowErrs []jobs.RowError) importJobJSON {
 	out := importJobJSON{
-		Type: "ScreenerParticipantImport", ID: j.ID, ScreenerID: j.Target, ImportMode: j.Mode, Status: j.Status,
-		Counts: importCountsJSON{
-			Total: j.Total, Processed: j.Counts.Processed, Created: j.Counts.Created, Updated: j.Counts.Updated,
-			Unchanged: j.Counts.Unchanged, Removed: j.Counts.Removed, Failed: j.Counts.Failed,
-		},
-		Errors:    []importErrorJSON{},
-		CreatedAt: wireTime(j.CreatedAt),
+		Type: "ScreenerParticipantImport", ID: j.ID, ScreenerID: j.Target, ImportMode: j.Mode,
+		DryRun: j.DryRun, MaxRemovals: j.MaxRemovals, Status: j.Status, Counts: toImportCounts(j.Total, j.Counts),
+		Errors: []importErrorJSON{}, Reason: nullable(j.Reason), CreatedAt: wireTime(j.CreatedAt),
+		StartedAt: nullableTime(j.StartedAt), FinishedAt: nullableTime(j.FinishedAt),
+		CancelRequestedAt: nullableTime(j.CancelRequestedAt), ExpiresAt: wireTime(j.ExpiresAt),
 	}
 	for _, re := range rowErrs {
 		for _, fe := range re.Errors {
@@ -121,17 +132,13 @@ func toImportJob(j jobs.Job, rowErrs []jobs.RowError) importJobJSON {
 			out.Errors = append(out.Errors, importErrorJSON{Row: re.Row, Field: fe.Field, Code: fe.Code, Message: fe.Message})
 		}
 	}
-	if j.Reason != "" {
-		reason := j.Reason
-		out.Reason = &reason
-	}
-	if j.StartedAt != nil {
-		s := wireTime(*j.StartedAt)
-		out.StartedAt = &s
-	}
-	if j.FinishedAt != nil {
-		s := wireTime(*j.FinishedAt)
-		out.FinishedAt = &s
-	}
 	return out
+}
+
+func nullableTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := wireTime(*t)
+	return &s
 }
