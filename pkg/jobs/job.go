@@ -207,7 +207,9 @@ type Job struct {
 func (j Job) Terminal() bool { return Terminal(j.Status) }
 
 // Terminal reports whether a status is a final one: COMPLETED, FAILED or CANCELED.
-func Terminal(status string) bool { return status == Completed || status == Failed || status == Canceled }
+func Terminal(status string) bool {
+	return status == Completed || status == Failed || status == Canceled
+}
 
 // Expired reports whether the job is past its retention at now (a job stored without an
 // expiry never is).
@@ -232,6 +234,9 @@ type ChunkResult struct {
 	Reason string
 	// ReadUnits and WriteUnits are what the chunk's rows cost.
 	ReadUnits, WriteUnits float64
+	// Attempt names the attempt whose results (Store.PutResults) are the chunk's ("": none
+	// stored).
+	Attempt string
 }
 
 // failedChunk is the record of a chunk that failed for good: every row counts failed.

@@ -33,9 +33,10 @@ type Store interface {
 	PutChunkPlan(ctx context.Context, ws, id string, n int, rows []RowResult) ([]RowResult, error)
 	// ReplaceRowErrors makes the row errors of rows firstRow..lastRow exactly errs.
 	ReplaceRowErrors(ctx context.Context, ws, id string, firstRow, lastRow int, errs []RowError) error
-	// PutResults stores the results of a chunk's rows (rows[i] is row firstRow+i), replacing
-	// what an earlier attempt stored.
-	PutResults(ctx context.Context, ws, id string, firstRow int, rows []RowResult) error
+	// PutResults stores the results of one attempt at a chunk's rows (rows[i] is row
+	// firstRow+i), under the attempt's token: the attempt that CompleteChunk counts names its
+	// results (ChunkResult.Attempt), so results and counts always agree.
+	PutResults(ctx context.Context, ws, id, attempt string, firstRow int, rows []RowResult) error
 	// CompleteChunk records a chunk as done and adds its counts to its job (ProgressAt = now),
 	// at most once: applied is false when it was done already. It counts on a QUEUED, RUNNING
 	// or CANCELING job; ErrClosed: the job is finished or gone.
