@@ -8,6 +8,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -60,17 +61,113 @@ func (a *API) submitImport(w http.ResponseWriter, r *http.Request, ws string, ac
 	httpx.WriteJSON(w, http.StatusAccepted, toImportJob(job, nil))
 }
 
-func (a *API) getScreenerParticipantImport(w http.ResponseWriter, r *http.Request) {
+// spotJob reads the {id} job of the caller's workspace with its first maxErrors row errors. An
+// id of another shape, a job of another family, or none, is answered 404 (ok false).
+func (a *API) spotJob(w http.ResponseWriter, r *http.Request, maxErrors int) (job jobs.Job, rowErrs []jobs.RowError, ok bool) {
 	id := r.PathValue("id")
 	if !jobs.ValidID(id) || a.Jobs == nil {
 		notFound(w, r)
-		return
+		return job, nil, false
 	}
-	job, rowErrs, err := a.Jobs.Get(r.Context(), principal(r.Context()).WorkspaceID, id, MaxJobErrors)
+	job, rowErrs, err := a.Jobs.Get(r.Context(), principal(r.Context()).WorkspaceID, id, maxErrors)
 	if err == nil && job.Family != spotjobs.Name {
 		err = vocab.ErrNotFound
 	}
-	a.respond(w, r, err, func() any { return toImportJob(job, rowErrs) })
+	if err != nil {
+		a.writeError(w, r, err)
+		return job, nil, false
+	}
+	return job, rowErrs, true
+}
+
+func (a *API) getScreenerParticipantImport(w http.ResponseWriter, r *http.Request) {
+	if job, rowErrs, ok := a.spotJob(w, r, MaxJobErrors); ok {
+		writeOK(w, toImportJob(job, rowErrs))
+	}
+}
+
+// cancelScreenerParticipantImport asks a job to stop: 202 while it is CANCELING (the chunks in
+// flight finish), 200 once it is CANCELED; the same again on a second cancel. A finished job is
+// 409 IMPORT_FINISHED.
+func (a *API) cancelScreenerParticipantImport(w http.ResponseWriter, r *http.Request) {
+	job, rowErrs, ok := a.spotJob(w, r, MaxJobErrors)
+	if !ok {
+		return
+	}
+	job, err := a.Jobs.Cancel(r.Context(), job.WorkspaceID, job.ID, a.Service.Now().UTC())
+	switch {
+	case errors.Is(err, jobs.ErrFinished):
+		WriteProblem(w, r, http.StatusConflict, CodeImportFinished, "The import has finished; it can no longer be canceled.", nil)
+		return
+	case err != nil:
+		a.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if job.Status == jobs.Canceling {
+		status = http.StatusAccepted
+	}
+	httpx.WriteJSON(w, status, toImportJob(job, rowErrs))
+}
+
+// importStatuses are the statuses a job list filters on.
+var importStatuses = []string{jobs.Queued, jobs.Running, jobs.Canceling, jobs.Completed, jobs.Failed, jobs.Canceled}
+
+// listScreenerParticipantImports lists the workspace's Spot import jobs, newest first. A job in a
+// list carries no row errors (GET the job for them).
+func (a *API) listScreenerParticipantImports(w http.ResponseWriter, r *http.Request) {
+	spec := filterSpec{"screenerId": ids.Screener, "status": ""}
+	q, ok := parseListRequest(w, r, spec, map[string][]string{"status": importStatuses})
+	if !ok {
+		return
+	}
+	var list []jobs.Job
+	var total int
+	var err error
+	if a.Jobs != nil {
+		list, total, err = a.Jobs.List(r.Context(), principal(r.Context()).WorkspaceID, jobs.ListQuery{
+			Family: spotjobs.Name, Target: q.Filters["screenerId"], Status: q.Filters["status"], Offset: q.Page.Offset, Limit: q.Page.Limit,
+		})
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	items := make([]importJobJSON, len(list))
+	for i, j := range list {
+		items[i] = toImportJob(j, nil)
+	}
+	writeOK(w, pageJSON[importJobJSON]{Type: "PaginatedScreenerParticipantImport", Total: total, Limit: q.Page.Limit, Offset: q.Page.Offset, Items: items})
+}
+
+// listScreenerParticipantImportResults pages a job's per-row results (payload rows in row
+// order, then removals), as JSON or, when the client prefers it, CSV; both carry a Link to the
+// next page.
+func (a *API) listScreenerParticipantImportResults(w http.ResponseWriter, r *http.Request) {
+	q, ok := parseListRequest(w, r, filterSpec{"outcome": ""}, map[string][]string{"outcome": jobs.Outcomes})
+	if !ok {
+		return
+	}
+	job, _, ok := a.spotJob(w, r, 0)
+	if !ok {
+		return
+	}
+	rows, total, err := a.Jobs.Results(r.Context(), job.WorkspaceID, job.ID, jobs.ResultQuery{
+		Outcome: q.Filters["outcome"], Offset: q.Page.Offset, Limit: q.Page.Limit,
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Vary", "Accept")
+	setNextLink(w, r, q.Page.Offset, q.Page.Limit, len(rows), total)
+	if wantsCSV(r.Header.Get("Accept")) {
+		writeCSV(w, resultsCSV(rows))
+		return
+	}
+	writeOK(w, pageJSON[importResultJSON]{
+		Type: "PaginatedScreenerParticipantImportResult", Total: total, Limit: q.Page.Limit, Offset: q.Page.Offset, Items: toImportResults(rows),
+	})
 }
 
 type importCountsJSON struct {
