@@ -66,7 +66,7 @@ func (r *ChunkRun) Plan(rows []RowResult, writes bool) (held []RowResult, mayWri
 	case found && len(earlier) == len(rows):
 		return earlier, true, nil
 	case writes:
-		held, err := r.store.PutChunkPlan(r.book, r.Job.WorkspaceID, r.Job.ID, r.Chunk.N, compact(rows))
+		held, err := r.store.PutChunkPlan(r.book, r.Job, r.Chunk.N, compact(rows))
 		return held, err == nil, err
 	}
 	return rows, true, nil
@@ -115,7 +115,7 @@ func (f *Finishing) PlanRemovals(removed []RowResult) (proceed bool, err error) 
 	for i, r := range removed {
 		rows[i] = RowResult{Row: -1, Outcome: OutcomeRemoved, IDs: r.IDs, Fields: r.Fields}
 	}
-	_, err = f.store.PlanRemovals(f.book, f.Job.WorkspaceID, f.Job.ID, f.token, rows)
+	_, err = f.store.PlanRemovals(f.book, f.Job, f.token, rows)
 	if errors.Is(err, ErrCancelRequested) {
 		f.canceled = true
 		return false, nil

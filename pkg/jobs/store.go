@@ -6,7 +6,8 @@ import (
 )
 
 // Store keeps jobs, their chunks' completion records, plans, row results and row errors. Every
-// method is scoped to one workspace: Get, ChunkState, Cancel and Results answer
+// method is scoped to one workspace (the writes of a job's records take the job, for its
+// WorkspaceID, ID and ExpiresAt, which every record of the job carries as its time to live): Get, ChunkState, Cancel and Results answer
 // vocab.ErrNotFound for a job that is not the workspace's (or is past its ExpiresAt), and the
 // writes treat it as a job they may not change (Start and Fail do nothing, ClaimFinish is not
 // granted, PlanRemovals and Finish answer ErrLeaseLost, CompleteChunk ErrClosed). Reads are
@@ -30,17 +31,17 @@ type Store interface {
 	ChunkPlan(ctx context.Context, ws, id string, n int) ([]RowResult, bool, error)
 	// PutChunkPlan records chunk n's per-row plan unless an earlier attempt did, and returns
 	// the plan that holds (the earlier attempt's, if any).
-	PutChunkPlan(ctx context.Context, ws, id string, n int, rows []RowResult) ([]RowResult, error)
+	PutChunkPlan(ctx context.Context, j Job, n int, rows []RowResult) ([]RowResult, error)
 	// ReplaceRowErrors makes the row errors of rows firstRow..lastRow exactly errs.
-	ReplaceRowErrors(ctx context.Context, ws, id string, firstRow, lastRow int, errs []RowError) error
+	ReplaceRowErrors(ctx context.Context, j Job, firstRow, lastRow int, errs []RowError) error
 	// PutResults stores the results of one attempt at a chunk's rows (rows[i] is row
 	// firstRow+i), under the attempt's token: the attempt that CompleteChunk counts names its
 	// results (ChunkResult.Attempt), so results and counts always agree.
-	PutResults(ctx context.Context, ws, id, attempt string, firstRow int, rows []RowResult) error
+	PutResults(ctx context.Context, j Job, attempt string, firstRow int, rows []RowResult) error
 	// CompleteChunk records a chunk as done and adds its counts to its job (ProgressAt = now),
 	// at most once: applied is false when it was done already. It counts on a QUEUED, RUNNING
 	// or CANCELING job; ErrClosed: the job is finished or gone.
-	CompleteChunk(ctx context.Context, ws, id string, c ChunkResult, now time.Time) (applied bool, err error)
+	CompleteChunk(ctx context.Context, j Job, c ChunkResult, now time.Time) (applied bool, err error)
 	// KeepSet returns the keys every done chunk of a job keeps.
 	KeepSet(ctx context.Context, ws, id string) (map[string]bool, error)
 	// ClaimFinish makes the caller (token) the job's finisher until `until`, if every chunk is
@@ -52,7 +53,7 @@ type Store interface {
 	// the first one's). ErrLeaseLost if token is no longer the finisher; ErrCancelRequested if
 	// the job is CANCELING (nothing is recorded: no removal may start after a cancel). Once it
 	// recorded them, a cancel of a job that is not a dry run is ErrFinished.
-	PlanRemovals(ctx context.Context, ws, id, token string, removed []RowResult) (int, error)
+	PlanRemovals(ctx context.Context, j Job, token string, removed []RowResult) (int, error)
 	// Finish sets the final status if token still holds the finishing lease, adds what
 	// finishing cost to the row units, and releases the target's hold: ErrLeaseLost otherwise.
 	// A job that is CANCELING ends CANCELED whatever status is asked (its cancel came first).

@@ -135,6 +135,8 @@ func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error 
 			if job, done, err = w.state(ctx, fam, m); err != nil {
 				return err
 			}
+		} else {
+			job.Status = Running
 		}
 	}
 	switch {
@@ -145,7 +147,7 @@ func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error 
 	case job.Terminal():
 		return nil // the job ended without this chunk (canceled at once, swept): its rows count skipped
 	case job.Status == Canceling:
-		return w.skipChunk(ctx, fam, m)
+		return w.skipChunk(ctx, fam, job, m)
 	}
 	started := time.Now()
 	result, rows, err := w.runRows(ctx, fam, job, m)
@@ -155,7 +157,7 @@ func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error 
 	if err != nil {
 		return err
 	}
-	applied, err := w.complete(ctx, m, result, rows)
+	applied, err := w.complete(ctx, job, result, rows)
 	if err != nil {
 		return err
 	}
@@ -185,12 +187,12 @@ func (w *Worker) state(ctx context.Context, fam Family, m Message) (Job, bool, e
 
 // complete stores a chunk's results, then counts it on its job (once). A job that ended
 // meanwhile (ErrClosed) keeps the results and counts nothing.
-func (w *Worker) complete(ctx context.Context, m Message, result ChunkResult, rows []RowResult) (bool, error) {
+func (w *Worker) complete(ctx context.Context, job Job, result ChunkResult, rows []RowResult) (bool, error) {
 	result.Attempt = newToken()
-	if err := w.Store.PutResults(ctx, m.WorkspaceID, m.JobID, result.Attempt, m.FirstRow, rows); err != nil {
+	if err := w.Store.PutResults(ctx, job, result.Attempt, result.FirstRow, rows); err != nil {
 		return false, err
 	}
-	applied, err := w.Store.CompleteChunk(ctx, m.WorkspaceID, m.JobID, result, w.now())
+	applied, err := w.Store.CompleteChunk(ctx, job, result, w.now())
 	if errors.Is(err, ErrClosed) {
 		return false, nil
 	}
@@ -198,10 +200,10 @@ func (w *Worker) complete(ctx context.Context, m Message, result ChunkResult, ro
 }
 
 // skipChunk counts a chunk of a CANCELING job done without running it: its rows are skipped.
-func (w *Worker) skipChunk(ctx context.Context, fam Family, m Message) error {
+func (w *Worker) skipChunk(ctx context.Context, fam Family, job Job, m Message) error {
 	rows := skippedRows(m)
 	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(rows), Counts: CountRows(rows)}
-	if _, err := w.complete(ctx, m, result, rows); err != nil {
+	if _, err := w.complete(ctx, job, result, rows); err != nil {
 		return err
 	}
 	return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
@@ -255,7 +257,7 @@ func (w *Worker) runRows(ctx context.Context, fam Family, job Job, m Message) (C
 	rows := withFields(out.Rows, m)
 	if len(m.Rows) > 0 {
 		last := m.FirstRow + len(m.Rows) - 1
-		if err := w.Store.ReplaceRowErrors(ctx, m.WorkspaceID, m.JobID, m.FirstRow, last, rowErrors(rows)); err != nil {
+		if err := w.Store.ReplaceRowErrors(ctx, job, m.FirstRow, last, rowErrors(rows)); err != nil {
 			return ChunkResult{}, nil, err
 		}
 	}
@@ -382,15 +384,22 @@ func (w *Worker) recordPoison(ctx context.Context, d Delivery, cause error) erro
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poisonTimeout)
 	defer cancel()
+	job, _, err := w.Store.Get(ctx, ref.ws, ref.job, 0)
+	switch {
+	case errors.Is(err, vocab.ErrNotFound):
+		return nil // nothing to record it on
+	case err != nil:
+		return err
+	}
 	reason := fmt.Sprintf("chunk %d (rows %d to %d) failed %d times: %v", ref.chunk, ref.firstRow, ref.firstRow+ref.rows-1, d.ReceiveCount, cause)
 	failed := failedChunk(ref.chunk, ref.firstRow, ref.rows, reason)
 	if ref.fields != nil { // the rows as sent, when the body could be read
 		failed.Attempt = newToken()
-		if err := w.Store.PutResults(ctx, ref.ws, ref.job, failed.Attempt, ref.firstRow, failedRows(ref.firstRow, ref.fields, reason)); err != nil {
+		if err := w.Store.PutResults(ctx, job, failed.Attempt, ref.firstRow, failedRows(ref.firstRow, ref.fields, reason)); err != nil {
 			return err
 		}
 	}
-	applied, err := w.Store.CompleteChunk(ctx, ref.ws, ref.job, failed, w.now())
+	applied, err := w.Store.CompleteChunk(ctx, job, failed, w.now())
 	switch {
 	case errors.Is(err, ErrClosed):
 		return nil

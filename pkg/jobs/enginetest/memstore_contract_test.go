@@ -24,6 +24,12 @@ func newJob(family, tgt string, chunks int) jobs.Job {
 	}
 }
 
+// inWorkspace is j as another workspace would name it.
+func inWorkspace(j jobs.Job, w string) jobs.Job {
+	j.WorkspaceID = w
+	return j
+}
+
 // removals are n records a finish removes.
 func removals(n int) []jobs.RowResult {
 	out := make([]jobs.RowResult, n)
@@ -75,13 +81,13 @@ func TestEngineMemStoreCreatesAndScopesJobs(t *testing.T) {
 	if _, ok, err := s.ClaimFinish(ctx, "ws_other", j.ID, "t", time.Now(), time.Now().Add(time.Minute)); ok || err != nil {
 		t.Errorf("ClaimFinish from another workspace: granted %v, %v; want not granted", ok, err)
 	}
-	if _, err := s.PlanRemovals(ctx, "ws_other", j.ID, "t", removals(1)); !errors.Is(err, jobs.ErrLeaseLost) {
+	if _, err := s.PlanRemovals(ctx, inWorkspace(j, "ws_other"), "t", removals(1)); !errors.Is(err, jobs.ErrLeaseLost) {
 		t.Errorf("PlanRemovals from another workspace: %v, want ErrLeaseLost", err)
 	}
 	if got, _, _ := s.Get(ctx, ws, j.ID, 0); got.Status != jobs.Queued {
 		t.Errorf("another workspace's calls changed the job: %s", got.Status)
 	}
-	if _, err := s.CompleteChunk(ctx, "ws_other", j.ID, chunkDone(0), time.Now()); !errors.Is(err, jobs.ErrClosed) {
+	if _, err := s.CompleteChunk(ctx, inWorkspace(j, "ws_other"), chunkDone(0), time.Now()); !errors.Is(err, jobs.ErrClosed) {
 		t.Errorf("CompleteChunk from another workspace: %v, want ErrClosed", err)
 	}
 }
@@ -100,7 +106,7 @@ func TestEngineMemStoreCountsAChunkOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			ok, err := s.CompleteChunk(ctx, ws, j.ID, chunkDone(0), time.Now())
+			ok, err := s.CompleteChunk(ctx, j, chunkDone(0), time.Now())
 			if err != nil {
 				t.Error(err)
 			}
@@ -118,17 +124,17 @@ func TestEngineMemStoreCountsAChunkOnce(t *testing.T) {
 
 	created := []jobs.RowResult{{Row: 1, Outcome: jobs.OutcomeCreated}, {Row: 2, Outcome: jobs.OutcomeCreated}}
 	unchanged := []jobs.RowResult{{Row: 1, Outcome: jobs.OutcomeUnchanged}, {Row: 2, Outcome: jobs.OutcomeUnchanged}}
-	first, _ := s.PutChunkPlan(ctx, ws, j.ID, 1, created)
-	again, _ := s.PutChunkPlan(ctx, ws, j.ID, 1, unchanged)
+	first, _ := s.PutChunkPlan(ctx, j, 1, created)
+	again, _ := s.PutChunkPlan(ctx, j, 1, unchanged)
 	plan, found, _ := s.ChunkPlan(ctx, ws, j.ID, 1)
 	if !reflect.DeepEqual(first, created) || !reflect.DeepEqual(again, created) || !reflect.DeepEqual(plan, created) || !found {
 		t.Errorf("plans %+v, %+v, read %+v (%v); want %+v each time", first, again, plan, found, created)
 	}
 
-	if err := s.ReplaceRowErrors(ctx, ws, j.ID, 0, 9, []jobs.RowError{{Row: 7}, {Row: 3}, {Row: 5}}); err != nil {
+	if err := s.ReplaceRowErrors(ctx, j, 0, 9, []jobs.RowError{{Row: 7}, {Row: 3}, {Row: 5}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceRowErrors(ctx, ws, j.ID, 4, 6, []jobs.RowError{{Row: 4}}); err != nil {
+	if err := s.ReplaceRowErrors(ctx, j, 4, 6, []jobs.RowError{{Row: 4}}); err != nil {
 		t.Fatal(err)
 	}
 	_, errs, _ := s.Get(ctx, ws, j.ID, 2)
@@ -139,10 +145,10 @@ func TestEngineMemStoreCountsAChunkOnce(t *testing.T) {
 	if err := s.Fail(ctx, ws, j.ID, "stop", time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := s.CompleteChunk(ctx, ws, j.ID, chunkDone(0), time.Now()); ok || err != nil {
+	if ok, err := s.CompleteChunk(ctx, j, chunkDone(0), time.Now()); ok || err != nil {
 		t.Errorf("a done chunk on a finished job: %v, %v; want false, nil", ok, err)
 	}
-	if _, err := s.CompleteChunk(ctx, ws, j.ID, chunkDone(1), time.Now()); !errors.Is(err, jobs.ErrClosed) {
+	if _, err := s.CompleteChunk(ctx, j, chunkDone(1), time.Now()); !errors.Is(err, jobs.ErrClosed) {
 		t.Errorf("a new chunk on a finished job: %v, want ErrClosed", err)
 	}
 }
@@ -168,7 +174,7 @@ func TestEngineMemStoreLeasesTheFinish(t *testing.T) {
 	if got, _, _ := s.Get(ctx, ws, j.ID, 0); got.Status != jobs.Queued {
 		t.Errorf("Fail(allDone) with a chunk left made the job %s", got.Status)
 	}
-	if _, err := s.CompleteChunk(ctx, ws, j.ID, chunkDone(0), now); err != nil {
+	if _, err := s.CompleteChunk(ctx, j, chunkDone(0), now); err != nil {
 		t.Fatal(err)
 	}
 	claim := func(token string, at time.Time) bool {
@@ -182,16 +188,16 @@ func TestEngineMemStoreLeasesTheFinish(t *testing.T) {
 	if !claim("a", now) || claim("b", now.Add(30*time.Second)) || !claim("a", now.Add(30*time.Second)) {
 		t.Fatal("claims: want a granted, b refused during a's lease, a granted again")
 	}
-	if n, err := s.PlanRemovals(ctx, ws, j.ID, "a", removals(3)); n != 3 || err != nil {
+	if n, err := s.PlanRemovals(ctx, j, "a", removals(3)); n != 3 || err != nil {
 		t.Errorf("a plans 3 removals: %d, %v", n, err)
 	}
 	if !claim("b", now.Add(2*time.Minute)) {
 		t.Fatal("b refused after a's lease (renewed to 30 s + 1 min) ended")
 	}
-	if _, err := s.PlanRemovals(ctx, ws, j.ID, "a", removals(1)); !errors.Is(err, jobs.ErrLeaseLost) {
+	if _, err := s.PlanRemovals(ctx, j, "a", removals(1)); !errors.Is(err, jobs.ErrLeaseLost) {
 		t.Errorf("a plans after losing its lease: %v, want ErrLeaseLost", err)
 	}
-	if n, err := s.PlanRemovals(ctx, ws, j.ID, "b", removals(1)); n != 3 || err != nil {
+	if n, err := s.PlanRemovals(ctx, j, "b", removals(1)); n != 3 || err != nil {
 		t.Errorf("b plans 1 removal: %d, %v; want the first plan's 3", n, err)
 	}
 	if err := s.Finish(ctx, j, "a", jobs.Completed, "", now, 0, 0); !errors.Is(err, jobs.ErrLeaseLost) {

@@ -204,10 +204,10 @@ func (s *memStore) ChunkPlan(_ context.Context, ws, id string, n int) ([]jobs.Ro
 	return copyRows(rows), ok, nil
 }
 
-func (s *memStore) PutChunkPlan(_ context.Context, ws, id string, n int, rows []jobs.RowResult) ([]jobs.RowResult, error) {
+func (s *memStore) PutChunkPlan(_ context.Context, j jobs.Job, n int, rows []jobs.RowResult) ([]jobs.RowResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.find(ws, id)
+	m, err := s.find(j.WorkspaceID, j.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +217,10 @@ func (s *memStore) PutChunkPlan(_ context.Context, ws, id string, n int, rows []
 	return copyRows(m.plans[n]), nil
 }
 
-func (s *memStore) ReplaceRowErrors(_ context.Context, ws, id string, firstRow, lastRow int, errs []jobs.RowError) error {
+func (s *memStore) ReplaceRowErrors(_ context.Context, j jobs.Job, firstRow, lastRow int, errs []jobs.RowError) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.find(ws, id)
+	m, err := s.find(j.WorkspaceID, j.ID)
 	if err != nil {
 		return err
 	}
@@ -236,10 +236,10 @@ func (s *memStore) ReplaceRowErrors(_ context.Context, ws, id string, firstRow, 
 	return nil
 }
 
-func (s *memStore) PutResults(_ context.Context, ws, id, attempt string, _ int, rows []jobs.RowResult) error {
+func (s *memStore) PutResults(_ context.Context, j jobs.Job, attempt string, _ int, rows []jobs.RowResult) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.find(ws, id)
+	m, err := s.find(j.WorkspaceID, j.ID)
 	if err != nil {
 		return err
 	}
@@ -250,10 +250,10 @@ func (s *memStore) PutResults(_ context.Context, ws, id, attempt string, _ int, 
 // CompleteChunk checks the chunk's record before the job's status, as the adapter's
 // transaction reports its first failed condition: a done chunk is (false, nil) even on a
 // finished job.
-func (s *memStore) CompleteChunk(_ context.Context, ws, id string, c jobs.ChunkResult, now time.Time) (bool, error) {
+func (s *memStore) CompleteChunk(_ context.Context, job jobs.Job, c jobs.ChunkResult, now time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.find(ws, id)
+	m, err := s.find(job.WorkspaceID, job.ID)
 	if err != nil {
 		return false, jobs.ErrClosed
 	}
@@ -319,10 +319,10 @@ func (s *memStore) ClaimFinish(_ context.Context, ws, id, token string, now, unt
 	return copyJob(m.job), true, nil
 }
 
-func (s *memStore) PlanRemovals(_ context.Context, ws, id, token string, removed []jobs.RowResult) (int, error) {
+func (s *memStore) PlanRemovals(_ context.Context, j jobs.Job, token string, removed []jobs.RowResult) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.find(ws, id)
+	m, err := s.find(j.WorkspaceID, j.ID)
 	if err != nil { // a job of another workspace: one it may not change
 		return 0, jobs.ErrLeaseLost
 	}
