@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
