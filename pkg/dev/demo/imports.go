@@ -19,6 +19,9 @@ import (
 const (
 	ImportJobID     = "job_01jd3m00000000000000000jb1"
 	SnapImportJobID = "job_01jd3m00000000000000000sn1"
+	// CanceledImportJobID is a FULL_SYNC of the demo roster canceled before it ran
+	// (DELETE /screener-participants-imports/{id} answers it 200, as often as asked).
+	CanceledImportJobID = "job_01jd3m00000000000000000jb3"
 )
 
 // seedImportJobs stores the demo import jobs unless they are finished.
@@ -43,7 +46,19 @@ func seedImportJobs(ctx context.Context, st jobs.Store, screenerID string) error
 			return err
 		}
 	}
-	return nil
+	canceled := spot
+	canceled.ID, canceled.Mode, canceled.CreatedAt = CanceledImportJobID, string(screening.FullSync), epoch.Add(time.Minute)
+	return seedCanceledImportJob(ctx, st, canceled)
+}
+
+// seedCanceledImportJob stores a queued job and cancels it before any chunk starts, so it ends
+// CANCELED at once; both steps are repeatable.
+func seedCanceledImportJob(ctx context.Context, st jobs.Store, job jobs.Job) error {
+	if err := st.Create(ctx, job); err != nil && !errors.Is(err, vocab.ErrExists) {
+		return err
+	}
+	_, err := st.Cancel(ctx, WorkspaceID, job.ID, job.CreatedAt.Add(time.Second))
+	return err
 }
 
 // seedImportJob runs a one-chunk job of unchanged rows through the steps a worker takes
