@@ -48,6 +48,15 @@ build-ImportScreenerParticipantsFunction:
 build-GetScreenerParticipantImportFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener-participant-import
 
+build-CancelScreenerParticipantImportFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/cancel-screener-participant-import
+
+build-ListScreenerParticipantImportResultsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-participant-import-results
+
+build-ListScreenerParticipantImportsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-participant-imports
+
 build-ListParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-participants
 
