@@ -215,6 +215,15 @@ func Terminal(status string) bool {
 // expiry never is).
 func (j Job) Expired(now time.Time) bool { return !j.ExpiresAt.IsZero() && !now.Before(j.ExpiresAt) }
 
+// Expiry is when the job is deleted, nil for a job stored without an expiry.
+func (j Job) Expiry() *time.Time {
+	if j.ExpiresAt.IsZero() {
+		return nil
+	}
+	t := j.ExpiresAt
+	return &t
+}
+
 // Unrun is how many rows have neither run nor been skipped yet.
 func (j Job) Unrun() int { return max(0, j.Total-j.Counts.Processed-j.Counts.Skipped) }
 

@@ -80,7 +80,7 @@ type importJSON struct {
 	StartedAt         *string               `json:"startedAt"`
 	FinishedAt        *string               `json:"finishedAt"`
 	CancelRequestedAt *string               `json:"cancelRequestedAt"`
-	ExpiresAt         string                `json:"expiresAt"`
+	ExpiresAt         *string               `json:"expiresAt"`
 }
 
 type invalidImportJSON struct {
@@ -261,7 +261,7 @@ func toImport(j jobs.Job, rowErrs []jobs.RowError) importJSON {
 		ImportID: j.ID, SurveyID: j.Target, Mode: j.Mode, DryRun: j.DryRun, Status: j.Status,
 		Counts: toCounts(j.Total, j.Counts), Errors: &errs, CreatedAt: wireTime(j.CreatedAt),
 		StartedAt: optionalTime(j.StartedAt), FinishedAt: optionalTime(j.FinishedAt),
-		CancelRequestedAt: optionalTime(j.CancelRequestedAt), ExpiresAt: wireTime(j.ExpiresAt),
+		CancelRequestedAt: optionalTime(j.CancelRequestedAt), ExpiresAt: optionalTime(j.Expiry()),
 	}
 	if j.Reason != "" {
 		reason := j.Reason

@@ -211,7 +211,7 @@ type importJobJSON struct {
 	StartedAt         *string           `json:"startedAt"`
 	FinishedAt        *string           `json:"finishedAt"`
 	CancelRequestedAt *string           `json:"cancelRequestedAt"`
-	ExpiresAt         string            `json:"expiresAt"`
+	ExpiresAt         *string           `json:"expiresAt"`
 }
 
 func toImportJob(j jobs.Job, rowErrs []jobs.RowError) importJobJSON {
@@ -220,7 +220,7 @@ func toImportJob(j jobs.Job, rowErrs []jobs.RowError) importJobJSON {
 		DryRun: j.DryRun, MaxRemovals: j.MaxRemovals, Status: j.Status, Counts: toImportCounts(j.Total, j.Counts),
 		Errors: []importErrorJSON{}, Reason: nullable(j.Reason), CreatedAt: wireTime(j.CreatedAt),
 		StartedAt: nullableTime(j.StartedAt), FinishedAt: nullableTime(j.FinishedAt),
-		CancelRequestedAt: nullableTime(j.CancelRequestedAt), ExpiresAt: wireTime(j.ExpiresAt),
+		CancelRequestedAt: nullableTime(j.CancelRequestedAt), ExpiresAt: nullableTime(j.Expiry()),
 	}
 	for _, re := range rowErrs {
 		for _, fe := range re.Errors {
