@@ -77,7 +77,7 @@
 //
 // Job.MaxRemovals (Request.MaxRemovals): a finish whose PlanRemovals names more removals gets
 // proceed=false, nothing is recorded as removed, and the job ends FAILED with
-// RemovalGuardReason (and the family's FailureNote).
+// RemovalGuardReason.
 //
 // # Cancel
 //

@@ -348,7 +348,7 @@ func (w *Worker) finish(ctx context.Context, fam Family, job Job, token string) 
 		case fin.canceled:
 			status = Canceled
 		case fin.refusal != "":
-			status, reason = Failed, fin.refusal+fam.FailureNote(job)
+			status, reason = Failed, fin.refusal // it says already that nothing was removed
 		}
 	}
 	r, wu := meter.Units()
