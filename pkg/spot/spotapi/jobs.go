@@ -162,7 +162,7 @@ func (a *API) listScreenerParticipantImportResults(w http.ResponseWriter, r *htt
 	w.Header().Set("Vary", "Accept")
 	setNextLink(w, r, q.Page.Offset, q.Page.Limit, len(rows), total)
 	// The gateway adapter splits a header's values at commas; Accept is a list either way.
-	if wantsCSV(strings.Join(r.Header.Values("Accept"), ",")) {
+	if httpx.PrefersCSV(r.Header) {
 		writeCSV(w, resultsCSV(rows))
 		return
 	}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 )
 
@@ -96,52 +96,6 @@ func resultsCSV(rows []jobs.RowResult) []byte {
 	return buf.Bytes()
 }
 
-// csvContentType is what a CSV answer says it is.
-const csvContentType = "text/csv; charset=utf-8"
-
-// wantsCSV reads an Accept header (RFC 7231 section 5.3.2, as far as we need it): CSV when
-// text/csv is listed with a higher quality than JSON (application/json, or failing that
-// application/* or */*), or the same quality without application/json before it. No Accept,
-// or */* alone, is JSON.
-func wantsCSV(accept string) bool {
-	csvQ, jsonQ, wildQ := -1.0, -1.0, -1.0
-	csvAt, jsonAt := -1, -1
-	for i, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		q := 1.0
-		if v, ok := params["q"]; ok {
-			if q, err = strconv.ParseFloat(v, 64); err != nil {
-				continue
-			}
-		}
-		switch mt {
-		case "text/csv":
-			if q > csvQ {
-				csvQ, csvAt = q, i
-			}
-		case "application/json":
-			if q > jsonQ {
-				jsonQ, jsonAt = q, i
-			}
-		case "application/*", "*/*":
-			wildQ = max(wildQ, q)
-		}
-	}
-	if jsonAt < 0 {
-		jsonQ = wildQ
-	}
-	switch {
-	case csvQ <= 0:
-		return false
-	case csvQ != jsonQ:
-		return csvQ > jsonQ
-	}
-	return jsonAt < 0 || csvAt < jsonAt
-}
-
 // setNextLink sets `Link: <…>; rel="next"` (RFC 8288) when items after this page match: the
 // request's own URL with pagination[offset] moved past the page.
 func setNextLink(w http.ResponseWriter, r *http.Request, offset, limit, returned, total int) {
@@ -159,7 +113,7 @@ func setNextLink(w http.ResponseWriter, r *http.Request, offset, limit, returned
 }
 
 func writeCSV(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", csvContentType)
+	w.Header().Set("Content-Type", httpx.ContentTypeCSV)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
