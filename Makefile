@@ -48,6 +48,15 @@ build-ImportScreenerParticipantsFunction:
 build-GetScreenerParticipantImportFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/get-screener-participant-import
 
+build-CancelScreenerParticipantImportFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/cancel-screener-participant-import
+
+build-ListScreenerParticipantImportResultsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-participant-import-results
+
+build-ListScreenerParticipantImportsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-screener-participant-imports
+
 build-ListParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/list-participants
 
@@ -117,8 +126,17 @@ build-SnapDeleteParticipantSubjectFunction:
 build-SnapImportParticipantsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-import-participants
 
+build-SnapListParticipantImportsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participant-imports
+
 build-SnapGetParticipantImportFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-get-participant-import
+
+build-SnapCancelParticipantImportFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-cancel-participant-import
+
+build-SnapListParticipantImportResultsFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participant-import-results
 
 # Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.
 build-ImportWorkerFunction:

@@ -63,6 +63,7 @@ type bigStack struct {
 	table        string
 	app          *app.App
 	post, get    lambdahttp.Handler
+	results      lambdahttp.Handler // the job's results (ListScreenerParticipantImportResultsFunction)
 	worker       jobqueue.Handler
 	sqs          *sqs.Client
 	queue, dlq   string
@@ -109,6 +110,8 @@ type bigResult struct {
 	rawAWS                float64 // what raw's items cost on AWS
 	raw1, raw2            metered // raw BatchWriteItem: 1 writer (serialRows rows), rawWriters writers (all rows)
 	imp, re               bigPhase
+	dry                   bigPhase // the same import as a dry run, before the import
+	walkJSON, walkCSV     resultsWalk
 }
 
 // measureBigImport is measure 7: n rows through the Spot import handler (202, a job), SQS and
@@ -166,7 +169,21 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 		return section{}, fmt.Errorf("raw BatchWriteItem, 1 writer: %w", err)
 	}
 
-	progress("measure 7: import of %s new rows (%.2f MiB body)", thousands(n), float64(len(body))/(1<<20))
+	progress("measure 7: dry run of the import of %s new rows", thousands(n))
+	dryEv := b.bigEvent(body, n)
+	dryEv.RawQueryString, dryEv.QueryStringParameters = "dryRun=true", map[string]string{"dryRun": "true"}
+	if r.dry, err = b.bigImportPhase(s, dryEv, n, jobs.Counts{Processed: n, Created: n}); err != nil {
+		return section{}, fmt.Errorf("dry run: %w", err)
+	}
+	if !r.dry.job.DryRun || r.dry.job.RowWriteUnits != 0 {
+		return section{}, fmt.Errorf("dry run: job dryRun %v, row write units %.1f, want a dry run that wrote nothing", r.dry.job.DryRun, r.dry.job.RowWriteUnits)
+	}
+	if total, err := b.rosterTotal(s); err != nil {
+		return section{}, err
+	} else if total != 0 {
+		return section{}, fmt.Errorf("dry run: the screener has %d participants after it, want 0", total)
+	}
+	progress("measure 7: dry run took %s; import of %s new rows (%.2f MiB body)", secs(r.dry.took), thousands(n), float64(len(body))/(1<<20))
 	if r.imp, err = b.bigImportPhase(s, ev, n, jobs.Counts{Processed: n, Created: n}); err != nil {
 		return section{}, fmt.Errorf("import: %w", err)
 	}
@@ -175,7 +192,16 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 	} else if total != n {
 		return section{}, fmt.Errorf("import: the screener has %d participants after the import, want %d", total, n)
 	}
-	progress("measure 7: import took %s (%.0f rows/s); re-import of the same rows", secs(r.imp.took), rate(n, r.imp.took))
+	progress("measure 7: import took %s (%.0f rows/s); walking its results, JSON then CSV", secs(r.imp.took), rate(n, r.imp.took))
+	for _, walk := range []struct {
+		csv bool
+		to  *resultsWalk
+	}{{false, &r.walkJSON}, {true, &r.walkCSV}} {
+		if *walk.to, err = b.walkResults(s, r.imp.job.ID, n, walk.csv); err != nil {
+			return section{}, fmt.Errorf("results walk (CSV %v): %w", walk.csv, err)
+		}
+	}
+	progress("measure 7: re-import of the same rows")
 	if r.re, err = b.bigImportPhase(s, b.bigEvent(body, n), n, jobs.Counts{Processed: n, Unchanged: n}); err != nil {
 		return section{}, fmt.Errorf("re-import: %w", err)
 	}
@@ -270,6 +296,9 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 		return nil, err
 	}
 	if s.get, err = s.app.LambdaHandler("GetScreenerParticipantImportFunction"); err != nil {
+		return nil, err
+	}
+	if s.results, err = s.app.LambdaHandler("ListScreenerParticipantImportResultsFunction"); err != nil {
 		return nil, err
 	}
 	// As deployed: the rows' writes paced per partition key, the one worker standing for the
@@ -579,6 +608,22 @@ func bigImportSection(r bigResult, s *bigStack) section {
 	t.add("Re-import: write units with bookkeeping and the POST (the job's own records)", units(reTotalW), "", "")
 	t.add("Re-import: read units per row, the rows' own / with bookkeeping and the POST (DynamoDB Local)", pair(re.job.RowReadUnits, reTotalR), "", "")
 	t.add("… priced as on AWS (estimate)", pair(re.trace.awsReads[callerRows], awsAll(re.trace.awsReads)), "", "")
+	dry := r.dry
+	dryTotalR := dry.job.RowReadUnits + dry.bookR + dry.post.read
+	t.add("Dry run of the same import (a job; planned, nothing written): POST to COMPLETED", secs(dry.took), "", "")
+	t.add("… its time ÷ the import's", fmtRatio(dry.took.Seconds()/imp.took.Seconds()), "", "")
+	t.add("Dry run: write units of the rows (the job's rowWriteUnits)", units(dry.job.RowWriteUnits), "0", met(dry.job.RowWriteUnits == 0))
+	t.add("Dry run: read units per row, the rows' own / with bookkeeping and the POST (DynamoDB Local)", pair(dry.job.RowReadUnits, dryTotalR), "", "")
+	t.add("… the import's, for comparison", pair(imp.job.RowReadUnits, totalR), "", "")
+	for _, w := range []struct {
+		name string
+		walk resultsWalk
+	}{{"JSON", r.walkJSON}, {"CSV (Accept: text/csv)", r.walkCSV}} {
+		t.add(fmt.Sprintf("Walk the import's %s results as %s pages of %d: time (pages)", thousands(n), w.name, resultsPageSize),
+			fmt.Sprintf("%s (%d)", secs(w.walk.d), w.walk.pages), "", "")
+		t.add(fmt.Sprintf("… read units: in all / per row / per page (%s)", w.name),
+			fmt.Sprintf("%s / %s / %.1f", units(w.walk.read), perRow(w.walk.read, n), w.walk.read/float64(max(w.walk.pages, 1))), "", "")
+	}
 
 	// Per partition.
 	peakRows, peakRowsAt := peakIncrease(imp.samples, func(s jobSample) float64 { return float64(s.processed) })

@@ -308,7 +308,8 @@ func TestSnapOperationConventions(t *testing.T) {
 		if strings.Contains(r.op.Path, "{variableId}") || strings.Contains(r.op.Path, "{importId}") {
 			want = append(want, 404)
 		}
-		if r.op.Method != "GET" && !isImport {
+		// A cancel of a finished import is 409 (our extension).
+		if r.op.Method != "GET" && !isImport || r.op.Method == "DELETE" && isImport {
 			want = append(want, 409)
 		}
 		if r.oper.RequestBody != nil {
@@ -323,14 +324,14 @@ func TestSnapOperationConventions(t *testing.T) {
 			codes = append(codes, n)
 		}
 		sort.Ints(codes)
-		success := 200
+		success := []int{200}
 		switch {
-		case r.op.Method == "POST" && isImport:
-			success = 202
+		case isImport && (r.op.Method == "POST" || r.op.Method == "DELETE"):
+			success = []int{200, 202} // a synchronous dry run or a job; a cancel done or under way
 		case r.op.Method == "POST":
-			success = 201
+			success = []int{201}
 		}
-		want = append(want, success)
+		want = append(want, success...)
 		sort.Ints(want)
 		if !slices.Equal(codes, want) {
 			t.Errorf("%s: responses %v, want %v", name, codes, want)
@@ -359,7 +360,7 @@ func TestSnapOperationConventions(t *testing.T) {
 				t.Errorf("%s %s: error body is not the Error schema", name, code)
 			}
 		}
-		if r.op.Method == "DELETE" && len(r.oper.Responses.Status(200).Value.Content) != 0 {
+		if r.op.Method == "DELETE" && !isImport && len(r.oper.Responses.Status(200).Value.Content) != 0 {
 			t.Errorf("%s 200: documents a body", name)
 		}
 	}
@@ -671,4 +672,67 @@ func errorSchema(mt *openapi3.MediaType, withRows bool) bool {
 	}
 	slices.Sort(refs)
 	return slices.Equal(refs, []string{"#/components/schemas/Error", "#/components/schemas/ParticipantImportInvalid"})
+}
+
+// The import jobs' answers (our extension, Decision 26): the job, a synchronous dry run's
+// plan, the results as JSON and as CSV, the job list, and a cancel.
+func TestValidateSnapImportResponses(t *testing.T) {
+	s := mustLoad(t)
+	reqH := http.Header{"X-Username": {"alex@example.com"}, "X-Api-Key": {"key"}, "X-Version": {"2.0"}}
+	imports := snapBase + "/participant-imports"
+	job := "/job_01jd3m00000000000000000sn1"
+	counts := map[string]any{"total": 2, "processed": 2, "created": 1, "unchanged": 0, "failed": 1, "skipped": 0}
+	goodJob := func() map[string]any {
+		return map[string]any{
+			"importId": job[1:], "surveyId": snapSurvey, "mode": "ADD", "dryRun": false, "status": "CANCELING",
+			"counts": counts, "errors": []any{}, "reason": nil, "createdAt": "2026-11-23T10:00:00Z", "startedAt": nil,
+			"finishedAt": nil, "cancelRequestedAt": "2026-11-23T10:00:02Z", "expiresAt": "2026-11-30T10:00:00Z",
+		}
+	}
+	result := func() map[string]any {
+		return map[string]any{"row": 0, "outcome": "created", "participant": goodSnapParticipant(), "participantUniqueId": "E", "message": nil}
+	}
+	plan := map[string]any{"dryRun": true, "surveyId": snapSurvey, "mode": "ADD", "counts": counts, "results": []any{result()}}
+	located := snapHeadersWith(func(h http.Header) { h.Set("Location", "https://h"+imports+job) })
+	csvHeaders := snapHeadersWith(func(h http.Header) { h.Set("Content-Type", "text/csv; charset=utf-8") })
+	listItem := with(goodJob(), func(m map[string]any) { delete(m, "errors") })
+
+	cases := []struct {
+		name, method, url string
+		status            int
+		headers           http.Header
+		body              []byte
+		ok                bool
+	}{
+		{"dry-run plan", "POST", imports + "?dryRun=true", 200, snapHeaders(), mustJSON(t, plan), true},
+		{"plan without counts.skipped", "POST", imports + "?dryRun=true", 200, snapHeaders(),
+			mustJSON(t, with(plan, func(m map[string]any) { m["counts"] = with(counts, func(c map[string]any) { delete(c, "skipped") }) })), false},
+		{"dry-run job", "POST", imports + "?dryRun=true", 202, located, mustJSON(t, with(goodJob(), func(m map[string]any) { m["dryRun"] = true; m["status"] = "QUEUED" })), true},
+		{"job without expiresAt", "GET", imports + job, 200, snapHeaders(), mustJSON(t, with(goodJob(), func(m map[string]any) { delete(m, "expiresAt") })), false},
+		{"job of an unknown status", "GET", imports + job, 200, snapHeaders(), mustJSON(t, with(goodJob(), func(m map[string]any) { m["status"] = "STOPPED" })), false},
+		{"cancel under way", "DELETE", imports + job, 202, located, mustJSON(t, goodJob()), true},
+		{"cancel under way without Location", "DELETE", imports + job, 202, snapHeaders(), mustJSON(t, goodJob()), false},
+		{"canceled", "DELETE", imports + job, 200, snapHeaders(), mustJSON(t, with(goodJob(), func(m map[string]any) { m["status"] = "CANCELED" })), true},
+		{"cancel of a finished job", "DELETE", imports + job, 409, snapHeaders(), mustJSON(t, map[string]any{"message": "The import has finished; it can no longer be canceled."}), true},
+		{"results", "GET", imports + job + "/results", 200, snapHeaders(),
+			mustJSON(t, map[string]any{"results": []any{result(), with(result(), func(m map[string]any) {
+				m["row"], m["outcome"], m["participant"], m["participantUniqueId"] = 1, "skipped", nil, nil
+			})}, "progress": "0", "upToDate": true}), true},
+		{"result of a removal", "GET", imports + job + "/results", 200, snapHeaders(),
+			mustJSON(t, map[string]any{"results": []any{with(result(), func(m map[string]any) { m["row"], m["outcome"] = -1, "removed" })}, "progress": "0", "upToDate": true}), false},
+		{"results as CSV", "GET", imports + job + "/results", 200, csvHeaders, []byte("enabled,outcome,error\ntrue,created,\n"), true},
+		{"the list as CSV", "GET", imports, 200, csvHeaders, []byte("importId\njob_1\n"), false},
+		{"import list", "GET", imports, 200, snapHeaders(), mustJSON(t, map[string]any{"imports": []any{listItem}, "progress": "0", "upToDate": true}), true},
+		{"import list with a next page", "GET", imports, 200, snapHeadersWith(func(h http.Header) { h.Set("Link", `<https://h/x?startingFrom=abc>; rel="next"`) }),
+			mustJSON(t, map[string]any{"imports": []any{listItem}, "progress": "abc", "upToDate": false}), true},
+		{"import list without upToDate", "GET", imports, 200, snapHeaders(), mustJSON(t, map[string]any{"imports": []any{}, "progress": "0"}), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := s.ValidateResponse(c.method, c.url, reqH, c.status, c.headers, c.body)
+			if c.ok != (err == nil) {
+				t.Errorf("valid: %v, want %v (%v)", err == nil, c.ok, err)
+			}
+		})
+	}
 }

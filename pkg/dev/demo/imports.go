@@ -19,6 +19,12 @@ import (
 const (
 	ImportJobID     = "job_01jd3m00000000000000000jb1"
 	SnapImportJobID = "job_01jd3m00000000000000000sn1"
+	// SnapDryRunJobID is a dry run of that import, canceled before it ran (a dry run holds no
+	// roster): the sample cancel event cancels it again, and is answered 200 as often as asked.
+	SnapDryRunJobID = "job_01jd3m00000000000000000sn2"
+	// CanceledImportJobID is a FULL_SYNC of the demo roster canceled before it ran
+	// (DELETE /screener-participants-imports/{id} answers it 200, as often as asked).
+	CanceledImportJobID = "job_01jd3m00000000000000000jb3"
 )
 
 // seedImportJobs stores the demo import jobs unless they are finished.
@@ -43,7 +49,24 @@ func seedImportJobs(ctx context.Context, st jobs.Store, screenerID string) error
 			return err
 		}
 	}
-	return nil
+	dry := snap
+	dry.ID, dry.HoldsTarget, dry.DryRun, dry.ProgressAt = SnapDryRunJobID, false, true, epoch
+	if err := seedCanceledImportJob(ctx, st, dry); err != nil {
+		return err
+	}
+	canceled := spot
+	canceled.ID, canceled.Mode, canceled.CreatedAt = CanceledImportJobID, string(screening.FullSync), epoch.Add(time.Minute)
+	return seedCanceledImportJob(ctx, st, canceled)
+}
+
+// seedCanceledImportJob stores a queued job and cancels it before any chunk starts, so it ends
+// CANCELED at once; both steps are repeatable.
+func seedCanceledImportJob(ctx context.Context, st jobs.Store, job jobs.Job) error {
+	if err := st.Create(ctx, job); err != nil && !errors.Is(err, vocab.ErrExists) {
+		return err
+	}
+	_, err := st.Cancel(ctx, WorkspaceID, job.ID, job.CreatedAt.Add(time.Second))
+	return err
 }
 
 // seedImportJob runs a one-chunk job of unchanged rows through the steps a worker takes
@@ -58,11 +81,11 @@ func seedImportJob(ctx context.Context, st jobs.Store, job jobs.Job) error {
 		return err
 	}
 	start, end := epoch.Add(time.Second), epoch.Add(2*time.Second)
-	if err := st.Start(ctx, WorkspaceID, job.ID, start); err != nil {
+	if _, err := st.Start(ctx, WorkspaceID, job.ID, start); err != nil {
 		return err
 	}
 	chunk := jobs.ChunkResult{N: 0, FirstRow: 0, Rows: job.Total, Counts: jobs.Counts{Processed: job.Total, Unchanged: job.Total}}
-	if _, err := st.CompleteChunk(ctx, WorkspaceID, job.ID, chunk, end); err != nil {
+	if _, err := st.CompleteChunk(ctx, job, chunk, end); err != nil {
 		return err
 	}
 	const token = "demo-seed"

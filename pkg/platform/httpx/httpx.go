@@ -1,5 +1,5 @@
 // Package httpx holds the small HTTP helpers both API families share: the request id in the
-// context and JSON responses.
+// context, JSON responses, and whether a request asks for CSV.
 package httpx
 
 import (

@@ -12,6 +12,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -46,6 +47,8 @@ type API struct {
 	// Jobs reads import jobs; Imports makes them (bulk imports need it).
 	Jobs    jobs.Store
 	Imports *jobs.Submitter
+	// ImportRows reads the roster as an import's chunk does, for a synchronous dry run.
+	ImportRows snapjobs.Store
 }
 
 // WriteMessage writes the family's error body. Every response carries the supported versions.

@@ -131,6 +131,11 @@ func (a *API) writable(w http.ResponseWriter, r *http.Request, maxBody int) ([]b
 	if !noQuery(w, r) {
 		return nil, false
 	}
+	return a.writableBody(w, r, maxBody)
+}
+
+// writableBody is writable for a call that has read its query parameters itself.
+func (a *API) writableBody(w http.ResponseWriter, r *http.Request, maxBody int) ([]byte, bool) {
 	if err := surveyOf(r.Context()).Writable(); err != nil {
 		a.writeError(w, r, err)
 		return nil, false

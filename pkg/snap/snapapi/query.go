@@ -97,17 +97,78 @@ func DecodeToken(token string, kind ids.Prefix) (string, bool) {
 	return last, true
 }
 
+const msgBadStartingFrom = "The query parameter 'startingFrom' must be 0 or a progress token returned by an earlier call."
+
 // startingFrom reads the startingFrom token for records of a kind.
 func (q *query) startingFrom(kind ids.Prefix) (token, after string) {
-	token = q.get("startingFrom")
-	if token == "" {
-		token = "0"
-	}
+	token = q.startToken()
 	after, ok := DecodeToken(token, kind)
 	if !ok {
-		q.fail("The query parameter 'startingFrom' must be 0 or a progress token returned by an earlier call.")
+		q.fail(msgBadStartingFrom)
 	}
 	return token, after
+}
+
+func (q *query) startToken() string {
+	if token := q.get("startingFrom"); token != "" {
+		return token
+	}
+	return "0"
+}
+
+// Position tokens page what the store pages by position (an import's results, a survey's
+// imports): the token names the position to resume at and the listing it belongs to (its
+// scope: the job or survey, and the filter), so a token of another listing is refused rather
+// than read at a position that means something else there.
+const positionTokenPrefix = "o1:"
+
+// encodePositionToken makes the progress token that resumes a listing at a position.
+func encodePositionToken(scope string, position int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(positionTokenPrefix + scope + "@" + strconv.Itoa(position)))
+}
+
+// decodePositionToken returns the position a token of the scope's listing resumes at (0 for
+// "0"), or false if it is not such a token.
+func decodePositionToken(token, scope string) (int, bool) {
+	if token == "0" {
+		return 0, true
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(raw), positionTokenPrefix+scope+"@")
+	n, err := strconv.Atoi(rest)
+	if !ok || err != nil || n < 0 || strconv.Itoa(n) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+// startingAt reads the startingFrom token of a listing paged by position.
+func (q *query) startingAt(scope string) (token string, position int) {
+	token = q.startToken()
+	position, ok := decodePositionToken(token, scope)
+	if !ok {
+		q.fail(msgBadStartingFrom)
+	}
+	return token, position
+}
+
+// oneOf reads a parameter that, when given, is one of words (any case); it returns the word
+// as listed, or "" when absent.
+func (q *query) oneOf(name string, words []string) string {
+	v := q.get(name)
+	if v == "" {
+		return ""
+	}
+	for _, w := range words {
+		if strings.EqualFold(v, w) {
+			return w
+		}
+	}
+	q.fail(fmt.Sprintf("The query parameter '%s' must be one of %s.", name, strings.Join(words, ", ")))
+	return ""
 }
 
 // progress is the token to send next: after the page's last record, or the same token when

@@ -94,12 +94,27 @@ var Routes = routes.Table[*API]{
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapImportParticipantsFunction", Dir: "snap-import-participants",
 			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participant-imports",
-			SendsImports: "Every bulk import is a job: stored with the survey's roster held, its chunks sent to ImportQueue; ImportWorkerFunction runs them and frees the roster when the job ends."},
+			SendsImports: "Every bulk import but a dry run of up to 1,000 rows is a job: stored (a real import's with the survey's roster held), its chunks sent to ImportQueue; ImportWorkerFunction runs them and frees the roster when the job ends."},
 		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.importParticipants)) },
+	},
+	{
+		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapListParticipantImportsFunction", Dir: "snap-list-participant-imports",
+			Method: "GET", Path: "/snaponline/api/surveys/{surveyId}/participant-imports", ReadOnly: true},
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.listImports)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapGetParticipantImportFunction", Dir: "snap-get-participant-import",
 			Method: "GET", Path: "/snaponline/api/surveys/{surveyId}/participant-imports/{importId}", ReadOnly: true},
 		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.getImport)) },
+	},
+	{
+		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapCancelParticipantImportFunction", Dir: "snap-cancel-participant-import",
+			Method: "DELETE", Path: "/snaponline/api/surveys/{surveyId}/participant-imports/{importId}"},
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.cancelImport)) },
+	},
+	{
+		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapListParticipantImportResultsFunction", Dir: "snap-list-participant-import-results",
+			Method: "GET", Path: "/snaponline/api/surveys/{surveyId}/participant-imports/{importId}/results", ReadOnly: true},
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.listImportResults)) },
 	},
 }

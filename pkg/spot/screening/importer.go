@@ -25,6 +25,11 @@ type ImportRequest struct {
 	ScreenerID string
 	Mode       ImportMode
 	Rows       []ImportRow
+	// DryRun plans the import exactly as a real one and writes nothing.
+	DryRun bool
+	// MaxRemovals, when set, is the most screener participants a FULL_SYNC may remove: one
+	// that would remove more is refused whole (a *TooManyRemovalsError) and writes nothing.
+	MaxRemovals *int
 }
 
 // ImportRow is one participant of an import.
@@ -34,12 +39,39 @@ type ImportRow struct {
 	Name        string
 }
 
-// Import brings a screener's roster in line with the rows: it validates every row before
-// writing anything, matches each row to a tenant participant (external uid first, then email),
-// creates, updates and links what differs, and in FULL_SYNC unlinks the screener participants
-// that are absent. Rows that change nothing cost no write. The result is one screener
-// participant per row, in row order.
+// Import brings a screener's roster in line with the rows (see RunImport) and returns one
+// screener participant per row, in row order.
 func (s *Service) Import(ctx context.Context, ws string, actor vocab.Actor, req ImportRequest) ([]ScreenerParticipant, error) {
+	report, err := s.RunImport(ctx, ws, actor, req)
+	if err != nil {
+		return nil, err
+	}
+	return report.ScreenerParticipants(), nil
+}
+
+// RunImport plans an import (PlanImport) and, unless it is a dry run, applies it
+// (ApplyImport): a dry run and a real import take the very same path up to the write. The
+// report says what each row did (or would do) and what a FULL_SYNC removed (or would remove).
+func (s *Service) RunImport(ctx context.Context, ws string, actor vocab.Actor, req ImportRequest) (ImportReport, error) {
+	plan, err := s.PlanImport(ctx, ws, actor, req)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	if !req.DryRun {
+		if err := s.ApplyImport(ctx, plan); err != nil {
+			return ImportReport{}, err
+		}
+	}
+	return plan.Report, nil
+}
+
+// PlanImport decides what an import changes without writing anything: it validates every
+// row, matches each row to a tenant participant (external uid first, then email), works out
+// what to create, update and link, and in FULL_SYNC which screener participants no row names
+// and are to be removed. Any invalid row rejects the whole request (*ValidationError); a
+// FULL_SYNC that would remove more than req.MaxRemovals is a *TooManyRemovalsError. Rows that
+// change nothing plan no change, so they cost no write.
+func (s *Service) PlanImport(ctx context.Context, ws string, actor vocab.Actor, req ImportRequest) (*ImportPlan, error) {
 	if _, err := s.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
 		return nil, err
 	}
@@ -50,14 +82,23 @@ func (s *Service) Import(ctx context.Context, ws string, actor vocab.Actor, req 
 	if len(p.errs) > 0 {
 		return nil, invalidImport(p.errs)
 	}
-	changes, result, err := p.build(ctx)
+	plan, err := p.build(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Apply(ctx, ws, req.ScreenerID, changes); err != nil {
-		return nil, err
+	if m := req.MaxRemovals; m != nil && len(plan.Report.Removed) > *m {
+		return nil, &TooManyRemovalsError{Removals: len(plan.Report.Removed), Max: *m}
 	}
-	return result, nil
+	return plan, nil
+}
+
+// ApplyImport writes a plan's changes. A plan whose records moved since it was made fails with
+// vocab.ErrConflict; each row's change is atomic on its own.
+func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan) error {
+	if len(plan.changes) == 0 {
+		return nil
+	}
+	return s.Store.Apply(ctx, plan.ws, plan.screenerID, plan.changes)
 }
 
 func invalidImport(errs []FieldError) error {
@@ -160,37 +201,39 @@ func (p *importPlan) matchRow(i int, r ImportRow, byUID, byEmail map[string]stri
 	return emailOwner
 }
 
-// build turns matched rows into changes and the records the response shows.
-func (p *importPlan) build(ctx context.Context) ([]Change, []ScreenerParticipant, error) {
+// build turns matched rows into changes and the report of what each row does.
+func (p *importPlan) build(ctx context.Context) (*ImportPlan, error) {
 	scr := p.req.ScreenerID
 	linked, err := p.svc.Store.GetScreenerParticipants(ctx, p.ws, p.linkIDs())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	now := p.svc.Now().UTC()
-	var changes []Change
-	result := make([]ScreenerParticipant, len(p.req.Rows))
+	plan := &ImportPlan{ws: p.ws, screenerID: scr, Report: ImportReport{DryRun: p.req.DryRun, Rows: make([]RowResult, len(p.req.Rows))}}
 	for i, r := range p.req.Rows {
 		var c *Change
+		var sp ScreenerParticipant
 		if p.matched[i] == "" {
-			c, result[i] = p.create(r, now)
+			c, sp = p.create(r, now)
 		} else {
 			before := p.participants[p.matched[i]]
-			sp, ok := linked[before.Links[scr]]
-			c, result[i] = p.update(before, sp, ok, r, now)
+			old, ok := linked[before.Links[scr]]
+			c, sp = p.update(before, old, ok, r, now)
 		}
+		plan.Report.Rows[i] = rowResult(c, sp, p.req.DryRun)
 		if c != nil {
-			changes = append(changes, *c)
+			plan.changes = append(plan.changes, *c)
 		}
 	}
 	if p.req.Mode == FullSync {
-		removals, err := p.removals(ctx)
+		removals, gone, err := p.removals(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		changes = append(changes, removals...)
+		plan.changes = append(plan.changes, removals...)
+		plan.Report.Removed = gone
 	}
-	return changes, result, nil
+	return plan, nil
 }
 
 func (p *importPlan) linkIDs() []string {
@@ -252,11 +295,12 @@ func (p *importPlan) newLink(part Participant, now time.Time) ScreenerParticipan
 	}
 }
 
-// removals unlinks the screener's participants that no row names.
-func (p *importPlan) removals(ctx context.Context) ([]Change, error) {
+// removals unlinks the screener's participants that no row names; it returns the changes and
+// the screener participants they remove.
+func (p *importPlan) removals(ctx context.Context) ([]Change, []ScreenerParticipant, error) {
 	roster, err := p.svc.Store.Roster(ctx, p.ws, p.req.ScreenerID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keep := map[string]bool{}
 	for _, id := range p.matched {
@@ -272,17 +316,17 @@ func (p *importPlan) removals(ctx context.Context) ([]Change, error) {
 	}
 	parts, err := p.svc.Store.GetParticipants(ctx, p.ws, owners)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	changes := make([]Change, 0, len(gone))
 	for _, sp := range gone {
 		part, ok := parts[sp.ParticipantID]
 		if !ok {
-			return nil, vocab.ErrConflict
+			return nil, nil, vocab.ErrConflict
 		}
 		changes = append(changes, unlink(part, sp))
 	}
-	return changes, nil
+	return changes, gone, nil
 }
 
 func nonEmpty(ss []string) []string {

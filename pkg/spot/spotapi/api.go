@@ -6,9 +6,12 @@ package spotapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/jobs"
@@ -148,13 +151,29 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, err error, ok func
 
 // listHandler parses the list query against the filters the list takes, then lists.
 func (a *API) listHandler(w http.ResponseWriter, r *http.Request, spec filterSpec, list func(ws string, q listQuery) (any, error)) {
-	q, errs := parseListQuery(r.URL.Query(), spec)
-	if len(errs) > 0 {
-		WriteProblem(w, r, http.StatusBadRequest, CodeInvalidQuery, "The query parameters are not valid.", errs)
+	q, ok := parseListRequest(w, r, spec, nil)
+	if !ok {
 		return
 	}
 	body, err := list(principal(r.Context()).WorkspaceID, q)
 	a.respond(w, r, err, func() any { return body })
+}
+
+// parseListRequest parses a list query against the filters the list takes; words, where set,
+// are the only values a filter takes. A bad query is answered 400 with every problem (ok false).
+func parseListRequest(w http.ResponseWriter, r *http.Request, spec filterSpec, words map[string][]string) (listQuery, bool) {
+	q, errs := parseListQuery(r.URL.Query(), spec)
+	for _, field := range sortedKeys(words) {
+		if v, set := q.Filters[field]; set && !slices.Contains(words[field], v) {
+			errs = append(errs, FieldError{Field: "filter[" + field + "][eq]", Code: screening.CodeInvalid,
+				Message: fmt.Sprintf("%q is not one of %s", v, strings.Join(words[field], ", "))})
+		}
+	}
+	if len(errs) > 0 {
+		WriteProblem(w, r, http.StatusBadRequest, CodeInvalidQuery, "The query parameters are not valid.", errs)
+		return q, false
+	}
+	return q, true
 }
 
 func (a *API) listScreenerParticipants(w http.ResponseWriter, r *http.Request) {

@@ -52,23 +52,25 @@ func newAsyncEnv(t *testing.T) *asyncEnv {
 }
 
 type importJob struct {
-	Type       string `json:"_type"`
-	ID         string `json:"id"`
-	ScreenerID string `json:"screenerId"`
-	ImportMode string `json:"importMode"`
-	Status     string `json:"status"`
-	Counts     struct {
-		Total, Processed, Created, Updated, Unchanged, Removed, Failed int
-	} `json:"counts"`
-	Errors []struct {
+	Type        string       `json:"_type"`
+	ID          string       `json:"id"`
+	ScreenerID  string       `json:"screenerId"`
+	ImportMode  string       `json:"importMode"`
+	DryRun      bool         `json:"dryRun"`
+	MaxRemovals *int         `json:"maxRemovals"`
+	Status      string       `json:"status"`
+	Counts      importCounts `json:"counts"`
+	Errors      []struct {
 		Row   int    `json:"row"`
 		Field string `json:"field"`
 		Code  string `json:"code"`
 	} `json:"errors"`
-	Reason     *string `json:"reason"`
-	CreatedAt  string  `json:"createdAt"`
-	StartedAt  *string `json:"startedAt"`
-	FinishedAt *string `json:"finishedAt"`
+	Reason            *string `json:"reason"`
+	CreatedAt         string  `json:"createdAt"`
+	StartedAt         *string `json:"startedAt"`
+	FinishedAt        *string `json:"finishedAt"`
+	CancelRequestedAt *string `json:"cancelRequestedAt"`
+	ExpiresAt         string  `json:"expiresAt"`
 }
 
 // accepted checks a 202 and returns its job.
@@ -80,7 +82,8 @@ func (a *asyncEnv) accepted(r testkit.Response) importJob {
 	if loc := r.Headers["Location"]; loc != "/screener-participants-imports/"+job.ID || !jobs.ValidID(job.ID) {
 		a.t.Fatalf("Location %q, job id %q", loc, job.ID)
 	}
-	if job.Type != "ScreenerParticipantImport" || job.Status != "QUEUED" || job.CreatedAt == "" || job.FinishedAt != nil {
+	if job.Type != "ScreenerParticipantImport" || job.Status != "QUEUED" || job.CreatedAt == "" || job.FinishedAt != nil ||
+		job.CancelRequestedAt != nil || job.ExpiresAt <= job.CreatedAt {
 		a.t.Fatalf("accepted job %+v", job)
 	}
 	return job

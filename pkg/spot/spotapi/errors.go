@@ -22,6 +22,11 @@ const (
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	CodeInternal             = "INTERNAL_ERROR"
+	// Our extensions' codes: a CSV body that cannot be read or whose header is not ours, a
+	// removal guard that refused a FULL_SYNC, a cancel of a finished import.
+	CodeInvalidCSV      = "INVALID_CSV"
+	CodeTooManyRemovals = "TOO_MANY_REMOVALS"
+	CodeImportFinished  = "IMPORT_FINISHED"
 )
 
 // Field error codes beyond the domain's.

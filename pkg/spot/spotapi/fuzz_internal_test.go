@@ -3,6 +3,7 @@ package spotapi
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
@@ -57,10 +58,20 @@ func FuzzDecodeImport(f *testing.F) {
 	} {
 		f.Add("application/json", []byte(seed))
 	}
+	for _, seed := range []string{
+		"externalUid,email,name\r\ncrm-1,a@example.com,\"Lee, Alex\"\r\n", "\xef\xbb\xbfname,email\n\"A \"\"Q\"\"\nB\",a@b.co\n",
+		"email,name\na@b.co\n", "email,name,phone\n", "email,name\n\"a@b.co,x\n", "", "email,email,name\n",
+	} {
+		f.Add("text/csv", []byte(seed))
+	}
 	f.Add("text/plain", []byte(`{}`))
 	f.Add("application/json; charset=utf-8", []byte(`{"screenerId":"x","participants":[]}`))
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		req, err := DecodeImport(contentType, body)
+		query := url.Values{}
+		if strings.HasPrefix(contentType, "text/csv") {
+			query.Set("screenerId", "scr_01jd3m00000000000000000000")
+		}
+		req, err := DecodeImport(contentType, query, body)
 		if err != nil {
 			var rejected *requestError
 			if !errors.As(err, &rejected) || rejected.status < 400 || rejected.status > 499 {

@@ -134,9 +134,10 @@ type problem struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Errors  []struct {
-		Field string `json:"field"`
-		Code  string `json:"code"`
-		Row   *int   `json:"row"`
+		Field   string `json:"field"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Row     *int   `json:"row"`
 	} `json:"errors"`
 }
 
@@ -152,6 +153,19 @@ func wantProblem(t *testing.T, r testkit.Response, status int, code string) prob
 		t.Fatalf("problem %+v, want code %s", p, code)
 	}
 	return p
+}
+
+// says reports whether the problem's message or one of its field errors' messages holds text.
+func (p problem) says(text string) bool {
+	if strings.Contains(p.Message, text) {
+		return true
+	}
+	for _, e := range p.Errors {
+		if strings.Contains(e.Message, text) {
+			return true
+		}
+	}
+	return false
 }
 
 func wantStatus(t *testing.T, r testkit.Response, status int) {

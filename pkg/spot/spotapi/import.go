@@ -8,11 +8,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
@@ -51,33 +54,123 @@ func badRequest(code, message string, fields ...FieldError) *requestError {
 	return &requestError{status: http.StatusBadRequest, code: code, message: message, fields: fields}
 }
 
-// DecodeImport reads and checks an import body up to what the domain validates: JSON shape,
-// unknown fields, screenerId, importMode and the row limit.
-func DecodeImport(contentType string, body []byte) (screening.ImportRequest, error) {
-	if err := checkContentType(contentType); err != nil {
+// DecodeImport reads and checks an import request up to what the domain validates: the body
+// (JSON, or CSV with screenerId and importMode in the query), unknown fields, screenerId,
+// importMode, and the query's dryRun and maxRemovals.
+func DecodeImport(contentType string, query url.Values, body []byte) (screening.ImportRequest, error) {
+	format, err := bodyFormat(contentType)
+	if err != nil {
 		return screening.ImportRequest{}, err
 	}
 	if len(body) > MaxBodyBytes {
 		return screening.ImportRequest{}, &requestError{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge,
 			message: fmt.Sprintf("The body is larger than %d bytes.", MaxBodyBytes)}
 	}
-	var b importBody
-	if err := decodeStrict(body, &b); err != nil {
-		return screening.ImportRequest{}, err
+	opts, fields := parseImportQuery(query, format)
+	if len(fields) > 0 {
+		return screening.ImportRequest{}, badRequest(CodeInvalidQuery, "The query parameters are not valid; nothing was written.", fields...)
 	}
-	return b.request()
+	var req screening.ImportRequest
+	if format == formatCSV {
+		req, err = opts.csvRequest(body)
+	} else {
+		var b importBody
+		if err = decodeStrict(body, &b); err == nil {
+			req, err = b.request()
+		}
+	}
+	if err != nil {
+		return req, err
+	}
+	req.DryRun, req.MaxRemovals = opts.dryRun, opts.maxRemovals
+	if req.MaxRemovals != nil && req.Mode != screening.FullSync {
+		return req, badRequest(CodeInvalidQuery, "maxRemovals guards a FULL_SYNC only; nothing was written.",
+			FieldError{Field: paramMaxRemovals, Code: screening.CodeInvalid, Message: "maxRemovals applies only with importMode FULL_SYNC"})
+	}
+	return req, nil
 }
 
-func checkContentType(ct string) error {
+// The formats an import body comes in.
+type format int
+
+const (
+	formatJSON format = iota
+	formatCSV
+)
+
+// bodyFormat reads the Content-Type: JSON (also when absent) or CSV in UTF-8.
+func bodyFormat(ct string) (format, error) {
 	if ct == "" {
-		return nil
+		return formatJSON, nil
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return &requestError{status: http.StatusUnsupportedMediaType, code: CodeUnsupportedMediaType,
-			message: "The body must be JSON (Content-Type: application/json)."}
+	mt, params, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return formatJSON, nil
+	case mt == "text/csv" && (params["charset"] == "" || strings.EqualFold(params["charset"], "utf-8")):
+		return formatCSV, nil
 	}
-	return nil
+	return formatJSON, &requestError{status: http.StatusUnsupportedMediaType, code: CodeUnsupportedMediaType,
+		message: "The body must be JSON (Content-Type: application/json) or CSV in UTF-8 (Content-Type: text/csv)."}
+}
+
+// Query parameters of the import (our extension).
+const (
+	paramDryRun      = "dryRun"
+	paramMaxRemovals = "maxRemovals"
+	paramScreenerID  = "screenerId"
+	paramImportMode  = "importMode"
+)
+
+// importOptions are what an import takes from its query string.
+type importOptions struct {
+	dryRun      bool
+	maxRemovals *int
+	screenerID  string  // CSV bodies only
+	importMode  *string // CSV bodies only
+}
+
+// parseImportQuery reads dryRun and maxRemovals, and for a CSV body screenerId and importMode
+// (a JSON body carries those itself, so they are refused in its query). Other parameters are
+// ignored.
+func parseImportQuery(q url.Values, f format) (importOptions, []FieldError) {
+	var o importOptions
+	var errs []FieldError
+	for _, name := range []string{paramDryRun, paramMaxRemovals, paramScreenerID, paramImportMode} {
+		values, given := q[name]
+		switch {
+		case !given:
+			continue
+		case len(values) > 1:
+			errs = append(errs, FieldError{Field: name, Code: screening.CodeInvalid, Message: name + " is given more than once"})
+			continue
+		case f == formatJSON && (name == paramScreenerID || name == paramImportMode):
+			errs = append(errs, FieldError{Field: name, Code: screening.CodeInvalid, Message: name + " goes in the JSON body; the query takes it only with a CSV body"})
+			continue
+		}
+		v := values[0]
+		switch name {
+		case paramDryRun:
+			switch v {
+			case "true", "false":
+				o.dryRun = v == "true"
+			default:
+				errs = append(errs, FieldError{Field: name, Code: screening.CodeInvalid, Message: "dryRun must be true or false"})
+			}
+		case paramMaxRemovals:
+			n, e := parseInt(name, v, 0)
+			errs = appendIf(errs, e)
+			if e == nil {
+				o.maxRemovals = &n
+			}
+		case paramScreenerID:
+			o.screenerID = v
+		case paramImportMode:
+			o.importMode = &v
+		}
+	}
+	return o, errs
 }
 
 // decodeStrict decodes one JSON value, rejecting unknown fields and trailing data.
@@ -116,22 +209,11 @@ func jsonKind(goKind string) string {
 }
 
 func (b importBody) request() (screening.ImportRequest, error) {
-	var fields []FieldError
-	req := screening.ImportRequest{Mode: screening.UpdatesOnly}
-	switch {
-	case b.ScreenerID == nil || *b.ScreenerID == "":
-		fields = append(fields, FieldError{Field: "screenerId", Code: screening.CodeRequired, Message: "screenerId is required"})
-	default:
-		req.ScreenerID = *b.ScreenerID
+	var screenerID string
+	if b.ScreenerID != nil {
+		screenerID = *b.ScreenerID
 	}
-	if b.ImportMode != nil {
-		switch m := screening.ImportMode(*b.ImportMode); m {
-		case screening.UpdatesOnly, screening.FullSync:
-			req.Mode = m
-		default:
-			fields = append(fields, FieldError{Field: "importMode", Code: screening.CodeInvalid, Message: "importMode must be UPDATES_ONLY, FULL_SYNC or null"})
-		}
-	}
+	req, fields := importTarget(screenerID, b.ImportMode)
 	if b.Participants == nil {
 		fields = append(fields, FieldError{Field: "participants", Code: screening.CodeRequired, Message: "participants is required (an array, which may be empty)"})
 	}
@@ -142,6 +224,25 @@ func (b importBody) request() (screening.ImportRequest, error) {
 		req.Rows = append(req.Rows, row.domain())
 	}
 	return req, nil
+}
+
+// importTarget checks an import's screenerId and importMode (nil: the default), wherever the
+// request carries them.
+func importTarget(screenerID string, mode *string) (screening.ImportRequest, []FieldError) {
+	var fields []FieldError
+	req := screening.ImportRequest{ScreenerID: screenerID, Mode: screening.UpdatesOnly}
+	if screenerID == "" {
+		fields = append(fields, FieldError{Field: paramScreenerID, Code: screening.CodeRequired, Message: "screenerId is required"})
+	}
+	if mode != nil {
+		switch m := screening.ImportMode(*mode); m {
+		case screening.UpdatesOnly, screening.FullSync:
+			req.Mode = m
+		default:
+			fields = append(fields, FieldError{Field: paramImportMode, Code: screening.CodeInvalid, Message: "importMode must be UPDATES_ONLY, FULL_SYNC or null"})
+		}
+	}
+	return req, fields
 }
 
 // domain converts a row; a null row or field becomes empty and fails validation by name.
@@ -165,7 +266,7 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 		WriteProblem(w, r, http.StatusBadRequest, CodeInvalidJSON, "The body could not be read.", nil)
 		return
 	}
-	req, err := DecodeImport(r.Header.Get("Content-Type"), body)
+	req, err := DecodeImport(r.Header.Get("Content-Type"), r.URL.Query(), body)
 	var rejected *requestError
 	if errors.As(err, &rejected) {
 		WriteProblem(w, r, rejected.status, rejected.code, rejected.message, rejected.fields)
@@ -191,18 +292,49 @@ func (a *API) importScreenerParticipants(w http.ResponseWriter, r *http.Request)
 			fmt.Sprintf("The import has %d rows; up to %d rows are imported in one request. Split the import.", len(req.Rows), MaxSyncRows), nil)
 		return
 	}
-	result, err := a.Service.Import(r.Context(), p.WorkspaceID, actor, req)
-	if errors.Is(err, vocab.ErrNotFound) {
+	report, err := a.Service.RunImport(r.Context(), p.WorkspaceID, actor, req)
+	var tooMany *screening.TooManyRemovalsError
+	switch {
+	case errors.Is(err, vocab.ErrNotFound):
 		WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The screener was not found.", nil)
-		return
-	}
-	a.respond(w, r, err, func() any {
-		out := make([]screenerParticipantJSON, len(result))
-		for i, sp := range result {
-			out[i] = toScreenerParticipant(sp)
+	case errors.As(err, &tooMany):
+		WriteProblem(w, r, http.StatusConflict, CodeTooManyRemovals, removalGuardMessage(req.Mode, tooMany), nil)
+	case err != nil:
+		a.writeError(w, r, err)
+	case req.DryRun:
+		writeOK(w, toImportPlan(req, report))
+	default:
+		out := make([]screenerParticipantJSON, len(report.Rows))
+		for i, row := range report.Rows {
+			out[i] = toScreenerParticipant(row.ScreenerParticipant)
 		}
-		return out
-	})
+		writeOK(w, out)
+	}
+}
+
+// removalGuardMessage says why the guard refused a synchronous import, in the words a job
+// refused by it ends with.
+func removalGuardMessage(mode screening.ImportMode, e *screening.TooManyRemovalsError) string {
+	reason := jobs.RemovalGuardReason(string(mode), e.Removals, e.Max)
+	return strings.ToUpper(reason[:1]) + reason[1:] + "."
+}
+
+// importPlanJSON is a synchronous dry run's answer: what the import would do, row by row.
+type importPlanJSON struct {
+	Type       string             `json:"_type"`
+	DryRun     bool               `json:"dryRun"`
+	ScreenerID string             `json:"screenerId"`
+	ImportMode string             `json:"importMode"`
+	Counts     importCountsJSON   `json:"counts"`
+	Results    []importResultJSON `json:"results"`
+}
+
+func toImportPlan(req screening.ImportRequest, report screening.ImportReport) importPlanJSON {
+	results := spotjobs.Results(req.Rows, report)
+	return importPlanJSON{
+		Type: "ScreenerParticipantImportPlan", DryRun: true, ScreenerID: req.ScreenerID, ImportMode: string(req.Mode),
+		Counts: toImportCounts(len(req.Rows), jobs.CountRows(results)), Results: toImportResults(results),
+	}
 }
 
 func writeOK(w http.ResponseWriter, body any) { httpx.WriteJSON(w, http.StatusOK, body) }

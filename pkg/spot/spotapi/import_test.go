@@ -246,7 +246,7 @@ func TestImportRequestErrors(t *testing.T) {
 		{"unknown screener", importBody("scr_01jd3m00000000000000000000", ""), nil, 404, "NOT_FOUND", ""},
 		{"malformed screener id", importBody("scr_123", ""), nil, 404, "NOT_FOUND", ""},
 		{"another workspace's screener", importBody(other, "", uidRow("u", "u@example.com", "U")), nil, 404, "NOT_FOUND", ""},
-		{"not json content type", importBody(scr, ""), map[string]string{"content-type": "text/csv"}, 415, "UNSUPPORTED_MEDIA_TYPE", ""},
+		{"neither JSON nor CSV", importBody(scr, ""), map[string]string{"content-type": "text/plain"}, 415, "UNSUPPORTED_MEDIA_TYPE", ""},
 		{"too many rows", importBody(scr, "", rows(1001, "r")...), nil, 413, "PAYLOAD_TOO_LARGE", ""},
 		{"body too large", `{"screenerId":"` + scr + `","participants":[],"x":"` + strings.Repeat("a", 6<<20) + `"}`, nil, 413, "PAYLOAD_TOO_LARGE", ""},
 	}

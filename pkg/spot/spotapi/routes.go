@@ -38,6 +38,21 @@ var Routes = routes.Table[*API]{
 		Handler: func(a *API) http.Handler { return a.authed(a.getScreenerParticipantImport) },
 	},
 	{
+		Route: routes.Route{Family: routes.Spot, LogicalID: "CancelScreenerParticipantImportFunction", Dir: "cancel-screener-participant-import",
+			Method: "DELETE", Path: "/screener-participants-imports/{id}"},
+		Handler: func(a *API) http.Handler { return a.authed(a.cancelScreenerParticipantImport) },
+	},
+	{
+		Route: routes.Route{Family: routes.Spot, LogicalID: "ListScreenerParticipantImportResultsFunction", Dir: "list-screener-participant-import-results",
+			Method: "GET", Path: "/screener-participants-imports/{id}/results", ReadOnly: true},
+		Handler: func(a *API) http.Handler { return a.authed(a.listScreenerParticipantImportResults) },
+	},
+	{
+		Route: routes.Route{Family: routes.Spot, LogicalID: "ListScreenerParticipantImportsFunction", Dir: "list-screener-participant-imports",
+			Method: "GET", Path: "/screener-participants-imports", ReadOnly: true},
+		Handler: func(a *API) http.Handler { return a.authed(a.listScreenerParticipantImports) },
+	},
+	{
 		Route: routes.Route{Family: routes.Spot, LogicalID: "ListParticipantsFunction", Dir: "list-participants",
 			Method: "GET", Path: "/participants", ReadOnly: true},
 		Handler: func(a *API) http.Handler { return a.authed(a.listParticipants) },

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,7 +193,9 @@ func scaleRow(i int, renamed bool) row {
 // TestImport20000RowsThroughTheAPI: 20,000 rows posted to the import function (a body of about
 // 1.5 MB), run by the worker fed as ImportWorkerFunction's event source feeds it (batches of
 // 10 chunks, 2 at a time), the job read back through its route; then a FULL_SYNC of 20,000
-// rows that keeps 18,000 (2,000 of them renamed), adds 2,000 and removes the other 2,000.
+// rows that keeps 18,000 (2,000 of them renamed), adds 2,000 and removes the other 2,000, run
+// first as a dry run that must predict it row by row and write nothing; the FULL_SYNC's results
+// are read back, one per row, paged, filtered and as CSV.
 func TestImport20000RowsThroughTheAPI(t *testing.T) {
 	a := newQueuedEnv(t, queueOptions{
 		visibility: 180 * time.Second, maxReceiveCount: 5, batchSize: 10, concurrency: 2,
@@ -200,7 +204,7 @@ func TestImport20000RowsThroughTheAPI(t *testing.T) {
 		timeout: 120 * time.Second,
 	})
 	scr := a.screener("Scale")
-	type counts struct{ Total, Processed, Created, Updated, Unchanged, Removed, Failed int }
+	type counts = importCounts
 	first := make([]row, 0, 20000)
 	for i := range 20000 {
 		first = append(first, scaleRow(i, false))
@@ -209,45 +213,155 @@ func TestImport20000RowsThroughTheAPI(t *testing.T) {
 	for i := 2000; i < 22000; i++ {
 		second = append(second, scaleRow(i, i >= 10000 && i < 12000))
 	}
+	var dryResults []importResult
 	for _, step := range []struct {
-		mode         string
-		rows         []row
-		want         counts
-		participants int // the tenant's: a FULL_SYNC unlinks the absent, it does not delete them
+		mode   string
+		dryRun bool
+		rows   []row
+		want   counts
+		roster []row // the rows whose people are on the roster after the step
+		// participants are the tenant's: a FULL_SYNC unlinks the absent, it does not delete them
+		participants int
 	}{
-		{"UPDATES_ONLY", first, counts{Total: 20000, Processed: 20000, Created: 20000}, 20000},
-		{"FULL_SYNC", second, counts{Total: 20000, Processed: 20000, Created: 2000, Updated: 2000, Unchanged: 16000, Removed: 2000}, 22000},
+		{"UPDATES_ONLY", false, first, counts{Total: 20000, Processed: 20000, Created: 20000}, first, 20000},
+		{"FULL_SYNC", true, second, counts{Total: 20000, Processed: 20000, Created: 2000, Updated: 2000, Unchanged: 16000, Removed: 2000}, first, 20000},
+		{"FULL_SYNC", false, second, counts{Total: 20000, Processed: 20000, Created: 2000, Updated: 2000, Unchanged: 16000, Removed: 2000}, second, 22000},
 	} {
+		what := step.mode
+		query := ""
+		if step.dryRun {
+			what, query = step.mode+" dry run", q("dryRun", "true")
+		}
 		body := importBody(scr, step.mode, step.rows...)
 		if len(body) < 1<<20 || len(body) > 2<<20 {
-			t.Fatalf("%s: the body is %d bytes, want 1 to 2 MB", step.mode, len(body))
+			t.Fatalf("%s: the body is %d bytes, want 1 to 2 MB", what, len(body))
 		}
 		start := time.Now()
-		r := a.call("ImportScreenerParticipantsFunction", "POST", "/screener-participants-import", "", body, nil)
+		r := a.call("ImportScreenerParticipantsFunction", "POST", "/screener-participants-import", query, body, nil)
 		job := a.accepted(r)
 		posted := time.Since(start)
-		if job.Counts.Total != len(step.rows) || job.ImportMode != step.mode || job.ScreenerID != scr {
-			t.Fatalf("%s: accepted job %+v", step.mode, job)
+		if job.Counts.Total != len(step.rows) || job.ImportMode != step.mode || job.ScreenerID != scr || job.DryRun != step.dryRun {
+			t.Fatalf("%s: accepted job %+v", what, job)
 		}
 		stats := a.drainWithin(5*time.Minute, 150*time.Second)
 		ran := time.Since(start)
 		done := a.job(job.ID)
-		got := counts(done.Counts)
+		got := done.Counts
 		if done.Status != "COMPLETED" || got != step.want || len(done.Errors) != 0 || done.Reason != nil ||
 			done.StartedAt == nil || done.FinishedAt == nil {
 			t.Fatalf("%s: job %s is %s with counts %+v, %d errors, reason %v; want COMPLETED with %+v",
-				step.mode, done.ID, done.Status, got, len(done.Errors), done.Reason, step.want)
+				what, done.ID, done.Status, got, len(done.Errors), done.Reason, step.want)
 		}
 		if stats.Failed != 0 {
-			t.Errorf("%s: %d deliveries failed (%+v) without a fault injected", step.mode, stats.Failed, stats)
+			t.Errorf("%s: %d deliveries failed (%+v) without a fault injected", what, stats.Failed, stats)
+		}
+		if stored := a.storedJob(job.ID); step.dryRun && stored.RowWriteUnits != 0 {
+			t.Errorf("%s: the rows cost %v write units, want 0", what, stored.RowWriteUnits)
 		}
 		want := map[string]string{}
-		for _, r := range step.rows {
+		for _, r := range step.roster {
 			want[r.Email] = r.Name
 		}
-		a.checkRoster(step.mode, scr, want, step.participants)
+		a.checkRoster(what, scr, want, step.participants)
+		if step.mode == "FULL_SYNC" { // the dry run, then the import it predicted
+			results := a.allResults(job.ID, "")
+			checkScaleResults(t, what, step.rows, results, step.want)
+			if step.dryRun {
+				dryResults = results
+			} else {
+				checkPredicted(t, dryResults, results)
+				checkResultFilters(t, a.asyncEnv, job.ID, step.want)
+			}
+		}
 		t.Logf("%s of %d rows (%d-byte body): 202 in %v, COMPLETED in %v (%d batches, %d chunks), checked in %v",
-			step.mode, len(step.rows), len(body), posted.Round(time.Millisecond), ran.Round(time.Millisecond),
+			what, len(step.rows), len(body), posted.Round(time.Millisecond), ran.Round(time.Millisecond),
 			stats.Batches, stats.Received, (time.Since(start) - ran).Round(time.Millisecond))
+	}
+}
+
+// checkScaleResults: one result per payload row, in row order, with the row as sent, then one
+// per removal; the outcomes add up to the job's counts.
+func checkScaleResults(t *testing.T, what string, payload []row, results []importResult, want importCounts) {
+	t.Helper()
+	if len(results) != len(payload)+want.Removed {
+		t.Fatalf("%s: %d results, want %d rows and %d removals", what, len(results), len(payload), want.Removed)
+	}
+	var got importCounts
+	for i, res := range results {
+		if i < len(payload) {
+			p := payload[i]
+			if res.Row == nil || *res.Row != i || res.Email == nil || *res.Email != p.Email || *res.Name != p.Name ||
+				res.ExternalUID == nil || *res.ExternalUID != *p.ExternalUID {
+				t.Fatalf("%s: result %d is %+v, want row %d as sent (%+v)", what, i, res, i, p)
+			}
+		} else if res.Row != nil || res.Outcome != "removed" || res.ScreenerParticipantID == nil || res.Email == nil {
+			t.Fatalf("%s: result %d is %+v, want a removal", what, i, res)
+		}
+		switch res.Outcome {
+		case "created":
+			got.Created++
+		case "updated":
+			got.Updated++
+		case "unchanged":
+			got.Unchanged++
+		case "removed":
+			got.Removed++
+		default:
+			t.Fatalf("%s: result %d: outcome %q", what, i, res.Outcome)
+		}
+	}
+	got.Total, got.Processed = len(payload), got.Created+got.Updated+got.Unchanged
+	if got != want {
+		t.Errorf("%s: the results add up to %+v, the job says %+v", what, got, want)
+	}
+}
+
+// checkPredicted: the dry run predicted, row by row, the outcome the import reported, the ids
+// of the records that were there already, and exactly the removals.
+func checkPredicted(t *testing.T, dry, imported []importResult) {
+	t.Helper()
+	dryRows, dryRemoved := rowsOf(t, dry)
+	realRows, realRemoved := rowsOf(t, imported)
+	for i := range realRows {
+		if dryRows[i] != realRows[i] {
+			t.Fatalf("row %d: the dry run predicted %s, the import did %s", i, dryRows[i], realRows[i])
+		}
+		if realRows[i] != "created" && (dry[i].ScreenerParticipantID == nil || *dry[i].ScreenerParticipantID != *imported[i].ScreenerParticipantID) {
+			t.Fatalf("row %d: the dry run named %v, the import %v", i, dry[i].ScreenerParticipantID, *imported[i].ScreenerParticipantID)
+		}
+		if realRows[i] == "created" && dry[i].ScreenerParticipantID != nil {
+			t.Fatalf("row %d: the dry run names the id %s it would make", i, *dry[i].ScreenerParticipantID)
+		}
+	}
+	slices.Sort(dryRemoved)
+	slices.Sort(realRemoved)
+	if !slices.Equal(dryRemoved, realRemoved) {
+		t.Errorf("the dry run would remove %d screener participants, the import removed %d, not the same ones", len(dryRemoved), len(realRemoved))
+	}
+}
+
+// checkResultFilters: a large job's results filtered by outcome, deep pages, and CSV.
+func checkResultFilters(t *testing.T, a *asyncEnv, id string, want importCounts) {
+	t.Helper()
+	for outcome, n := range map[string]int{"updated": want.Updated, "removed": want.Removed, "failed": 0} {
+		r := a.results(id, q("filter[outcome][eq]", outcome, "pagination[offset]", "1500", "pagination[limit]", "500"), "")
+		wantStatus(t, r, 200)
+		var p page[importResult]
+		r.JSON(&p)
+		if p.Total != n || len(p.Items) != min(500, max(0, n-1500)) {
+			t.Errorf("%s results from 1500: total %d, %d items; want total %d", outcome, p.Total, len(p.Items), n)
+		}
+		for _, res := range p.Items {
+			if res.Outcome != outcome {
+				t.Fatalf("filter %s answered %+v", outcome, res)
+			}
+		}
+	}
+	// The updated rows are 10000-11999 of the CRM, payload rows 8000-9999: offset 1999 is the last.
+	r := a.results(id, q("filter[outcome][eq]", "updated", "pagination[offset]", "1999"), "text/csv")
+	wantStatus(t, r, 200)
+	if lines := strings.Split(strings.TrimSpace(r.Body), "\r\n"); len(lines) != 2 ||
+		lines[1] != "crm-11999,p11999@example.com,Person 11999 (renamed in the CRM),updated," || r.Headers["Link"] != "" {
+		t.Errorf("the last updated row as CSV: %q (Link %q)", r.Body, r.Headers["Link"])
 	}
 }

@@ -2,25 +2,28 @@
 // screener-participant imports, UPDATES_ONLY or FULL_SYNC, submitted as jobs and run chunk by
 // chunk through the screening service.
 //
-// A chunk's rows run through screening.Service.Import in UPDATES_ONLY mode, which writes only
-// what differs: a chunk that already ran finds its rows unchanged and writes nothing, and its
-// uniqueness markers make concurrent runs of one chunk converge instead of duplicating
-// participants (a lost race is vocab.ErrConflict, and the chunk re-plans). Counts come from the
-// changes the service asks its store to apply (planStore sees them): a change with a link is a
-// created screener participant, any other change an updated one, a valid row without a change
-// is unchanged; they go through ChunkRun.Plan before the first write.
+// A chunk's rows are planned by screening.Service.PlanImport in UPDATES_ONLY mode (the very
+// planning a synchronous import and a dry run take) and written by ApplyImport, which writes
+// only what differs: a chunk that already ran finds its rows unchanged and writes nothing, and
+// its uniqueness markers make concurrent runs of one chunk converge instead of duplicating
+// participants (a lost race is vocab.ErrConflict, and the chunk re-plans). Each row's result
+// (created, updated, unchanged or failed, with the ids it made or touched) goes through
+// ChunkRun.Plan before the first write; on a dry run Plan says not to write, and nothing is.
 //
 // Rows are validated per row: the service rejects a whole request when any row is invalid, so
-// a chunk records the rows it names as row errors (failed), drops them and runs the rest. A bad
-// row never fails its chunk.
+// a chunk records the rows it names as failed with their errors, drops them and plans the
+// rest. A bad row never fails its chunk.
 //
 // A FULL_SYNC chunk keeps the participant ids its rows name, rejected rows' too (so a row that
-// failed validation never removes the participant it names); the job's finish unlinks the
-// screener's participants that no chunk keeps. A second identical FULL_SYNC removes nothing.
+// failed validation never removes the participant it names); the job's finish announces the
+// screener's participants that no chunk keeps (Finishing.PlanRemovals: a dry run, the
+// maxRemovals guard and a cancel stop there) and unlinks them. A second identical FULL_SYNC
+// removes nothing.
 package spotjobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -72,6 +75,7 @@ func Submit(ctx context.Context, s *jobs.Submitter, ws string, actor vocab.Actor
 	}
 	return s.Submit(ctx, jobs.Request{
 		WorkspaceID: ws, Family: Name, Target: req.ScreenerID, Mode: string(mode), Actor: actor, Rows: raw,
+		DryRun: req.DryRun, MaxRemovals: req.MaxRemovals,
 	})
 }
 
@@ -93,8 +97,16 @@ func (f *Family) FailureNote(j jobs.Job) string {
 	return ""
 }
 
-// RunChunk imports a chunk's rows in UPDATES_ONLY mode. Rows the service rejects are recorded
-// and dropped, and the rest run again; a lost race (vocab.ErrConflict) re-plans the chunk.
+// Ids a row result names, by their wire names.
+const (
+	IDParticipant         = "participantId"
+	IDScreenerParticipant = "screenerParticipantId"
+)
+
+// RunChunk plans a chunk's rows in UPDATES_ONLY mode, settles each row's result through
+// run.Plan and, unless that says not to (a dry run), applies the plan. Rows the service rejects
+// are failed with their errors and dropped, and the rest are planned again; a lost race
+// (vocab.ErrConflict) re-plans the chunk.
 func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome, error) {
 	decoded, err := jobs.DecodeRows[Row](run.Chunk.Rows)
 	if err != nil {
@@ -109,75 +121,177 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 	if job.Actor != nil {
 		actor = *job.Actor
 	}
-	firstRow := run.Chunk.FirstRow
-	pending := make([]int, len(rows)) // chunk-local indexes of the rows still to import
-	for i := range pending {
-		pending[i] = i
+	c := &chunk{family: f, run: run, actor: actor, rows: rows, errsByRow: map[int][]jobs.FieldError{}}
+	for i := range rows {
+		c.pending = append(c.pending, i)
 	}
-	errsByRow := map[int][]jobs.FieldError{} // by chunk-local index
-	var counts jobs.Counts
-	var matched []string
 	for conflicts := 0; ; {
-		if len(pending) == 0 {
-			counts = jobs.Counts{Processed: len(rows), Failed: len(rows)}
-			break
-		}
-		in := make([]screening.ImportRow, len(pending))
-		for i, local := range pending {
-			in[i] = rows[local]
-		}
-		ps := &planStore{Store: f.Service.Store, run: run, valid: len(in), failed: len(rows) - len(in)}
-		svc := &screening.Service{Store: ps, Now: f.Service.Now, NewID: f.Service.NewID}
-		result, err := svc.Import(ctx, job.WorkspaceID, actor, screening.ImportRequest{ScreenerID: job.Target, Mode: screening.UpdatesOnly, Rows: in})
-		var invalid *screening.ValidationError
-		switch {
-		case err == nil:
-			if ps.counts == nil {
-				return jobs.Outcome{}, errors.New("spotjobs: the import wrote without planning") // Import always applies
-			}
-			counts = *ps.counts
-			for _, sp := range result {
-				matched = append(matched, sp.ParticipantID)
-			}
-		case errors.As(err, &invalid):
-			dropped := collectRowErrors(invalid, pending, firstRow, errsByRow)
-			if len(dropped) == 0 {
-				return jobs.Outcome{}, err // not about rows: nothing to drop
-			}
-			var rest []int
-			for _, local := range pending {
-				if !dropped[local] {
-					rest = append(rest, local)
-				}
-			}
-			pending = rest
-			continue
-		case errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries:
+		out, err := c.attempt(ctx)
+		if errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries {
 			conflicts++
 			if err := backoff.Queue.Wait(ctx, conflicts); err != nil {
 				return jobs.Outcome{}, err
 			}
 			continue
-		default:
+		}
+		return out, err
+	}
+}
+
+// chunk is one attempt at a chunk's rows: the rows still pending (chunk-local indexes) and
+// the errors of those dropped.
+type chunk struct {
+	family    *Family
+	run       *jobs.ChunkRun
+	actor     vocab.Actor
+	rows      []screening.ImportRow
+	pending   []int
+	errsByRow map[int][]jobs.FieldError
+}
+
+// attempt plans the pending rows (dropping the rows the service rejects, until the rest
+// plan), settles the rows' results and writes the plan if it may.
+func (c *chunk) attempt(ctx context.Context) (jobs.Outcome, error) {
+	plan, err := c.plan(ctx)
+	if err != nil {
+		return jobs.Outcome{}, err
+	}
+	planned := c.results(plan)
+	held, mayWrite, err := c.run.Plan(planned, plan != nil && plan.Writes())
+	if err != nil {
+		return jobs.Outcome{}, err
+	}
+	if mayWrite && plan != nil {
+		if err := c.family.Service.ApplyImport(ctx, plan); err != nil {
 			return jobs.Outcome{}, err
 		}
-		break
+		// The outcomes that hold are the first writing attempt's; the ids are what the records
+		// are now, which this attempt's plan saw (or just wrote).
+		held = withIDs(held, planned)
 	}
-	out := jobs.Outcome{Counts: counts, RowErrors: make([]jobs.RowError, 0, len(errsByRow))}
-	for local := range rows {
-		if fe, ok := errsByRow[local]; ok {
-			out.RowErrors = append(out.RowErrors, jobs.RowError{Row: firstRow + local, Errors: fe})
-		}
-	}
-	if job.Mode == string(screening.FullSync) {
+	out := jobs.Outcome{Rows: held}
+	if c.run.Job.Mode == string(screening.FullSync) {
 		// A FULL_SYNC keeps every participant a row names, a rejected row's too.
-		named, err := namedBy(ctx, f.Service.Store, job.WorkspaceID, rows, errsByRow)
+		named, err := namedBy(ctx, c.family.Service.Store, c.run.Job.WorkspaceID, c.rows, c.errsByRow)
 		if err != nil {
 			return jobs.Outcome{}, err
 		}
-		out.Keep = append(matched, named...)
+		out.Keep = append(keptBy(plan), named...)
 	}
 	return out, nil
+}
+
+// plan plans the pending rows; rows the service rejects are recorded and dropped, and the rest
+// planned again. It returns nil when no row is left.
+func (c *chunk) plan(ctx context.Context) (*screening.ImportPlan, error) {
+	job := c.run.Job
+	for len(c.pending) > 0 {
+		in := make([]screening.ImportRow, len(c.pending))
+		for i, local := range c.pending {
+			in[i] = c.rows[local]
+		}
+		plan, err := c.family.Service.PlanImport(ctx, job.WorkspaceID, c.actor, screening.ImportRequest{
+			ScreenerID: job.Target, Mode: screening.UpdatesOnly, Rows: in, DryRun: job.DryRun,
+		})
+		var invalid *screening.ValidationError
+		if !errors.As(err, &invalid) {
+			return plan, err
+		}
+		dropped := collectRowErrors(invalid, c.pending, c.run.Chunk.FirstRow, c.errsByRow)
+		if len(dropped) == 0 {
+			return nil, err // not about rows: nothing to drop
+		}
+		var rest []int
+		for _, local := range c.pending {
+			if !dropped[local] {
+				rest = append(rest, local)
+			}
+		}
+		c.pending = rest
+	}
+	return nil, nil
+}
+
+// results is the chunk's per-row plan: a rejected row failed with its errors, every other row
+// what the plan says it does. Fields are left to the engine (the chunk's message has them).
+func (c *chunk) results(plan *screening.ImportPlan) []jobs.RowResult {
+	out := make([]jobs.RowResult, len(c.rows))
+	for local, fe := range c.errsByRow {
+		out[local] = jobs.RowResult{Row: c.run.Chunk.FirstRow + local, Outcome: jobs.OutcomeFailed, Errors: fe}
+	}
+	if plan != nil {
+		for k, local := range c.pending {
+			out[local] = rowResult(c.run.Chunk.FirstRow+local, plan.Report.Rows[k])
+		}
+	}
+	return out
+}
+
+// withIDs gives the held results the ids of this attempt's plan, row by row, where both say
+// the row went in.
+func withIDs(held, planned []jobs.RowResult) []jobs.RowResult {
+	out := make([]jobs.RowResult, len(held))
+	for i, h := range held {
+		if h.Outcome != jobs.OutcomeFailed && i < len(planned) && planned[i].Outcome != jobs.OutcomeFailed {
+			h.IDs = planned[i].IDs
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// keptBy is the participants a plan's rows name.
+func keptBy(plan *screening.ImportPlan) []string {
+	if plan == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range plan.Report.Rows {
+		if id := r.ScreenerParticipant.ParticipantID; id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// outcomes maps the domain's row outcomes to the engine's words.
+var outcomes = map[screening.RowOutcome]string{
+	screening.RowCreated: jobs.OutcomeCreated, screening.RowUpdated: jobs.OutcomeUpdated, screening.RowUnchanged: jobs.OutcomeUnchanged,
+}
+
+// rowResult is a planned row's result: its outcome and the ids it made or touched (a dry run
+// names only the ids that exist).
+func rowResult(row int, r screening.RowResult) jobs.RowResult {
+	return jobs.RowResult{Row: row, Outcome: outcomes[r.Outcome], IDs: idsOf(r.ScreenerParticipant)}
+}
+
+func idsOf(sp screening.ScreenerParticipant) map[string]string {
+	ids := map[string]string{}
+	if sp.ParticipantID != "" {
+		ids[IDParticipant] = sp.ParticipantID
+	}
+	if sp.ID != "" {
+		ids[IDScreenerParticipant] = sp.ID
+	}
+	return ids
+}
+
+// Results is a synchronous import's report as row results, as a job's would be: one per row in
+// row order (Fields: the row as sent), then the removals.
+func Results(rows []screening.ImportRow, report screening.ImportReport) []jobs.RowResult {
+	out := make([]jobs.RowResult, 0, len(report.Rows)+len(report.Removed))
+	for i, r := range report.Rows {
+		res := rowResult(i, r)
+		res.Fields = encodeRow(toRow(rows[i]))
+		out = append(out, res)
+	}
+	return append(out, removalResults(report.Removed)...)
+}
+
+// encodeRow is a row in the chunk messages' encoding.
+func encodeRow(r Row) json.RawMessage {
+	b, _ := json.Marshal(r) // strings only: cannot fail
+	return b
 }
 
 var (
@@ -253,41 +367,24 @@ func namedBy(ctx context.Context, st screening.Store, ws string, rows []screenin
 	return out, nil
 }
 
-// planStore is the service's Store for one attempt at one chunk: it sees the changes the
-// service plans for the chunk's rows and counts them (a change that links the participant to
-// the screener is a created screener participant, any other change an updated one, a valid row
-// without a change is unchanged), and settles the counts through the chunk's plan before the
-// first write.
-type planStore struct {
-	screening.Store
-	run           *jobs.ChunkRun
-	valid, failed int
-	counts        *jobs.Counts
-}
-
-func (p *planStore) Apply(ctx context.Context, ws, scr string, changes []screening.Change) error {
-	created, updated := 0, 0
-	for _, ch := range changes {
-		if ch.Link != nil {
-			created++
-		} else {
-			updated++
+// removalResults are the screener participants a FULL_SYNC removes, as row results: the
+// record as a Row, and its ids.
+func removalResults(gone []screening.ScreenerParticipant) []jobs.RowResult {
+	out := make([]jobs.RowResult, len(gone))
+	for i, sp := range gone {
+		row := Row{Email: sp.Email, Name: sp.Name}
+		if sp.ExternalUID != "" {
+			uid := sp.ExternalUID
+			row.ExternalUID = &uid
 		}
+		out[i] = jobs.RowResult{Row: -1, Outcome: jobs.OutcomeRemoved, IDs: idsOf(sp), Fields: encodeRow(row)}
 	}
-	counts, err := p.run.Plan(jobs.Counts{
-		Processed: p.valid + p.failed, Created: created, Updated: updated,
-		Unchanged: p.valid - created - updated, Failed: p.failed,
-	}, len(changes) > 0)
-	if err != nil {
-		return err
-	}
-	p.counts = &counts
-	return p.Store.Apply(ctx, ws, scr, changes)
+	return out
 }
 
 // Finish unlinks, for a FULL_SYNC, the screener participants whose participant no chunk's rows
-// name. It records how many it removes before the first removal, so a finisher that takes over
-// keeps the first one's count.
+// name. It announces them (Finishing.PlanRemovals) before the first removal, so a finisher that
+// takes over keeps the first one's count, and removes nothing when that says not to proceed.
 func (f *Family) Finish(ctx context.Context, fin *jobs.Finishing) error {
 	job := fin.Job
 	if job.Mode != string(screening.FullSync) {
@@ -313,8 +410,9 @@ func (f *Family) Finish(ctx context.Context, fin *jobs.Finishing) error {
 			}
 		}
 		if !planned {
-			if err := fin.PlanRemovals(len(gone)); err != nil {
-				return err
+			proceed, err := fin.PlanRemovals(removalResults(gone))
+			if err != nil || !proceed {
+				return err // !proceed: a dry run, the removal guard or a cancel: remove nothing
 			}
 			planned = true
 		}
