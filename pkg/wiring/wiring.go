@@ -16,6 +16,8 @@ import (
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/idempotency"
+	"github.com/participant-roster/roster/pkg/platform/idempotency/idemstore"
 	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 )
 
@@ -57,6 +59,11 @@ func TableFromEnv(ctx context.Context) (*ddb.Table, Config, error) {
 		return nil, cfg, err
 	}
 	return ddb.New(client, cfg.Table), cfg, nil
+}
+
+// IdempotencyGuard is the Idempotency-Key guard of a family's API, its records in the table.
+func IdempotencyGuard(t *ddb.Table, log *slog.Logger) *idempotency.Guard {
+	return &idempotency.Guard{Store: idemstore.New(t), Log: log}
 }
 
 // Family is what a family's composition root gives Main: its routes' handlers, and imports

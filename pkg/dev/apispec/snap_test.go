@@ -308,8 +308,14 @@ func TestSnapOperationConventions(t *testing.T) {
 		if strings.Contains(r.op.Path, "{variableId}") || strings.Contains(r.op.Path, "{importId}") {
 			want = append(want, 404)
 		}
-		if r.op.Method != "GET" && !isImport {
+		// An Idempotency-Key (our extension) adds 409 (its first request still runs) and 422
+		// (the key was used for another request).
+		takesKey := r.oper.Parameters.GetByInAndName("header", "Idempotency-Key") != nil
+		if r.op.Method != "GET" && !isImport || takesKey {
 			want = append(want, 409)
+		}
+		if takesKey {
+			want = append(want, 422)
 		}
 		if r.oper.RequestBody != nil {
 			want = append(want, 413)

@@ -6,7 +6,10 @@
 // route functions, the Makefile's build targets and functions/ from these declarations.
 package routes
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // Family names the public API a route belongs to; it selects the error shape.
 type Family string
@@ -26,11 +29,30 @@ type Route struct {
 	// SendsImports, when set, says why the function sends import chunks to ImportQueue: it then
 	// gets IMPORT_QUEUE_URL and SQSSendMessagePolicy, with this text as their comment.
 	SendsImports string
-	Family       Family
+	// Idempotent routes take an Idempotency-Key header (package idempotency): the family's
+	// middleware puts the handler behind its guard, after authentication, for every request
+	// that comes in by such a route (FromContext), and the API reference documents the header
+	// on them (a test checks).
+	Idempotent bool
+	Family     Family
 }
 
 // Pattern is the route as a Go 1.22 http.ServeMux pattern ("GET /screeners/{id}").
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+type routeKey struct{}
+
+// WithRoute returns a context carrying the route a request came in by; the Lambda adapter
+// sets it, so middleware can follow the route's declaration.
+func WithRoute(ctx context.Context, r Route) context.Context {
+	return context.WithValue(ctx, routeKey{}, r)
+}
+
+// FromContext is the route WithRoute put in the context, if any.
+func FromContext(ctx context.Context) (Route, bool) {
+	r, ok := ctx.Value(routeKey{}).(Route)
+	return r, ok
+}
 
 // Declaration is a route with the handler that answers it, built from the family's API (its
 // services and middleware), so the declaration also says which middleware wraps the handler.

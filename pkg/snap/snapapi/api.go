@@ -12,6 +12,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/platform/idempotency"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -46,6 +47,9 @@ type API struct {
 	// Jobs reads import jobs; Imports makes them (bulk imports need it).
 	Jobs    jobs.Store
 	Imports *jobs.Submitter
+	// Idempotency guards the routes declared Idempotent (routes.Route); nil ignores the
+	// Idempotency-Key header.
+	Idempotency *idempotency.Guard
 }
 
 // WriteMessage writes the family's error body. Every response carries the supported versions.
@@ -125,7 +129,8 @@ func surveyOf(ctx context.Context) survey.SurveyState {
 }
 
 // withSurvey loads the {surveyId} survey; one that does not exist, is not a GUID, or that the
-// user cannot see is a 401, as the vendor answers.
+// user cannot see is a 401, as the vendor answers. The handler then runs (behind the
+// Idempotency-Key guard on an Idempotent route).
 func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sv, err := a.Service.Survey(r.Context(), callOf(r.Context()).caller(), r.PathValue("surveyId"))
@@ -137,7 +142,7 @@ func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 			a.writeError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, sv)))
+		a.serveGuarded(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, sv)), h)
 	}
 }
 
@@ -149,6 +154,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &invalid):
 		WriteMessage(w, http.StatusBadRequest, invalid.Message)
 	case errors.Is(err, survey.ErrRosterLocked), errors.Is(err, jobs.ErrTargetHeld):
+		idempotency.Release(w) // the roster is free again once the import ends: a retry runs again
 		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
 	case errors.Is(err, survey.ErrLoginTaken):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgLoginTaken)
@@ -159,6 +165,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, vocab.ErrNotFound):
 		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
 	case errors.Is(err, vocab.ErrConflict):
+		idempotency.Release(w) // "retry the request": a retry with the same key runs again
 		WriteMessage(w, http.StatusConflict, MsgRetry)
 	default:
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))

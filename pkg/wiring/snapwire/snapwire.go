@@ -38,7 +38,8 @@ func New(t *ddb.Table, authCacheTTL time.Duration, log *slog.Logger) *Snap {
 	svc := survey.NewService(st)
 	return &Snap{
 		Store: st, Jobs: js, Service: svc, Log: log,
-		API: &snapapi.API{Service: svc, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js},
+		API: &snapapi.API{Service: svc, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js,
+			Idempotency: wiring.IdempotencyGuard(t, log)},
 	}
 }
 
