@@ -87,10 +87,11 @@ type chunkRef struct {
 	family                string // "" when only the attributes named the chunk
 	ws, job               string
 	chunk, firstRow, rows int
+	fields                []json.RawMessage // the rows as sent (nil when only the attributes named the chunk)
 }
 
 func (m Message) ref() chunkRef {
-	return chunkRef{family: m.Family, ws: m.WorkspaceID, job: m.JobID, chunk: m.Chunk, firstRow: m.FirstRow, rows: len(m.Rows)}
+	return chunkRef{family: m.Family, ws: m.WorkspaceID, job: m.JobID, chunk: m.Chunk, firstRow: m.FirstRow, rows: len(m.Rows), fields: m.Rows}
 }
 
 // refOf names a delivery's job and chunk, from its body or else its attributes.

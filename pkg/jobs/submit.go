@@ -31,9 +31,11 @@ type Request struct {
 	Family      string
 	Target      string
 	Mode        string
-	HoldsTarget bool
+	HoldsTarget bool // ignored on a dry run: a dry run never holds its target
 	Actor       vocab.Actor
 	Rows        []json.RawMessage
+	DryRun      bool // plan the rows, write nothing
+	MaxRemovals *int // a full sync's removal guard (nil: none)
 }
 
 // Submit plans the rows, stores the job and sends its chunks. If sending fails part-way the
@@ -42,10 +44,12 @@ type Request struct {
 func (s *Submitter) Submit(ctx context.Context, req Request) (Job, error) {
 	chunks := s.Planner.Plan(req.Rows)
 	actor := req.Actor
+	now := s.now()
 	job := Job{
 		ID: NewID(), WorkspaceID: req.WorkspaceID, Family: req.Family, Target: req.Target, Mode: req.Mode,
-		HoldsTarget: req.HoldsTarget, Actor: &actor, Status: Queued, Total: len(req.Rows), Chunks: len(chunks),
-		CreatedAt: s.now(),
+		HoldsTarget: req.HoldsTarget && !req.DryRun, DryRun: req.DryRun, MaxRemovals: req.MaxRemovals,
+		Actor: &actor, Status: Queued, Total: len(req.Rows), Chunks: len(chunks),
+		CreatedAt: now, ProgressAt: now, ExpiresAt: now.Add(Retention),
 	}
 	// The id is new, so vocab.ErrExists can only be this very write, retried after its reply was
 	// lost: the job (and its hold) is there.

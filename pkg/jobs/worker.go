@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -118,74 +119,175 @@ func (w *Worker) now() time.Time {
 }
 
 // processChunk runs one chunk, unless it is done already, then finishes the job if it was the
-// last.
+// last. A chunk delivered after a cancel is skipped instead (its rows counted skipped); one of
+// a job that ended without it (canceled at once, swept, never fully queued) changes nothing.
 func (w *Worker) processChunk(ctx context.Context, fam Family, m Message) error {
-	job, done, err := w.Store.ChunkState(ctx, m.WorkspaceID, m.JobID, m.Chunk)
-	if errors.Is(err, vocab.ErrNotFound) {
-		return fmt.Errorf("jobs: job %s of workspace %s not found", m.JobID, m.WorkspaceID)
-	}
+	job, done, err := w.state(ctx, fam, m)
 	if err != nil {
 		return err
 	}
-	if job.Family != m.Family || job.Target != m.Target || m.Chunk >= job.Chunks {
-		return fmt.Errorf("jobs: message (family %s, %s %s, chunk %d) does not match job %s (family %s, target %s, %d chunks)",
-			m.Family, fam.TargetKind(), m.Target, m.Chunk, job.ID, job.Family, job.Target, job.Chunks)
-	}
-	if job.Terminal() {
-		return nil
-	}
-	if done {
-		return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
-	}
-	if job.Status == Queued {
-		if err := w.Store.Start(ctx, m.WorkspaceID, m.JobID, w.now()); err != nil {
+	if job.Status == Queued && !done {
+		running, err := w.Store.Start(ctx, m.WorkspaceID, m.JobID, w.now())
+		if err != nil {
 			return err
 		}
+		if !running { // a cancel won the race: read what it made of the job
+			if job, done, err = w.state(ctx, fam, m); err != nil {
+				return err
+			}
+		} else {
+			job.Status = Running
+		}
+	}
+	switch {
+	case done && job.Terminal():
+		return nil
+	case done:
+		return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
+	case job.Terminal():
+		return nil // the job ended without this chunk (canceled at once, swept): its rows count skipped
+	case job.Status == Canceling:
+		return w.skipChunk(ctx, fam, job, m)
 	}
 	started := time.Now()
-	result, err := w.runRows(ctx, fam, job, m)
+	result, rows, err := w.runRows(ctx, fam, job, m)
 	if errors.Is(err, ErrHoldLost) && w.ended(ctx, m) {
 		return nil // another delivery of this chunk finished the job meanwhile, freeing its target
 	}
 	if err != nil {
 		return err
 	}
-	applied, err := w.Store.CompleteChunk(ctx, m.WorkspaceID, m.JobID, result, w.now())
-	if errors.Is(err, ErrClosed) {
-		return nil
-	}
+	applied, err := w.complete(ctx, job, result, rows)
 	if err != nil {
 		return err
 	}
 	w.log().Info("import chunk", "job", m.JobID, "family", m.Family, "chunk", m.Chunk, "rows", len(m.Rows), "applied", applied,
 		"created", result.Counts.Created, "updated", result.Counts.Updated, "unchanged", result.Counts.Unchanged,
-		"failed", result.Counts.Failed, "readUnits", result.ReadUnits, "writeUnits", result.WriteUnits,
+		"failed", result.Counts.Failed, "dryRun", job.DryRun, "readUnits", result.ReadUnits, "writeUnits", result.WriteUnits,
 		"ms", time.Since(started).Milliseconds())
 	return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
 }
 
+// state reads a chunk's job and whether the chunk is done, and checks that the message is the
+// job's.
+func (w *Worker) state(ctx context.Context, fam Family, m Message) (Job, bool, error) {
+	job, done, err := w.Store.ChunkState(ctx, m.WorkspaceID, m.JobID, m.Chunk)
+	if errors.Is(err, vocab.ErrNotFound) {
+		return Job{}, false, fmt.Errorf("jobs: job %s of workspace %s not found", m.JobID, m.WorkspaceID)
+	}
+	if err != nil {
+		return Job{}, false, err
+	}
+	if job.Family != m.Family || job.Target != m.Target || m.Chunk >= job.Chunks {
+		return Job{}, false, fmt.Errorf("jobs: message (family %s, %s %s, chunk %d) does not match job %s (family %s, target %s, %d chunks)",
+			m.Family, fam.TargetKind(), m.Target, m.Chunk, job.ID, job.Family, job.Target, job.Chunks)
+	}
+	return job, done, nil
+}
+
+// complete stores a chunk's results, then counts it on its job (once). A job that ended
+// meanwhile (ErrClosed) keeps the results and counts nothing.
+func (w *Worker) complete(ctx context.Context, job Job, result ChunkResult, rows []RowResult) (bool, error) {
+	result.Attempt = newToken()
+	if err := w.Store.PutResults(ctx, job, result.Attempt, result.FirstRow, rows); err != nil {
+		return false, err
+	}
+	applied, err := w.Store.CompleteChunk(ctx, job, result, w.now())
+	if errors.Is(err, ErrClosed) {
+		return false, nil
+	}
+	return applied, err
+}
+
+// skipChunk counts a chunk of a CANCELING job done without running it: its rows are skipped.
+func (w *Worker) skipChunk(ctx context.Context, fam Family, job Job, m Message) error {
+	rows := skippedRows(m)
+	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(rows), Counts: CountRows(rows)}
+	if _, err := w.complete(ctx, job, result, rows); err != nil {
+		return err
+	}
+	return w.maybeFinish(ctx, fam, m.WorkspaceID, m.JobID)
+}
+
+// skippedRows are a chunk's rows as results of rows that never ran.
+func skippedRows(m Message) []RowResult {
+	return rowsWithOutcome(m.FirstRow, m.Rows, OutcomeSkipped, nil)
+}
+
+// rowsWithOutcome are results of rows that all had one outcome (and the same errors).
+func rowsWithOutcome(firstRow int, fields []json.RawMessage, outcome string, errs []FieldError) []RowResult {
+	out := make([]RowResult, len(fields))
+	for i, f := range fields {
+		out[i] = RowResult{Row: firstRow + i, Outcome: outcome, Errors: errs, Fields: f}
+	}
+	return out
+}
+
+// ChunkFailedCode is the code of the error each row of a chunk that failed for good carries.
+const ChunkFailedCode = "CHUNK_FAILED"
+
+// failedRows are a failed chunk's rows as results: each failed with the chunk's reason.
+func failedRows(firstRow int, fields []json.RawMessage, reason string) []RowResult {
+	return rowsWithOutcome(firstRow, fields, OutcomeFailed, []FieldError{{Code: ChunkFailedCode, Message: truncate(reason)}})
+}
+
 // runRows runs a chunk's rows through its family, with a capacity meter of their own (the
-// bookkeeping stays on ctx's), records its row errors, and returns its completion record. A
-// target that is gone fails the chunk for good: no retry can help.
-func (w *Worker) runRows(ctx context.Context, fam Family, job Job, m Message) (ChunkResult, error) {
+// bookkeeping stays on ctx's), records its row errors, and returns its completion record and
+// its rows' results. A target that is gone fails the chunk for good: no retry can help. A
+// family that answers for other rows than the chunk's, or writes on a dry run, has a bug: the
+// chunk fails (and is retried, then poison).
+func (w *Worker) runRows(ctx context.Context, fam Family, job Job, m Message) (ChunkResult, []RowResult, error) {
 	rowCtx, meter := capacity.WithMeter(ctx)
 	run := &ChunkRun{Job: job, Chunk: Chunk{N: m.Chunk, FirstRow: m.FirstRow, Rows: m.Rows}, store: w.Store, book: ctx}
 	out, err := fam.RunChunk(rowCtx, run)
 	if errors.Is(err, vocab.ErrNotFound) {
-		return failedChunk(m.Chunk, m.FirstRow, len(m.Rows), fmt.Sprintf("the %s %s was not found", fam.TargetKind(), job.Target)), nil
+		reason := fmt.Sprintf("the %s %s was not found", fam.TargetKind(), job.Target)
+		return failedChunk(m.Chunk, m.FirstRow, len(m.Rows), reason), failedRows(m.FirstRow, m.Rows, reason), nil
 	}
 	if err != nil {
-		return ChunkResult{}, err
+		return ChunkResult{}, nil, err
 	}
+	readUnits, writeUnits := meter.Units()
+	switch {
+	case len(out.Rows) != len(m.Rows):
+		return ChunkResult{}, nil, fmt.Errorf("jobs: family %s answered %d row results for a chunk of %d rows", fam.Name(), len(out.Rows), len(m.Rows))
+	case job.DryRun && writeUnits > 0:
+		return ChunkResult{}, nil, fmt.Errorf("jobs: family %s wrote %g units in a dry run", fam.Name(), writeUnits)
+	}
+	rows := withFields(out.Rows, m)
 	if len(m.Rows) > 0 {
 		last := m.FirstRow + len(m.Rows) - 1
-		if err := w.Store.ReplaceRowErrors(ctx, m.WorkspaceID, m.JobID, m.FirstRow, last, out.RowErrors); err != nil {
-			return ChunkResult{}, err
+		if err := w.Store.ReplaceRowErrors(ctx, job, m.FirstRow, last, rowErrors(rows)); err != nil {
+			return ChunkResult{}, nil, err
 		}
 	}
-	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(m.Rows), Counts: out.Counts, Keep: out.Keep}
-	result.ReadUnits, result.WriteUnits = meter.Units()
-	return result, nil
+	result := ChunkResult{N: m.Chunk, FirstRow: m.FirstRow, Rows: len(m.Rows), Counts: CountRows(rows), Keep: out.Keep,
+		ReadUnits: readUnits, WriteUnits: writeUnits}
+	return result, rows, nil
+}
+
+// withFields are a family's row results numbered in the payload and with the rows as sent.
+func withFields(rows []RowResult, m Message) []RowResult {
+	out := make([]RowResult, len(rows))
+	for i, r := range rows {
+		r.Row = m.FirstRow + i
+		if len(r.Fields) == 0 {
+			r.Fields = m.Rows[i]
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// rowErrors are the failed rows among results, as the job's row errors.
+func rowErrors(rows []RowResult) []RowError {
+	var out []RowError
+	for _, r := range rows {
+		if r.Outcome == OutcomeFailed {
+			out = append(out, RowError{Row: r.Row, Errors: r.Errors})
+		}
+	}
+	return out
 }
 
 // ended reports whether a chunk's job is finished (read again, consistently).
@@ -222,20 +324,37 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// finish runs a claimed job's family finish (only when no chunk failed) and sets its final
-// status. What the family's finish costs counts as the rows' work.
+// finish runs a claimed job's family finish (only when no chunk failed and no cancel was
+// asked) and sets its final status: CANCELED after a cancel (no removal runs), FAILED after a
+// failed chunk or a refused removal guard, else COMPLETED. What the family's finish costs
+// counts as the rows' work.
 func (w *Worker) finish(ctx context.Context, fam Family, job Job, token string) error {
 	rowCtx, meter := capacity.WithMeter(ctx)
 	status, reason := Completed, ""
-	if job.FailedChunks > 0 {
+	switch {
+	case job.Status == Canceling:
+		status = Canceled
+	case job.FailedChunks > 0:
 		status, reason = Failed, failureReason(job)+fam.FailureNote(job)
-	} else if err := fam.Finish(rowCtx, &Finishing{Job: job, token: token, store: w.Store, book: ctx}); err != nil {
-		if errors.Is(err, ErrLeaseLost) {
-			return nil // another worker took over
+	default:
+		fin := &Finishing{Job: job, token: token, store: w.Store, book: ctx}
+		if err := fam.Finish(rowCtx, fin); err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				return nil // another worker took over
+			}
+			return err
 		}
-		return err
+		switch {
+		case fin.canceled:
+			status = Canceled
+		case fin.refusal != "":
+			status, reason = Failed, fin.refusal+fam.FailureNote(job)
+		}
 	}
 	r, wu := meter.Units()
+	if job.DryRun && wu > 0 {
+		return fmt.Errorf("jobs: family %s wrote %g units finishing a dry run", fam.Name(), wu)
+	}
 	err := w.Store.Finish(ctx, job, token, status, truncate(reason), w.now(), r, wu)
 	if errors.Is(err, ErrLeaseLost) {
 		return nil
@@ -265,8 +384,22 @@ func (w *Worker) recordPoison(ctx context.Context, d Delivery, cause error) erro
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poisonTimeout)
 	defer cancel()
+	job, _, err := w.Store.Get(ctx, ref.ws, ref.job, 0)
+	switch {
+	case errors.Is(err, vocab.ErrNotFound):
+		return nil // nothing to record it on
+	case err != nil:
+		return err
+	}
 	reason := fmt.Sprintf("chunk %d (rows %d to %d) failed %d times: %v", ref.chunk, ref.firstRow, ref.firstRow+ref.rows-1, d.ReceiveCount, cause)
-	applied, err := w.Store.CompleteChunk(ctx, ref.ws, ref.job, failedChunk(ref.chunk, ref.firstRow, ref.rows, reason), w.now())
+	failed := failedChunk(ref.chunk, ref.firstRow, ref.rows, reason)
+	if ref.fields != nil { // the rows as sent, when the body could be read
+		failed.Attempt = newToken()
+		if err := w.Store.PutResults(ctx, job, failed.Attempt, ref.firstRow, failedRows(ref.firstRow, ref.fields, reason)); err != nil {
+			return err
+		}
+	}
+	applied, err := w.Store.CompleteChunk(ctx, job, failed, w.now())
 	switch {
 	case errors.Is(err, ErrClosed):
 		return nil

@@ -82,10 +82,14 @@ func (f *fakeFamily) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Out
 		return jobs.Outcome{}, err
 	}
 	out, create := f.read(run.Chunk.FirstRow, keys)
-	if out.Counts, err = run.Plan(out.Counts, len(create) > 0); err != nil {
+	held, mayWrite, err := run.Plan(out.Rows, len(create) > 0)
+	if err != nil {
 		return jobs.Outcome{}, err
 	}
-	f.write(ctx, create)
+	out.Rows = held
+	if mayWrite {
+		f.write(ctx, create)
+	}
 	s.at = atWritten
 	if err := f.at(s); err != nil {
 		return jobs.Outcome{}, err
@@ -93,26 +97,28 @@ func (f *fakeFamily) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Out
 	return out, nil
 }
 
-// read says what a chunk's rows would do to the target, and which records they create.
+// read says what a chunk's rows would do to the target, and which records they create. A row's
+// result names its record (ids "key").
 func (f *fakeFamily) read(firstRow int, keys []string) (jobs.Outcome, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := jobs.Outcome{Counts: jobs.Counts{Processed: len(keys)}}
+	out := jobs.Outcome{Rows: make([]jobs.RowResult, len(keys))}
 	var create []string
 	for i, k := range keys {
+		r := &out.Rows[i]
+		r.Row = firstRow + i
 		switch {
 		case strings.HasPrefix(k, "!"):
-			out.Counts.Failed++
-			out.RowErrors = append(out.RowErrors, jobs.RowError{
-				Row: firstRow + i, Errors: []jobs.FieldError{{Field: "key", Code: "invalid", Message: "rejected: " + k}},
-			})
+			r.Outcome = jobs.OutcomeFailed
+			r.Errors = []jobs.FieldError{{Field: "key", Code: "invalid", Message: "rejected: " + k}}
 			continue
 		case f.records[k]:
-			out.Counts.Unchanged++
+			r.Outcome = jobs.OutcomeUnchanged
 		default:
-			out.Counts.Created++
+			r.Outcome = jobs.OutcomeCreated
 			create = append(create, k)
 		}
+		r.IDs = map[string]string{"key": k}
 		out.Keep = append(out.Keep, k)
 	}
 	return out, create
@@ -145,7 +151,12 @@ func (f *fakeFamily) Finish(ctx context.Context, fin *jobs.Finishing) error {
 		return err
 	}
 	remove := f.absent(keep)
-	if err := fin.PlanRemovals(len(remove)); err != nil {
+	removed := make([]jobs.RowResult, len(remove))
+	for i, k := range remove {
+		removed[i] = jobs.RowResult{Outcome: jobs.OutcomeRemoved, IDs: map[string]string{"key": k}, Fields: encodeOne(k)}
+	}
+	proceed, err := fin.PlanRemovals(removed)
+	if err != nil || !proceed {
 		return err
 	}
 	for i, k := range remove {
@@ -256,6 +267,12 @@ func keys(n int) []string {
 		out[i] = fmt.Sprintf("k%03d", i)
 	}
 	return out
+}
+
+// encodeOne is a key in the rows' encoding.
+func encodeOne(k string) json.RawMessage {
+	b, _ := json.Marshal(k) // a string: cannot fail
+	return b
 }
 
 func encode(t *testing.T, keys []string) []json.RawMessage {

@@ -27,7 +27,8 @@ func TestImportJobBookkeeping(t *testing.T) {
 	ctx := context.Background()
 	ws, id := ids.New(ids.Workspace), "job_"+ids.New(ids.Workspace)[3:]
 	now := time.Now()
-	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws, Family: "spot", Target: "scr_x", Mode: "FULL_SYNC", Total: 4, Chunks: 2, CreatedAt: now}); err != nil {
+	stored := jobs.Job{ID: id, WorkspaceID: ws, Family: "spot", Target: "scr_x", Mode: "FULL_SYNC", Total: 4, Chunks: 2, CreatedAt: now}
+	if err := st.Create(ctx, stored); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Create(ctx, jobs.Job{ID: id, WorkspaceID: ws}); !errors.Is(err, vocab.ErrExists) {
@@ -39,7 +40,7 @@ func TestImportJobBookkeeping(t *testing.T) {
 
 	c0 := jobs.ChunkResult{N: 0, FirstRow: 0, Rows: 2, Counts: jobs.Counts{Processed: 2, Created: 1, Unchanged: 1}, Keep: []string{"ptp_a", "ptp_b"}, WriteUnits: 3}
 	for i, want := range []bool{true, false, false} {
-		applied, err := st.CompleteChunk(ctx, ws, id, c0, now)
+		applied, err := st.CompleteChunk(ctx, stored, c0, now)
 		if err != nil || applied != want {
 			t.Fatalf("completion %d of chunk 0: applied %v, %v", i+1, applied, err)
 		}
@@ -53,14 +54,14 @@ func TestImportJobBookkeeping(t *testing.T) {
 	}
 
 	errs := []jobs.RowError{{Row: 2, Errors: []jobs.FieldError{{Field: "participants[2].name", Code: "REQUIRED", Message: "m"}}}, {Row: 3}}
-	if err := st.ReplaceRowErrors(ctx, ws, id, 2, 3, errs); err != nil {
+	if err := st.ReplaceRowErrors(ctx, stored, 2, 3, errs); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ReplaceRowErrors(ctx, ws, id, 2, 3, errs[:1]); err != nil { // a retry where row 3 is fine
+	if err := st.ReplaceRowErrors(ctx, stored, 2, 3, errs[:1]); err != nil { // a retry where row 3 is fine
 		t.Fatal(err)
 	}
 	c1 := jobs.ChunkResult{N: 1, FirstRow: 2, Rows: 2, Counts: jobs.Counts{Processed: 2, Updated: 1, Failed: 1}, Keep: []string{"ptp_c"}}
-	if applied, err := st.CompleteChunk(ctx, ws, id, c1, now); err != nil || !applied {
+	if applied, err := st.CompleteChunk(ctx, stored, c1, now); err != nil || !applied {
 		t.Fatalf("chunk 1: %v, %v", applied, err)
 	}
 	job, rowErrs, err := st.Get(ctx, ws, id, 10)
@@ -79,7 +80,7 @@ func TestImportJobBookkeeping(t *testing.T) {
 	if _, ok, err := st.ClaimFinish(ctx, ws, id, "A", now, now.Add(time.Minute)); err != nil || !ok {
 		t.Fatalf("claim A: %v, %v", ok, err)
 	}
-	if n, err := st.PlanRemovals(ctx, ws, id, "A", 7); err != nil || n != 7 {
+	if n, err := st.PlanRemovals(ctx, stored, "A", removals(7)); err != nil || n != 7 {
 		t.Fatalf("plan removals: %d, %v", n, err)
 	}
 	if _, ok, _ := st.ClaimFinish(ctx, ws, id, "B", now, now.Add(time.Minute)); ok {
@@ -90,7 +91,7 @@ func TestImportJobBookkeeping(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("B after A's lease: %v, %v", ok, err)
 	}
-	if n, err := st.PlanRemovals(ctx, ws, id, "B", 2); err != nil || n != 7 {
+	if n, err := st.PlanRemovals(ctx, stored, "B", removals(2)); err != nil || n != 7 {
 		t.Errorf("B's removal plan: %d, %v; want A's 7", n, err)
 	}
 	if err := st.Finish(ctx, claimed, "A", jobs.Completed, "", later, 0, 0); !errors.Is(err, jobs.ErrLeaseLost) {
@@ -105,7 +106,7 @@ func TestImportJobBookkeeping(t *testing.T) {
 	}
 	c2 := c1
 	c2.N = 5
-	if _, err := st.CompleteChunk(ctx, ws, id, c2, now); !errors.Is(err, jobs.ErrClosed) {
+	if _, err := st.CompleteChunk(ctx, stored, c2, now); !errors.Is(err, jobs.ErrClosed) {
 		t.Errorf("a chunk after the end: %v", err)
 	}
 	if err := st.Fail(ctx, ws, id, "late", now, false); err != nil {

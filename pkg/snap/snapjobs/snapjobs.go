@@ -8,7 +8,7 @@
 // Add Participant's message, and the rest are added, many per transaction, each transaction
 // checking that this job still holds the roster. Another delivery of the same chunk then finds
 // them unchanged, and a lost race for a marker re-reads and re-plans; the counts come from the
-// chunk's plan (jobs.ChunkRun.Plan).
+// chunk's plan (jobs.ChunkRun.Plan). A dry run plans the same way and adds nothing.
 package snapjobs
 
 import (
@@ -95,11 +95,14 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 		if err != nil {
 			return jobs.Outcome{}, err
 		}
-		adds, counts, rowErrs := sortRows(run.Chunk.FirstRow, ps, owners)
-		if counts, err = run.Plan(counts, len(adds) > 0); err != nil {
+		adds, rows := sortRows(run.Chunk.FirstRow, ps, owners)
+		held, mayWrite, err := run.Plan(rows, len(adds) > 0)
+		if err != nil {
 			return jobs.Outcome{}, err
 		}
-		err = f.Store.AddImported(ctx, job.WorkspaceID, job.Target, job.ID, adds)
+		if mayWrite {
+			err = f.Store.AddImported(ctx, job.WorkspaceID, job.Target, job.ID, adds)
+		}
 		if errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries {
 			conflicts++
 			if err := backoff.Queue.Wait(ctx, conflicts); err != nil {
@@ -110,20 +113,20 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 		if err != nil {
 			return jobs.Outcome{}, err
 		}
-		return jobs.Outcome{Counts: counts, RowErrors: rowErrs}, nil
+		return jobs.Outcome{Rows: held}, nil
 	}
 }
 
 // sortRows decides each row against the survey's current holders of logins and emails: the
-// participants to add, the counts, and the rows that fail.
-func sortRows(firstRow int, ps []survey.Participant, owners Owners) ([]survey.Participant, jobs.Counts, []jobs.RowError) {
+// participants to add, and each row's result.
+func sortRows(firstRow int, ps []survey.Participant, owners Owners) ([]survey.Participant, []jobs.RowResult) {
 	var adds []survey.Participant
-	var rowErrs []jobs.RowError
-	counts := jobs.Counts{Processed: len(ps)}
+	rows := make([]jobs.RowResult, len(ps))
 	for i, p := range ps {
 		login, email := p.UniqueKeys()
 		loginOwner, loginHeld := owners.ByLogin[login]
 		emailOwner, emailHeld := owners.ByEmail[email]
+		rows[i] = jobs.RowResult{Row: firstRow + i, IDs: map[string]string{IDParticipantUniqueID: uniqueID(p)}}
 		var problem string
 		switch {
 		case login != "" && loginHeld:
@@ -138,19 +141,31 @@ func sortRows(firstRow int, ps []survey.Participant, owners Owners) ([]survey.Pa
 			problem = survey.MsgEmailTaken
 		default:
 			adds = append(adds, p)
-			counts.Created++
+			rows[i].Outcome = jobs.OutcomeCreated
 			continue
 		}
 		if problem == "" {
-			counts.Unchanged++
+			rows[i].Outcome = jobs.OutcomeUnchanged
 			continue
 		}
-		counts.Failed++
-		rowErrs = append(rowErrs, jobs.RowError{Row: firstRow + i, Errors: []jobs.FieldError{{
-			Field: fmt.Sprintf("participants[%d]", firstRow+i), Message: problem,
-		}}})
+		rows[i].Outcome = jobs.OutcomeFailed
+		rows[i].Errors = []jobs.FieldError{{Field: fmt.Sprintf("participants[%d]", firstRow+i), Message: problem}}
 	}
-	return adds, counts, rowErrs
+	return adds, rows
+}
+
+// IDParticipantUniqueID names a row result's participant id (its login, else its email).
+const IDParticipantUniqueID = "participantUniqueId"
+
+// uniqueID is a row's participant id as sent: its login, else its email.
+func uniqueID(p survey.Participant) string {
+	if p.Login != nil && p.Login.Login != nil && *p.Login.Login != "" {
+		return *p.Login.Login
+	}
+	if p.Invitation != nil {
+		return p.Invitation.EmailAddress
+	}
+	return ""
 }
 
 // sameParticipant reports whether a stored participant is the one a row describes: equal in

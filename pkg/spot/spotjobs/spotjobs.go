@@ -8,7 +8,8 @@
 // participants (a lost race is vocab.ErrConflict, and the chunk re-plans). Counts come from the
 // changes the service asks its store to apply (planStore sees them): a change with a link is a
 // created screener participant, any other change an updated one, a valid row without a change
-// is unchanged; they go through ChunkRun.Plan before the first write.
+// is unchanged; each row's result goes through ChunkRun.Plan before the first write. A dry run
+// plans the same way and writes nothing; its FULL_SYNC finish announces what it would remove.
 //
 // Rows are validated per row: the service rejects a whole request when any row is invalid, so
 // a chunk records the rows it names as row errors (failed), drops them and runs the rest. A bad
@@ -21,6 +22,7 @@ package spotjobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -93,8 +95,15 @@ func (f *Family) FailureNote(j jobs.Job) string {
 	return ""
 }
 
+// Ids a row result names, by their wire names.
+const (
+	IDParticipant         = "participantId"
+	IDScreenerParticipant = "screenerParticipantId"
+)
+
 // RunChunk imports a chunk's rows in UPDATES_ONLY mode. Rows the service rejects are recorded
-// and dropped, and the rest run again; a lost race (vocab.ErrConflict) re-plans the chunk.
+// and dropped, and the rest run again; a lost race (vocab.ErrConflict) re-plans the chunk. On a
+// dry run the rows are planned the same way and nothing is written.
 func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome, error) {
 	decoded, err := jobs.DecodeRows[Row](run.Chunk.Rows)
 	if err != nil {
@@ -115,29 +124,32 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 		pending[i] = i
 	}
 	errsByRow := map[int][]jobs.FieldError{} // by chunk-local index
-	var counts jobs.Counts
+	var results []jobs.RowResult
 	var matched []string
 	for conflicts := 0; ; {
 		if len(pending) == 0 {
-			counts = jobs.Counts{Processed: len(rows), Failed: len(rows)}
+			results = planRows(rows, nil, nil, errsByRow)
 			break
 		}
 		in := make([]screening.ImportRow, len(pending))
 		for i, local := range pending {
 			in[i] = rows[local]
 		}
-		ps := &planStore{Store: f.Service.Store, run: run, valid: len(in), failed: len(rows) - len(in)}
+		ps := &planStore{Store: f.Service.Store, run: run, rows: rows, pending: pending, errsByRow: errsByRow}
 		svc := &screening.Service{Store: ps, Now: f.Service.Now, NewID: f.Service.NewID}
 		result, err := svc.Import(ctx, job.WorkspaceID, actor, screening.ImportRequest{ScreenerID: job.Target, Mode: screening.UpdatesOnly, Rows: in})
 		var invalid *screening.ValidationError
 		switch {
 		case err == nil:
-			if ps.counts == nil {
+			if ps.held == nil {
 				return jobs.Outcome{}, errors.New("spotjobs: the import wrote without planning") // Import always applies
 			}
-			counts = *ps.counts
-			for _, sp := range result {
+			results = ps.held
+			for k, sp := range result {
 				matched = append(matched, sp.ParticipantID)
+				if r := &results[pending[k]]; !(job.DryRun && r.Outcome == jobs.OutcomeCreated) { // a dry run makes no ids
+					r.IDs = map[string]string{IDParticipant: sp.ParticipantID, IDScreenerParticipant: sp.ID}
+				}
 			}
 		case errors.As(err, &invalid):
 			dropped := collectRowErrors(invalid, pending, firstRow, errsByRow)
@@ -163,12 +175,7 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 		}
 		break
 	}
-	out := jobs.Outcome{Counts: counts, RowErrors: make([]jobs.RowError, 0, len(errsByRow))}
-	for local := range rows {
-		if fe, ok := errsByRow[local]; ok {
-			out.RowErrors = append(out.RowErrors, jobs.RowError{Row: firstRow + local, Errors: fe})
-		}
-	}
+	out := jobs.Outcome{Rows: results}
 	if job.Mode == string(screening.FullSync) {
 		// A FULL_SYNC keeps every participant a row names, a rejected row's too.
 		named, err := namedBy(ctx, f.Service.Store, job.WorkspaceID, rows, errsByRow)
@@ -178,6 +185,39 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 		out.Keep = append(matched, named...)
 	}
 	return out, nil
+}
+
+// planRows is each chunk row's planned result: a rejected row failed with its errors, a row
+// the changes create a link for created, one they change otherwise updated, any other valid
+// row unchanged. A change is the row's when it is about the row's email (unique in a chunk).
+func planRows(rows []screening.ImportRow, pending []int, changes []screening.Change, errsByRow map[int][]jobs.FieldError) []jobs.RowResult {
+	byEmail := map[string]string{}
+	for _, ch := range changes {
+		p := ch.After
+		if ch.Create != nil {
+			p = ch.Create
+		}
+		if p == nil {
+			continue
+		}
+		outcome := jobs.OutcomeUpdated
+		if ch.Link != nil {
+			outcome = jobs.OutcomeCreated
+		}
+		byEmail[screening.NormalizeEmail(p.Email)] = outcome
+	}
+	out := make([]jobs.RowResult, len(rows))
+	for local, fe := range errsByRow {
+		out[local] = jobs.RowResult{Outcome: jobs.OutcomeFailed, Errors: fe}
+	}
+	for _, local := range pending {
+		outcome, changed := byEmail[screening.NormalizeEmail(rows[local].Email)]
+		if !changed {
+			outcome = jobs.OutcomeUnchanged
+		}
+		out[local] = jobs.RowResult{Outcome: outcome}
+	}
+	return out
 }
 
 var (
@@ -254,35 +294,47 @@ func namedBy(ctx context.Context, st screening.Store, ws string, rows []screenin
 }
 
 // planStore is the service's Store for one attempt at one chunk: it sees the changes the
-// service plans for the chunk's rows and counts them (a change that links the participant to
-// the screener is a created screener participant, any other change an updated one, a valid row
-// without a change is unchanged), and settles the counts through the chunk's plan before the
-// first write.
+// service plans for the chunk's rows (pending, the rest rejected), plans each row's result
+// from them (planRows), and settles them through the chunk's plan before the first write; on a
+// dry run it writes nothing.
 type planStore struct {
 	screening.Store
-	run           *jobs.ChunkRun
-	valid, failed int
-	counts        *jobs.Counts
+	run       *jobs.ChunkRun
+	rows      []screening.ImportRow
+	pending   []int
+	errsByRow map[int][]jobs.FieldError
+	held      []jobs.RowResult
 }
 
 func (p *planStore) Apply(ctx context.Context, ws, scr string, changes []screening.Change) error {
-	created, updated := 0, 0
-	for _, ch := range changes {
-		if ch.Link != nil {
-			created++
-		} else {
-			updated++
-		}
-	}
-	counts, err := p.run.Plan(jobs.Counts{
-		Processed: p.valid + p.failed, Created: created, Updated: updated,
-		Unchanged: p.valid - created - updated, Failed: p.failed,
-	}, len(changes) > 0)
+	held, mayWrite, err := p.run.Plan(planRows(p.rows, p.pending, changes, p.errsByRow), len(changes) > 0)
 	if err != nil {
 		return err
 	}
-	p.counts = &counts
+	p.held = held
+	if !mayWrite {
+		return nil
+	}
 	return p.Store.Apply(ctx, ws, scr, changes)
+}
+
+// removalResults are the screener participants a FULL_SYNC removes, as row results (the
+// record in the row encoding).
+func removalResults(gone []screening.ScreenerParticipant) []jobs.RowResult {
+	out := make([]jobs.RowResult, len(gone))
+	for i, sp := range gone {
+		row := Row{Email: sp.Email, Name: sp.Name}
+		if sp.ExternalUID != "" {
+			uid := sp.ExternalUID
+			row.ExternalUID = &uid
+		}
+		fields, _ := json.Marshal(row) // plain strings: cannot fail
+		out[i] = jobs.RowResult{
+			Row: -1, Outcome: jobs.OutcomeRemoved, Fields: fields,
+			IDs: map[string]string{IDParticipant: sp.ParticipantID, IDScreenerParticipant: sp.ID},
+		}
+	}
+	return out
 }
 
 // Finish unlinks, for a FULL_SYNC, the screener participants whose participant no chunk's rows
@@ -313,8 +365,9 @@ func (f *Family) Finish(ctx context.Context, fin *jobs.Finishing) error {
 			}
 		}
 		if !planned {
-			if err := fin.PlanRemovals(len(gone)); err != nil {
-				return err
+			proceed, err := fin.PlanRemovals(removalResults(gone))
+			if err != nil || !proceed {
+				return err // !proceed: a dry run, the removal guard, or a cancel
 			}
 			planned = true
 		}
