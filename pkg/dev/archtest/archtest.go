@@ -99,7 +99,7 @@ func hasPrefixIn(path string, prefixes []string) bool {
 
 // FunctionInfo is what the route declarations say of one functions/ directory.
 type FunctionInfo struct {
-	Family       string // "spot", "snap", or "" for a worker (which runs every family)
+	Family       string // "spot", "snap", or "" for a worker or a scheduled function (they run every family)
 	SendsImports bool
 }
 

@@ -41,7 +41,8 @@ func listAll(t *testing.T) []archtest.Package {
 	}
 }
 
-// declaredFunctions is what the route tables and the workers say of each functions/ dir.
+// declaredFunctions is what the route tables, the workers and the schedules say of each
+// functions/ dir.
 func declaredFunctions() map[string]archtest.FunctionInfo {
 	out := map[string]archtest.FunctionInfo{}
 	for _, r := range allroutes.All {
@@ -49,6 +50,9 @@ func declaredFunctions() map[string]archtest.FunctionInfo {
 	}
 	for _, w := range routes.Workers {
 		out[w.Dir] = archtest.FunctionInfo{}
+	}
+	for _, sc := range routes.Schedules {
+		out[sc.Dir] = archtest.FunctionInfo{}
 	}
 	return out
 }
