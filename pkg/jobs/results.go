@@ -145,13 +145,24 @@ func payloadPage(touched []segment, q ResultQuery, skip int, r ResultReader) ([]
 
 // unstoredRows are the results of a segment whose rows were not stored: rows no chunk recorded
 // are skipped, a chunk that failed for good has every row failed with its reason, and a
-// chunk's skipped rows are skipped (their fields unknown).
+// chunk recorded before results were stored (an older job, a seeded one) has its counts' outcomes
+// laid over its rows in the order of Outcomes (which row had which is not known; the counts
+// and a filter's paging still agree).
 func unstoredRows(s segment) []RowResult {
+	blank := make([]json.RawMessage, s.rows)
 	switch {
 	case s.chunk == nil:
-		return rowsWithOutcome(s.first, make([]json.RawMessage, s.rows), OutcomeSkipped, nil)
+		return rowsWithOutcome(s.first, blank, OutcomeSkipped, nil)
 	case s.chunk.Failed:
-		return failedRows(s.first, make([]json.RawMessage, s.rows), s.chunk.Reason)
+		return failedRows(s.first, blank, s.chunk.Reason)
 	}
-	return rowsWithOutcome(s.first, make([]json.RawMessage, s.rows), OutcomeSkipped, nil)
+	out := rowsWithOutcome(s.first, blank, OutcomeSkipped, nil)
+	i := 0
+	for _, o := range Outcomes {
+		for n := s.counts.Of(o); n > 0 && i < len(out) && o != OutcomeRemoved; n-- {
+			out[i].Outcome = o
+			i++
+		}
+	}
+	return out
 }

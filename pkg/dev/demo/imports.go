@@ -58,11 +58,11 @@ func seedImportJob(ctx context.Context, st jobs.Store, job jobs.Job) error {
 		return err
 	}
 	start, end := epoch.Add(time.Second), epoch.Add(2*time.Second)
-	if err := st.Start(ctx, WorkspaceID, job.ID, start); err != nil {
+	if _, err := st.Start(ctx, WorkspaceID, job.ID, start); err != nil {
 		return err
 	}
 	chunk := jobs.ChunkResult{N: 0, FirstRow: 0, Rows: job.Total, Counts: jobs.Counts{Processed: job.Total, Unchanged: job.Total}}
-	if _, err := st.CompleteChunk(ctx, WorkspaceID, job.ID, chunk, end); err != nil {
+	if _, err := st.CompleteChunk(ctx, job, chunk, end); err != nil {
 		return err
 	}
 	const token = "demo-seed"

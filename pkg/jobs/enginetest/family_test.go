@@ -40,6 +40,8 @@ type fakeFamily struct {
 	name   string
 	note   string // FailureNote
 	script func(step) error
+	// writesOnDryRun makes it write even when ChunkRun.Plan says it may not (a family's bug).
+	writesOnDryRun bool
 
 	mu       sync.Mutex
 	records  map[string]bool
@@ -87,7 +89,7 @@ func (f *fakeFamily) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Out
 		return jobs.Outcome{}, err
 	}
 	out.Rows = held
-	if mayWrite {
+	if mayWrite || f.writesOnDryRun {
 		f.write(ctx, create)
 	}
 	s.at = atWritten
@@ -284,13 +286,18 @@ func encode(t *testing.T, keys []string) []json.RawMessage {
 	return raw
 }
 
-// submit makes a job of rows for the target, holding it, in chunks of 2 rows.
-func (e *engine) submit(mode string, rows []string) jobs.Job {
+// submit makes a job of rows for the target, holding it, in chunks of 2 rows; edits change the
+// request first.
+func (e *engine) submit(mode string, rows []string, edits ...func(*jobs.Request)) jobs.Job {
 	e.t.Helper()
-	j, err := e.sub.Submit(e.ctx, jobs.Request{
+	req := jobs.Request{
 		WorkspaceID: ws, Family: e.family.name, Target: target, Mode: mode, HoldsTarget: true, Actor: actor,
 		Rows: encode(e.t, rows),
-	})
+	}
+	for _, edit := range edits {
+		edit(&req)
+	}
+	j, err := e.sub.Submit(e.ctx, req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
