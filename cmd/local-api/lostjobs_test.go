@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,20 +19,7 @@ import (
 // snapCall calls the Snap API as the demo user.
 func snapCall(t *testing.T, method, url string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-USERNAME", demo.SnapUsername)
-	req.Header.Set("X-API-KEY", demo.SnapAPIKey)
-	req.Header.Set("X-VERSION", "2.0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return callWith(t, method, url, "", map[string]string{"X-USERNAME": demo.SnapUsername, "X-API-KEY": demo.SnapAPIKey, "X-VERSION": "2.0"})
 }
 
 var ddbLine = regexp.MustCompile(`DynamoDB Local: (http://\S+)`)

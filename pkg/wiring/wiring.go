@@ -103,6 +103,18 @@ func handlerFromEnv(ctx context.Context, logicalID string, build func(*ddb.Table
 	return f.LambdaHandler(logicalID)
 }
 
+// Start is the whole of a function's main that is fed by another source than the HTTP API (a
+// queue, a schedule): build its handler once from the environment, and hand it to the Lambda
+// runtime; a handler that cannot be built ends the cold start.
+func Start[H any](logicalID string, fromEnv func(logicalID string, log *slog.Logger) (H, error)) {
+	log := Log()
+	h, err := fromEnv(logicalID, log)
+	if err != nil {
+		InitFailed(log, logicalID, err)
+	}
+	lambda.Start(h)
+}
+
 // QueueSource builds, once at start, the queue a function sends import chunks to; nil and no
 // error when the environment names none. Only the functions that send link one (queuewire).
 type QueueSource func(ctx context.Context) (jobs.Queue, error)

@@ -93,15 +93,9 @@ func routeOf(logicalID string) (routes.Route, bool) {
 // nothing.
 func checkScheduledEvent(t *testing.T, logicalID, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var ev events.EventBridgeEvent
-	if err := dec.Decode(&ev); err != nil || ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
-		t.Fatalf("%s is not an EventBridge scheduled event (%v): %+v", path, err, ev)
+	ev := readStrict[events.EventBridgeEvent](t, path, "an EventBridge event")
+	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
+		t.Fatalf("%s is not an EventBridge scheduled event: %+v", path, ev)
 	}
 	env := testkit.NewEnv(t)
 	if _, err := demo.Seed(context.Background(), env.App); err != nil {
@@ -122,16 +116,7 @@ func checkScheduledEvent(t *testing.T, logicalID, path string) {
 // empty batchItemFailures) and, the event carrying every chunk of the job, complete the job.
 func checkWorkerEvent(t *testing.T, logicalID, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var ev events.SQSEvent
-	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("%s is not an SQS event: %v", path, err)
-	}
+	ev := readStrict[events.SQSEvent](t, path, "an SQS event")
 	if len(ev.Records) == 0 {
 		t.Fatalf("%s has no records", path)
 	}
@@ -177,15 +162,21 @@ func checkWorkerEvent(t *testing.T, logicalID, path string) {
 // readEvent decodes an event strictly: a misspelt field would otherwise be dropped silently.
 func readEvent(t *testing.T, path string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
+	return readStrict[events.APIGatewayV2HTTPRequest](t, path, "an API Gateway HTTP API v2 event")
+}
+
+// readStrict decodes an event file as the event type E, refusing a field E does not have.
+func readStrict[E any](t *testing.T, path, kind string) E {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var ev events.APIGatewayV2HTTPRequest
+	var ev E
 	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("%s is not an API Gateway HTTP API v2 event: %v", path, err)
+		t.Fatalf("%s is not %s: %v", path, kind, err)
 	}
 	return ev
 }

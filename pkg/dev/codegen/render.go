@@ -36,11 +36,7 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 	if r.ReadOnly {
 		policy = "DynamoDBReadPolicy"
 	}
-	fmt.Fprintf(b, "  %s:\n", r.LogicalID)
-	b.WriteString("    Type: AWS::Serverless::Function\n")
-	b.WriteString("    Metadata:\n")
-	b.WriteString("      BuildMethod: makefile\n")
-	b.WriteString("    Properties:\n")
+	writeFunctionStart(b, r.LogicalID)
 	if r.SendsImports != "" {
 		for _, l := range wrap(r.SendsImports, "      # ", commentWidth) {
 			b.WriteString(l + "\n")
@@ -49,9 +45,7 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 		b.WriteString("        Variables:\n")
 		b.WriteString("          IMPORT_QUEUE_URL: !Ref ImportQueue\n")
 	}
-	b.WriteString("      Policies:\n")
-	fmt.Fprintf(b, "        - %s:\n", policy)
-	b.WriteString("            TableName: !Ref RosterTable\n")
+	writeTablePolicy(b, policy)
 	if r.SendsImports != "" {
 		b.WriteString("        - SQSSendMessagePolicy:\n")
 		b.WriteString("            QueueName: !GetAtt ImportQueue.QueueName\n")
@@ -69,22 +63,32 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 // writeScheduled writes one scheduled function's AWS::Serverless::Function: built by the
 // Makefile, CRUD access to the table, one EventBridge Schedule event.
 func writeScheduled(b *strings.Builder, sc routes.Scheduled) {
-	fmt.Fprintf(b, "  %s:\n", sc.LogicalID)
-	b.WriteString("    Type: AWS::Serverless::Function\n")
-	b.WriteString("    Metadata:\n")
-	b.WriteString("      BuildMethod: makefile\n")
-	b.WriteString("    Properties:\n")
+	writeFunctionStart(b, sc.LogicalID)
 	for _, l := range wrap(sc.Why, "      # ", commentWidth) {
 		b.WriteString(l + "\n")
 	}
-	b.WriteString("      Policies:\n")
-	b.WriteString("        - DynamoDBCrudPolicy:\n")
-	b.WriteString("            TableName: !Ref RosterTable\n")
+	writeTablePolicy(b, "DynamoDBCrudPolicy")
 	b.WriteString("      Events:\n")
 	b.WriteString("        Schedule:\n")
 	b.WriteString("          Type: Schedule\n")
 	b.WriteString("          Properties:\n")
 	fmt.Fprintf(b, "            Schedule: %s\n", sc.Schedule)
+}
+
+// writeFunctionStart opens a function resource built by the Makefile, up to its Properties.
+func writeFunctionStart(b *strings.Builder, logicalID string) {
+	fmt.Fprintf(b, "  %s:\n", logicalID)
+	b.WriteString("    Type: AWS::Serverless::Function\n")
+	b.WriteString("    Metadata:\n")
+	b.WriteString("      BuildMethod: makefile\n")
+	b.WriteString("    Properties:\n")
+}
+
+// writeTablePolicy starts a function's Policies with a SAM policy template over the table.
+func writeTablePolicy(b *strings.Builder, policy string) {
+	b.WriteString("      Policies:\n")
+	fmt.Fprintf(b, "        - %s:\n", policy)
+	b.WriteString("            TableName: !Ref RosterTable\n")
 }
 
 // wrap fills text into lines of at most width characters, each starting with prefix; a word

@@ -8,10 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
-// ErrorWriter writes a refusal (*Refusal) or a store failure in a family's error shape.
-type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+// ErrorWriters write what the guard answers itself, in a family's error shape.
+type ErrorWriters struct {
+	Refuse func(w http.ResponseWriter, r *http.Request, refusal *Refusal) // 400, 409 or 422
+	Fail   func(w http.ResponseWriter, r *http.Request, err error)        // the store failed: ours, a 500
+}
 
 // Guard puts handlers behind Idempotency-Key records in a Store.
 type Guard struct {
@@ -24,11 +29,28 @@ type Guard struct {
 // it runs on a context of its own, so a client that hangs up does not leave its key locked.
 const bookkeepingTimeout = 5 * time.Second
 
+// ServeRoute serves a verified request by h: behind the guard when it came in by a route
+// declared Idempotent (routes.FromContext), the key scoped to the route and to the credential
+// that credential names from what the verification established; else (and with no guard) as
+// it is.
+func (g *Guard) ServeRoute(w http.ResponseWriter, r *http.Request, h http.Handler, credential func(*http.Request) (workspace, keyID string), errs ErrorWriters) {
+	route, ok := routes.FromContext(r.Context())
+	if g == nil || !ok || !route.Idempotent {
+		h.ServeHTTP(w, r)
+		return
+	}
+	scope := func(r *http.Request) Scope {
+		ws, keyID := credential(r)
+		return Scope{Workspace: ws, Credential: keyID, Route: route.Pattern()}
+	}
+	g.Wrap(scope, errs, h).ServeHTTP(w, r)
+}
+
 // Wrap guards next: a request without the header is served as it is; one with a key is
 // served once per key and fingerprint, its answer stored and given again to a retry. scope
 // names the verified credential and route the key belongs to; Wrap must run after
 // authentication, so scope reads only what the verification established.
-func (g *Guard) Wrap(scope func(*http.Request) Scope, errs ErrorWriter, next http.Handler) http.Handler {
+func (g *Guard) Wrap(scope func(*http.Request) Scope, errs ErrorWriters, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		values := r.Header.Values(Header)
 		if len(values) == 0 {
@@ -37,7 +59,7 @@ func (g *Guard) Wrap(scope func(*http.Request) Scope, errs ErrorWriter, next htt
 		}
 		value, err := ParseKey(values)
 		if err != nil {
-			errs(w, r, err)
+			errs.Refuse(w, r, ErrKeyInvalid)
 			return
 		}
 		body, whole, err := readBody(r)
@@ -70,7 +92,7 @@ func readBody(r *http.Request) (body []byte, whole bool, err error) {
 	return body, true, err
 }
 
-func (g *Guard) serve(w http.ResponseWriter, r *http.Request, k Key, fingerprint string, errs ErrorWriter, next http.Handler) {
+func (g *Guard) serve(w http.ResponseWriter, r *http.Request, k Key, fingerprint string, errs ErrorWriters, next http.Handler) {
 	now := g.now()
 	rec := Record{
 		Status: InProgress, Fingerprint: fingerprint, Token: newToken(),
@@ -79,13 +101,13 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, k Key, fingerprint
 	held, taken, err := g.Store.Begin(r.Context(), k, rec, now)
 	switch {
 	case err != nil:
-		errs(w, r, err)
+		errs.Fail(w, r, err)
 	case taken:
 		g.run(w, r, k, rec, next)
 	case held.Fingerprint != fingerprint:
-		errs(w, r, ErrKeyReused)
+		errs.Refuse(w, r, ErrKeyReused)
 	case held.Status == InProgress:
-		errs(w, r, ErrKeyInUse)
+		errs.Refuse(w, r, ErrKeyInUse)
 	default:
 		replay(w, held.Answer)
 	}

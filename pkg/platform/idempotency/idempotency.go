@@ -14,7 +14,7 @@
 // Retention (DynamoDB TTL; the store ignores an expired record before TTL deletes it).
 //
 // The package knows no family and no SDK: each family gives the guard its scope and its
-// error shape (ErrorWriter), and the DynamoDB adapter (package idemstore) is the Store.
+// error shape (ErrorWriters), and the DynamoDB adapter (package idemstore) is the Store.
 package idempotency
 
 import (

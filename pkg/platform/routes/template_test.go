@@ -84,36 +84,41 @@ func TestTemplateFunctions(t *testing.T) {
 // A worker's resource is written by hand: it is fed by exactly one SQS event source and no
 // HTTP route, and writes to the table its TABLE_NAME names.
 func TestTemplateWorkers(t *testing.T) {
-	tmpl := loadTemplate(t)
+	var ids []string
 	for _, w := range routes.Workers {
-		f, ok := tmpl.Function(w.LogicalID)
-		if !ok {
-			t.Errorf("template.yaml has no function %s", w.LogicalID)
-			continue
-		}
-		t.Run(w.LogicalID, func(t *testing.T) {
-			checkWorkerEvents(t, f)
-			checkCrudPolicy(t, f)
-		})
+		ids = append(ids, w.LogicalID)
 	}
+	eachFunction(t, ids, func(t *testing.T, f samtemplate.Function) {
+		checkWorkerEvents(t, f)
+		checkCrudPolicy(t, f)
+	})
 }
 
 // A scheduled function (generated) runs on exactly one Schedule event and nothing else, and
 // writes to the table its TABLE_NAME names.
 func TestTemplateSchedules(t *testing.T) {
-	tmpl := loadTemplate(t)
+	var ids []string
 	for _, sc := range routes.Schedules {
-		f, ok := tmpl.Function(sc.LogicalID)
+		ids = append(ids, sc.LogicalID)
+	}
+	eachFunction(t, ids, func(t *testing.T, f samtemplate.Function) {
+		if len(f.Events) != 1 || f.Events[0].Type != "Schedule" {
+			t.Errorf("events %+v, want exactly one Schedule event", f.Events)
+		}
+		checkCrudPolicy(t, f)
+	})
+}
+
+// eachFunction runs check on each of template.yaml's functions of these ids, in a subtest.
+func eachFunction(t *testing.T, ids []string, check func(*testing.T, samtemplate.Function)) {
+	tmpl := loadTemplate(t)
+	for _, id := range ids {
+		f, ok := tmpl.Function(id)
 		if !ok {
-			t.Errorf("template.yaml has no function %s", sc.LogicalID)
+			t.Errorf("template.yaml has no function %s", id)
 			continue
 		}
-		t.Run(sc.LogicalID, func(t *testing.T) {
-			if len(f.Events) != 1 || f.Events[0].Type != "Schedule" {
-				t.Errorf("events %+v, want exactly one Schedule event", f.Events)
-			}
-			checkCrudPolicy(t, f)
-		})
+		t.Run(id, func(t *testing.T) { check(t, f) })
 	}
 }
 

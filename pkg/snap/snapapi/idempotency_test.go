@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,16 +52,7 @@ func wantSnapReplay(t *testing.T, first, again testkit.Response) {
 func TestAddParticipantKeyConcurrent(t *testing.T) {
 	f := newFixture(t)
 	body := groupBody("once", "once@example.com")
-	answers := make([]testkit.Response, 5)
-	var wg sync.WaitGroup
-	for i := range answers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = f.addWithKey(f.owner, "add-once", f.group, body)
-		}()
-	}
-	wg.Wait()
+	answers := testkit.AtOnce(5, func() testkit.Response { return f.addWithKey(f.owner, "add-once", f.group, body) })
 	if logins := f.logins(f.group); !slices.Equal(logins, []string{"once"}) {
 		t.Fatalf("participants %v, want [once]", logins)
 	}

@@ -1,11 +1,9 @@
 package spotapi
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/participant-roster/roster/pkg/platform/idempotency"
-	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
@@ -23,28 +21,16 @@ var idempotencyCodes = map[*idempotency.Refusal]string{
 }
 
 // serveGuarded serves a verified request: behind the Idempotency-Key guard when it came in by
-// a route declared Idempotent, the key scoped to the verified credential and the route.
+// a route declared Idempotent, the key scoped to the verified API key and the route.
 func (a *API) serveGuarded(w http.ResponseWriter, r *http.Request, h http.Handler) {
-	route, ok := routes.FromContext(r.Context())
-	if !ok || !route.Idempotent || a.Idempotency == nil {
-		h.ServeHTTP(w, r)
-		return
-	}
-	scope := func(r *http.Request) idempotency.Scope {
+	a.Idempotency.ServeRoute(w, r, h, func(r *http.Request) (string, string) {
 		p := principal(r.Context())
-		return idempotency.Scope{Workspace: p.WorkspaceID, Credential: p.KeyID, Route: route.Pattern()}
-	}
-	a.Idempotency.Wrap(scope, a.writeIdempotencyError, h).ServeHTTP(w, r)
+		return p.WorkspaceID, p.KeyID
+	}, idempotency.ErrorWriters{Refuse: a.writeRefusal, Fail: a.writeError})
 }
 
-// writeIdempotencyError writes the guard's refusal as the family's problem; a store failure
-// is ours (a 500).
-func (a *API) writeIdempotencyError(w http.ResponseWriter, r *http.Request, err error) {
-	var refusal *idempotency.Refusal
-	if !errors.As(err, &refusal) {
-		a.writeError(w, r, err)
-		return
-	}
+// writeRefusal writes the guard's refusal as the family's problem.
+func (a *API) writeRefusal(w http.ResponseWriter, r *http.Request, refusal *idempotency.Refusal) {
 	var fields []FieldError
 	if refusal == idempotency.ErrKeyInvalid {
 		fields = []FieldError{{Field: idempotency.Header, Code: screening.CodeInvalid, Message: "send it once, with 1 to 255 printable ASCII characters"}}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,16 +69,7 @@ func wantReplay(t *testing.T, first, again testkit.Response) {
 func TestImportKeyConcurrent(t *testing.T) {
 	a := newAsyncEnv(t)
 	body := importBody(a.screener("S"), "", rows(3, "C")...)
-	answers := make([]testkit.Response, 5)
-	var wg sync.WaitGroup
-	for i := range answers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = a.importWithKey("crm-sync-1", true, body)
-		}()
-	}
-	wg.Wait()
+	answers := testkit.AtOnce(5, func() testkit.Response { return a.importWithKey("crm-sync-1", true, body) })
 	if n := a.jobCount(); n != 1 {
 		t.Fatalf("%d jobs, want 1", n)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobstore"
@@ -69,14 +68,7 @@ func HandlerFor(logicalID string, t *ddb.Table, staleAfter time.Duration, log *s
 
 // Main is the whole of a scheduled function's main: read the environment once and hand its
 // handler to the Lambda runtime.
-func Main(logicalID string) {
-	log := wiring.Log()
-	h, err := fromEnv(logicalID, log)
-	if err != nil {
-		wiring.InitFailed(log, logicalID, err)
-	}
-	lambda.Start(h)
-}
+func Main(logicalID string) { wiring.Start(logicalID, fromEnv) }
 
 func fromEnv(logicalID string, log *slog.Logger) (Handler, error) {
 	t, _, err := wiring.TableFromEnv(context.Background())

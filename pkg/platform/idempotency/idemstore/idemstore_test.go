@@ -3,7 +3,6 @@ package idemstore_test
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -73,13 +72,13 @@ func (rg *rig) handler() http.Handler {
 	scope := func(r *http.Request) idempotency.Scope {
 		return idempotency.Scope{Workspace: rg.ws, Credential: r.Header.Get("X-Test-Key"), Route: route}
 	}
-	errs := func(w http.ResponseWriter, _ *http.Request, err error) {
-		var refusal *idempotency.Refusal
-		if errors.As(err, &refusal) {
+	errs := idempotency.ErrorWriters{
+		Refuse: func(w http.ResponseWriter, _ *http.Request, refusal *idempotency.Refusal) {
 			http.Error(w, refusal.Message, refusal.Status)
-			return
-		}
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		},
+		Fail: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		},
 	}
 	return rg.guard.Wrap(scope, errs, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rg.runs.Add(1)
