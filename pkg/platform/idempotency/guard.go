@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/platform/routes"
@@ -124,16 +125,20 @@ func (g *Guard) run(w http.ResponseWriter, r *http.Request, k Key, rec Record, n
 		}
 	}()
 	next.ServeHTTP(rw, r)
-	switch {
-	case rw.status >= 500:
-		g.release(r, k, rec.Token, "server error")
-	case rw.released:
-		g.release(r, k, rec.Token, "the handler asked for a retry")
-	default:
+	if kept(rw.status) {
 		g.complete(r, k, rec, rw)
+	} else {
+		g.release(r, k, rec.Token, "error answer "+strconv.Itoa(rw.status))
 	}
 	rw.sendTo(w)
 }
+
+// kept says which answers a key keeps: the successful ones. An error answer is released
+// instead: a 5xx may have done part of the work, and a retry must be able to finish it; a 4xx
+// changed nothing (the families' rule for bad input), so running its retry again repeats
+// nothing, and it may well succeed (a roster no longer held, a conflict gone, a screener made
+// meanwhile) where a kept 4xx would be replayed for a day.
+func kept(status int) bool { return status < 400 }
 
 func (g *Guard) complete(r *http.Request, k Key, rec Record, rw *recorder) {
 	rec.Status = Completed
@@ -206,7 +211,6 @@ type recorder struct {
 	status      int
 	wroteHeader bool
 	body        bytes.Buffer
-	released    bool
 }
 
 func (rw *recorder) Header() http.Header { return rw.header }
@@ -222,8 +226,6 @@ func (rw *recorder) Write(b []byte) (int, error) {
 	return rw.body.Write(b)
 }
 
-func (rw *recorder) release() { rw.released = true }
-
 func (rw *recorder) sendTo(w http.ResponseWriter) {
 	dst := w.Header()
 	for h := range dst {
@@ -236,13 +238,4 @@ func (rw *recorder) sendTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(rw.status)
 	_, _ = w.Write(rw.body.Bytes())
-}
-
-// Release marks the answer a guarded handler is writing as one a retry of the same request
-// may change: a conflict to retry, a roster held by an import. The guard then frees the key
-// instead of storing the answer. It does nothing outside a guard.
-func Release(w http.ResponseWriter) {
-	if rw, ok := w.(interface{ release() }); ok {
-		rw.release()
-	}
 }

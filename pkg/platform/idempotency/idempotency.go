@@ -8,8 +8,8 @@
 // A key belongs to a Scope: the verified credential (workspace and key id) and the route, so
 // keys never collide across credentials or routes and nothing the client names widens them.
 // The first request takes an INPROGRESS record (a conditional write in the Store) with a lock
-// of Lock; its answer turns the record COMPLETED; a 5xx answer, a panic, or an answer the
-// handler marks with Release frees the key instead, so the client may retry it. A record
+// of Lock; a successful answer turns the record COMPLETED; an error answer (4xx or 5xx) or a
+// panic frees the key instead, so the client may retry it (see kept). A record
 // whose lock has passed (its request died) may be taken over, and records are forgotten after
 // Retention (DynamoDB TTL; the store ignores an expired record before TTL deletes it).
 //

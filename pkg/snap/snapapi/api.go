@@ -154,7 +154,6 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &invalid):
 		WriteMessage(w, http.StatusBadRequest, invalid.Message)
 	case errors.Is(err, survey.ErrRosterLocked), errors.Is(err, jobs.ErrTargetHeld):
-		idempotency.Release(w) // the roster is free again once the import ends: a retry runs again
 		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
 	case errors.Is(err, survey.ErrLoginTaken):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgLoginTaken)
@@ -165,7 +164,6 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, vocab.ErrNotFound):
 		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
 	case errors.Is(err, vocab.ErrConflict):
-		idempotency.Release(w) // "retry the request": a retry with the same key runs again
 		WriteMessage(w, http.StatusConflict, MsgRetry)
 	default:
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/participant-roster/roster/pkg/platform/httpx"
-	"github.com/participant-roster/roster/pkg/platform/idempotency"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -75,7 +74,6 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, vocab.ErrNotFound):
 		WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The resource was not found.", nil)
 	case errors.Is(err, vocab.ErrConflict):
-		idempotency.Release(w) // "retry the request": a retry with the same key runs again
 		WriteProblem(w, r, http.StatusConflict, CodeConflict, "The records changed while this request ran; nothing was lost, retry the request.", nil)
 	default:
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))

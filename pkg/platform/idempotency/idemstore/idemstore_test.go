@@ -244,8 +244,8 @@ func TestExpired(t *testing.T) {
 	rg.wantRuns(2)
 }
 
-// TestReleases: a 5xx, a panic, an answer the handler marks with Release and an answer too
-// large to store all free the key: the retry runs again, and no record is left.
+// TestReleases: a 5xx, a 4xx, a panic and an answer too large to store all free the key: the
+// retry runs again, and no record is left.
 func TestReleases(t *testing.T) {
 	big := make([]byte, ddb.MaxItemBytes+1024)
 	_, _ = rand.Read(big) // random bytes do not gzip below the limit
@@ -255,10 +255,7 @@ func TestReleases(t *testing.T) {
 		status int
 	}{
 		{"5xx", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }, http.StatusServiceUnavailable},
-		{"marked", func(w http.ResponseWriter, _ *http.Request) {
-			idempotency.Release(w)
-			w.WriteHeader(http.StatusConflict)
-		}, http.StatusConflict},
+		{"4xx", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusConflict) }, http.StatusConflict},
 		{"too large", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(big) }, http.StatusOK},
 		{"panic", func(http.ResponseWriter, *http.Request) { panic("boom") }, 0},
 	} {
