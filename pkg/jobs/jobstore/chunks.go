@@ -293,55 +293,52 @@ func completionUpdate(table string, j jobs.Job, c jobs.ChunkResult, now time.Tim
 
 // KeepSet returns the keys every done chunk of a job keeps.
 func (s *Store) KeepSet(ctx context.Context, w, id string) (map[string]bool, error) {
-	in := &dynamodb.QueryInput{
-		TableName:                 &s.TableName,
-		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :keep)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S(importJobPartition(w, id)), ":keep": ddb.S("KEEP#")},
-		ConsistentRead:            aws.Bool(true),
+	items, err := queryRecords[importKeepItem](ctx, s, w, id, "KEEP#", true)
+	if err != nil {
+		return nil, err
 	}
 	keep := map[string]bool{}
-	for {
-		res, err := s.Client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("store: query import keep sets: %w", err)
+	for _, it := range items {
+		for _, p := range it.Matched {
+			keep[p] = true
 		}
-		items, err := ddb.DecodeAll[importKeepItem](res.Items)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			for _, p := range it.Matched {
-				keep[p] = true
-			}
-		}
-		if res.LastEvaluatedKey == nil {
-			return keep, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+	return keep, nil
 }
 
 // chunkRecords reads every done chunk's completion record of a job (small items: one Query
-// page for a job of up to a few thousand chunks).
+// page for a job of up to a few thousand chunks), eventually consistent (an API read).
 func (s *Store) chunkRecords(ctx context.Context, w, id string) ([]jobs.ChunkResult, error) {
+	items, err := queryRecords[importChunkItem](ctx, s, w, id, "CHUNK#", false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]jobs.ChunkResult, len(items))
+	for i, it := range items {
+		out[i] = it.result()
+	}
+	return out, nil
+}
+
+// queryRecords reads all of a job's records of one kind (their sort keys' prefix).
+func queryRecords[I any](ctx context.Context, s *Store, w, id, prefix string, consistent bool) ([]I, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.TableName,
-		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :chunk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S(importJobPartition(w, id)), ":chunk": ddb.S("CHUNK#")},
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S(importJobPartition(w, id)), ":prefix": ddb.S(prefix)},
+		ConsistentRead:            aws.Bool(consistent),
 	}
-	var out []jobs.ChunkResult
+	var out []I
 	for {
 		res, err := s.Client.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("store: query import chunks: %w", err)
+			return nil, fmt.Errorf("store: query import records %s: %w", prefix, err)
 		}
-		items, err := ddb.DecodeAll[importChunkItem](res.Items)
+		items, err := ddb.DecodeAll[I](res.Items)
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range items {
-			out = append(out, it.result())
-		}
+		out = append(out, items...)
 		if res.LastEvaluatedKey == nil {
 			return out, nil
 		}

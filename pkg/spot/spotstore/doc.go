@@ -2,7 +2,7 @@
 // screening.AdminStore, auth.KeyStore) over the one table (pkg/platform/ddb): workspaces, Spot
 // API keys, tenant participants, screeners, screener participants and sessions. It is the only
 // package that builds their keys. The Snap context's patterns (13 to 18) are in package
-// snapstore and the jobs' (19 to 22) in package jobstore: one numbering for the one table.
+// snapstore and the jobs' (19 to 26) in package jobstore: one numbering for the one table.
 //
 // # Access patterns
 //
