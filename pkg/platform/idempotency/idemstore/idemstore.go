@@ -1,13 +1,13 @@
 // Package idemstore is the DynamoDB adapter of the Idempotency-Key records
 // (idempotency.Store) over the one table (pkg/platform/ddb): one item per key. It is the only
 // package that builds their keys; the numbering of the access pattern continues the other
-// adapters' for the one table (spotstore 1 to 12, snapstore 13 to 18, jobstore from 19).
+// adapters' for the one table (spotstore 1 to 12, snapstore 13 to 18, jobstore 19 to 26).
 //
 // # Access pattern
 //
 //	| #  | access pattern                                   | index | key condition                                    |
 //	|----|--------------------------------------------------|-------|--------------------------------------------------|
-//	| 40 | take, complete, release an Idempotency-Key       | table | pk=WS#<ws>#IDEM, sk=<keyId>#<METHOD route>#<key> |
+//	| 27 | take, complete, release an Idempotency-Key       | table | pk=WS#<ws>#IDEM, sk=<keyId>#<METHOD route>#<key> |
 //
 // The workspace leads the key like every tenant partition; the credential's key id, the
 // route (method and pattern, e.g. "POST /screener-participants-import") and the client's key
@@ -54,7 +54,7 @@ var _ idempotency.Store = (*Store)(nil)
 // New returns the records' store over a table.
 func New(t *ddb.Table) *Store { return &Store{Table: t} }
 
-// key is a record's primary key (access pattern 40).
+// key is a record's primary key (access pattern 27).
 func key(k idempotency.Key) ddb.Key {
 	return ddb.Key{PK: ddb.WS(k.Workspace) + "#IDEM", SK: k.Credential + "#" + k.Route + "#" + k.Value}
 }
