@@ -31,9 +31,9 @@ type Guard struct {
 const bookkeepingTimeout = 5 * time.Second
 
 // ServeRoute serves a verified request by h: behind the guard when it came in by a route
-// declared Idempotent (routes.FromContext), the key scoped to the route and to the credential
-// that credential names from what the verification established; else (and with no guard) as
-// it is.
+// declared Idempotent (routes.FromContext), the key scoped to the route and to the verified
+// credential (credential reads it from what the verification put in the request's context);
+// else, and without a guard, as it is.
 func (g *Guard) ServeRoute(w http.ResponseWriter, r *http.Request, h http.Handler, credential func(*http.Request) (workspace, keyID string), errs ErrorWriters) {
 	route, ok := routes.FromContext(r.Context())
 	if g == nil || !ok || !route.Idempotent {
@@ -75,23 +75,33 @@ func (g *Guard) Wrap(scope func(*http.Request) Scope, errs ErrorWriters, next ht
 	})
 }
 
-// readBody reads the body to fingerprint it and gives the handler the same bytes. whole is
-// false when the body is longer than MaxBodyBytes (the handler then gets all of it still).
+// readBody reads the body to fingerprint it and gives the handler the same bytes: all of
+// them, then the rest of a body longer than MaxBodyBytes (whole false) or the read's error.
 func readBody(r *http.Request) (body []byte, whole bool, err error) {
 	if r.Body == nil {
 		return nil, true, nil
 	}
 	body, err = io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if len(body) > MaxBodyBytes {
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
-		return nil, false, err
+	rest := io.Reader(http.NoBody)
+	switch {
+	case err != nil:
+		rest = failingReader{err}
+	case len(body) > MaxBodyBytes:
+		rest, whole = r.Body, false
+	default:
+		whole = true
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return body, true, err
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), rest), r.Body}
+	return body, whole, err
 }
+
+// failingReader gives the handler the error the guard met reading the body.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 func (g *Guard) serve(w http.ResponseWriter, r *http.Request, k Key, fingerprint string, errs ErrorWriters, next http.Handler) {
 	now := g.now()
@@ -118,6 +128,9 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, k Key, fingerprint
 // answer is stored before it is sent, so a client that has it finds the record COMPLETED.
 func (g *Guard) run(w http.ResponseWriter, r *http.Request, k Key, rec Record, next http.Handler) {
 	rw := &recorder{header: w.Header().Clone(), status: http.StatusOK}
+	if rw.header == nil {
+		rw.header = http.Header{}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			g.release(r, k, rec.Token, "panic")
@@ -229,7 +242,7 @@ func (rw *recorder) Write(b []byte) (int, error) {
 func (rw *recorder) sendTo(w http.ResponseWriter) {
 	dst := w.Header()
 	for h := range dst {
-		if _, kept := rw.header[h]; !kept {
+		if _, ok := rw.header[h]; !ok {
 			delete(dst, h)
 		}
 	}

@@ -1,9 +1,12 @@
 package idemstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -330,5 +334,35 @@ func TestConcurrent(t *testing.T) {
 	}
 	if created < 1 {
 		t.Errorf("no request got the answer")
+	}
+}
+
+// TestBodiesNotFingerprinted: a body that cannot be read, or one larger than any API Gateway
+// passes, reaches the handler as it came (the error, every byte) and takes no key.
+func TestBodiesNotFingerprinted(t *testing.T) {
+	rg := newRig(t)
+	var got []int
+	var readErrs []error
+	rg.answer = func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		got, readErrs = append(got, len(b)), append(readErrs, err)
+		w.WriteHeader(http.StatusCreated)
+	}
+	for _, body := range []io.Reader{
+		io.MultiReader(strings.NewReader("half"), iotest.ErrReader(errors.New("connection reset"))),
+		bytes.NewReader(make([]byte, idempotency.MaxBodyBytes+10)),
+	} {
+		r := httptest.NewRequest("POST", "/things", body)
+		r.Header.Set(idempotency.Header, "k")
+		rg.handler().ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if len(got) != 2 || got[0] != 4 || got[1] != idempotency.MaxBodyBytes+10 {
+		t.Fatalf("the handler read %v bytes, want 4 (then the error) and every byte of the large body", got)
+	}
+	if readErrs[0] == nil || readErrs[0].Error() != "connection reset" || readErrs[1] != nil {
+		t.Errorf("read errors %v, want the broken body's, then none", readErrs)
+	}
+	if n := len(rg.records()); n != 0 {
+		t.Fatalf("%d records, want none", n)
 	}
 }
