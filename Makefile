@@ -3,7 +3,8 @@
 # `sam build` runs `make build-<LogicalID>` (template.yaml: Metadata BuildMethod makefile) with
 # ARTIFACTS_DIR set, once per function; the build-* targets below are those entry points, one
 # per route of the route tables (pkg/spot/spotapi/routes.go, pkg/snap/snapapi/routes.go), then
-# one per worker (pkg/platform/routes.Workers). `make generate` writes them from those
+# one per worker (pkg/platform/routes.Workers), then one per scheduled function
+# (pkg/platform/routes.Schedules). `make generate` writes them from those
 # declarations, between the GENERATED BUILD TARGETS markers; a test fails when they are stale.
 
 .DEFAULT_GOAL := help
@@ -141,6 +142,10 @@ build-SnapListParticipantImportResultsFunction:
 # Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker
+
+# Scheduled functions (pkg/platform/routes.Schedules), after the workers.
+build-ImportSweeperFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-sweeper
 
 # END GENERATED BUILD TARGETS
 

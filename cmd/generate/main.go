@@ -1,7 +1,7 @@
-// Command generate (`make generate`) writes template.yaml's route functions, the Makefile's
-// build targets and functions/ from the route declarations (pkg/spot/spotapi/routes.go,
-// pkg/snap/snapapi/routes.go, routes.Workers in pkg/platform/routes), and removes the
-// functions/ directories no declaration names. It prints what was stale.
+// Command generate (`make generate`) writes template.yaml's route and scheduled functions, the
+// Makefile's build targets and functions/ from the declarations (pkg/spot/spotapi/routes.go,
+// pkg/snap/snapapi/routes.go, routes.Workers and routes.Schedules in pkg/platform/routes), and
+// removes the functions/ directories no declaration names. It prints what was stale.
 package main
 
 import (
@@ -26,7 +26,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	out, err := codegen.Generate(root, codegen.Input{Routes: allroutes.All, Workers: routes.Workers})
+	out, err := codegen.Generate(root, codegen.Input{Routes: allroutes.All, Workers: routes.Workers, Schedules: routes.Schedules})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,8 @@
 // that queue import jobs, the queue at IMPORT_QUEUE_URL on the SQS at SQS_ENDPOINT (make run
 // prints both; without them those functions are not run). An HTTP function takes an API
 // Gateway HTTP API v2 event; the import worker an SQS event, whose jobs are stored first
-// (QUEUED) unless they exist, as the API function that queued the chunks would have.
+// (QUEUED) unless they exist, as the API function that queued the chunks would have; a
+// scheduled function (the import sweeper) an EventBridge scheduled event.
 //
 // The answer is printed to stdout as indented JSON; the emulator's and the function's log lines
 // go to stderr. The exit code is 0 whenever the function answered, whatever the status, as with
@@ -54,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fn := fs.String("fn", "", "logical id of the function in template.yaml, e.g. GetScreenerParticipantFunction")
-	eventPath := fs.String("event", "", "event file: API Gateway HTTP API v2 (an SQS event for the worker), e.g. events/get-screener-participant.json")
+	eventPath := fs.String("event", "", "event file: API Gateway HTTP API v2 (an SQS event for the worker, an EventBridge scheduled event for the sweeper), e.g. events/get-screener-participant.json")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: invoke -fn <LogicalID> -event <file.json>\n\n"+
 			"Environment: TABLE_NAME (default "+localenv.Table+"), DYNAMODB_ENDPOINT (default "+localenv.DynamoDBEndpoint+"),\n"+
@@ -96,15 +97,17 @@ func invoke(ctx context.Context, fn, eventPath string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("event file: %w", err)
 	}
-	route, worker := eventSource(f)
+	route, worker, scheduled := eventSource(f)
 	var jobs events.SQSEvent
 	switch {
 	case worker:
 		jobs, err = readSQSEvent(eventPath, event)
+	case scheduled:
+		err = checkScheduledEvent(eventPath, event)
 	case route != nil:
 		err = checkHTTPEvent(*route, eventPath, event, stderr)
 	default:
-		err = fmt.Errorf("%s has neither an HttpApi nor an SQS event in template.yaml", fn)
+		err = fmt.Errorf("%s has no HttpApi, SQS or Schedule event in template.yaml", fn)
 	}
 	if err != nil {
 		return err
@@ -180,17 +183,32 @@ func localStack(ctx context.Context) (rie.Stack, *dynamodb.Client, error) {
 	return stack, client, checkTable(ctx, client, stack.Table, stack.DynamoDBEndpoint)
 }
 
-// eventSource is what feeds the function in template.yaml: its HttpApi route, or an SQS queue.
-func eventSource(f samtemplate.Function) (route *samtemplate.Event, sqs bool) {
+// eventSource is what feeds the function in template.yaml: its HttpApi route, an SQS queue,
+// or an EventBridge schedule.
+func eventSource(f samtemplate.Function) (route *samtemplate.Event, sqs, schedule bool) {
 	for _, ev := range f.Events {
 		switch ev.Type {
 		case "HttpApi":
 			route = &ev
 		case "SQS":
 			sqs = true
+		case "Schedule":
+			schedule = true
 		}
 	}
-	return route, sqs
+	return route, sqs, schedule
+}
+
+// checkScheduledEvent checks that the file is an EventBridge scheduled event, as strictly.
+func checkScheduledEvent(path string, data []byte) error {
+	var ev events.EventBridgeEvent
+	if err := decodeStrict(data, &ev); err != nil {
+		return fmt.Errorf("event file %s is not an EventBridge event: %w", path, err)
+	}
+	if ev.DetailType != "Scheduled Event" {
+		return fmt.Errorf("event file %s is not an EventBridge scheduled event: its detail-type is %q (see events/import-sweeper.json)", path, ev.DetailType)
+	}
+	return nil
 }
 
 // checkHTTPEvent checks that the file is an API Gateway HTTP API (payload 2.0) event, and

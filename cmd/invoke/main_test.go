@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,6 +106,29 @@ func TestInvokeWorker(t *testing.T) {
 	}
 	if job.Status != jobs.Completed || job.Counts.Processed != 3 || job.Counts.Failed != 0 {
 		t.Errorf("job after the event: %s, %+v; want COMPLETED with its 3 rows processed", job.Status, job.Counts)
+	}
+}
+
+// TestInvokeSweeper runs the import sweeper's scheduled event against the demo data: it ends
+// a job that made no progress for longer than the default STALE_AFTER.
+func TestInvokeSweeper(t *testing.T) {
+	env := demoTable(t)
+	old := time.Now().Add(-2 * jobs.DefaultStaleAfter)
+	stale := jobs.Job{ID: jobs.NewID(), WorkspaceID: demo.WorkspaceID, Family: "spot", Target: "scr_01jd3m00000000000000000000", Mode: "UPDATES_ONLY",
+		Status: jobs.Queued, Total: 1, Chunks: 1, CreatedAt: old, ProgressAt: old, ExpiresAt: old.Add(jobs.Retention)}
+	if err := env.App.Jobs.Create(context.Background(), stale); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := invokeCmd("-fn", "ImportSweeperFunction", "-event", eventFile(t, "import-sweeper.json"))
+	if code != 0 || !strings.Contains(out, `"ended": 1`) {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if job, _, err := env.App.Jobs.Get(context.Background(), demo.WorkspaceID, stale.ID, 0); err != nil || job.Status != jobs.Failed {
+		t.Errorf("the stale job after the sweep: %s, %v; want FAILED", job.Status, err)
+	}
+	_, errOut, code = invokeCmd("-fn", "ImportSweeperFunction", "-event", eventFile(t, "get-screener.json"))
+	if code == 0 || !strings.Contains(errOut, "not an EventBridge") {
+		t.Errorf("an HTTP event for the sweeper: exit %d\n%s", code, errOut)
 	}
 }
 

@@ -5,9 +5,11 @@
 //
 // It installs DynamoDB Local if needed and starts it with its data kept in .local/data (wiped
 // first with -fresh), creates the table from template.yaml's definition, seeds the demo
-// workspace (pkg/dev/demo), and serves every HttpApi route of template.yaml on 127.0.0.1 through
-// the functions' own Lambda handlers (pkg/dev/localapi). The functions' JSON log lines go to
-// stdout; this command's own messages (the demo credentials, a curl example) go to stderr.
+// workspace (pkg/dev/demo), ends the import jobs an earlier run left unfinished (their chunks
+// were lost with its in-memory queue), and serves every HttpApi route of template.yaml on
+// 127.0.0.1 through the functions' own Lambda handlers (pkg/dev/localapi). The functions' JSON
+// log lines go to stdout; this command's own messages (the demo credentials, a curl example)
+// go to stderr.
 // Ctrl-C (SIGINT) or SIGTERM stops the server and DynamoDB Local.
 package main
 
@@ -185,6 +187,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := endLostJobs(ctx, a, stderr); err != nil {
+		return err
+	}
 	stopImports, err := startImports(ctx, a, log, stderr)
 	if err != nil {
 		return err
@@ -220,7 +225,7 @@ const (
 // sends large imports there, and runs a poller that feeds it to the import worker as Lambda
 // would (batches of 10, partial batch failures, redelivery after the visibility timeout). moto
 // keeps its queues in memory: chunks still queued when local-api stops are lost, and their
-// jobs stay QUEUED or RUNNING.
+// jobs stay QUEUED or RUNNING until the next start ends them (endLostJobs).
 func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.Writer) (stop func(), err error) {
 	fmt.Fprintln(stderr, "local-api: starting the local SQS (moto_server) for large imports...")
 	mq, err := localstack.StartSQS(ctx, localstack.SQSOptions{})
@@ -258,6 +263,19 @@ func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.W
 	}
 	_ = mq.Stop()
 	return nil, err
+}
+
+// endLostJobs ends every import job an earlier run left unfinished (jobs.Sweeper.SweepAll):
+// its chunks were in that run's in-memory queue, which is gone, so it would stay QUEUED or
+// RUNNING for good, and a Snap job would hold its survey's roster for good. It runs before this
+// run's queue and server start, so no job of this run can be caught.
+func endLostJobs(ctx context.Context, a *app.App, stderr io.Writer) error {
+	ended, err := a.Sweeper(0).SweepAll(ctx)
+	if err != nil {
+		return fmt.Errorf("ending the import jobs an earlier run left unfinished: %w", err)
+	}
+	fmt.Fprintf(stderr, "local-api: ended %d import jobs an earlier run left unfinished (their chunks were lost with its in-memory queue)\n", ended)
+	return nil
 }
 
 // tableInput is the CreateTable request of the template's DynamoDB table, named name.

@@ -85,14 +85,21 @@ func startCommand(t *testing.T, dataDir string, fresh bool) (url string, stderr 
 	return url, stderr, stop
 }
 
+// call calls the Spot API with the demo key.
 func call(t *testing.T, method, url, body string) (int, []byte) {
+	t.Helper()
+	return callWith(t, method, url, body, map[string]string{"X-Spot-Api-Key": demo.KeyID, "X-Spot-Api-Secret": demo.Secret})
+}
+
+func callWith(t *testing.T, method, url, body string, headers map[string]string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Spot-Api-Key", demo.KeyID)
-	req.Header.Set("X-Spot-Api-Secret", demo.Secret)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/idempotency"
+	"github.com/participant-roster/roster/pkg/platform/idempotency/idemstore"
 	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 )
 
@@ -59,6 +61,11 @@ func TableFromEnv(ctx context.Context) (*ddb.Table, Config, error) {
 	return ddb.New(client, cfg.Table), cfg, nil
 }
 
+// IdempotencyGuard is the Idempotency-Key guard of a family's API, its records in the table.
+func IdempotencyGuard(t *ddb.Table, log *slog.Logger) *idempotency.Guard {
+	return &idempotency.Guard{Store: idemstore.New(t), Log: log}
+}
+
 // Family is what a family's composition root gives Main: its routes' handlers, and imports
 // that become jobs once it has a queue.
 type Family interface {
@@ -94,6 +101,18 @@ func handlerFromEnv(ctx context.Context, logicalID string, build func(*ddb.Table
 		}
 	}
 	return f.LambdaHandler(logicalID)
+}
+
+// Start is the whole of a function's main that is fed by another source than the HTTP API (a
+// queue, a schedule): build its handler once from the environment, and hand it to the Lambda
+// runtime; a handler that cannot be built ends the cold start.
+func Start[H any](logicalID string, fromEnv func(logicalID string, log *slog.Logger) (H, error)) {
+	log := Log()
+	h, err := fromEnv(logicalID, log)
+	if err != nil {
+		InitFailed(log, logicalID, err)
+	}
+	lambda.Start(h)
 }
 
 // QueueSource builds, once at start, the queue a function sends import chunks to; nil and no

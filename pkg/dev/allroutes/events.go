@@ -13,12 +13,14 @@ import (
 type SampleEvent struct {
 	Path      string // events/<file>.json under the repository root
 	LogicalID string
-	Worker    bool // an SQS event for a function of routes.Workers; else an HTTP API v2 event
+	Worker    bool // an SQS event for a function of routes.Workers
+	Scheduled bool // an EventBridge scheduled event for a function of routes.Schedules
+	// Neither: an HTTP API v2 event for a route's function.
 }
 
 // SampleEvents lists events/*.json of the repository at root with their functions, in file
-// name order. A file belongs to the function of All or routes.Workers whose Dir is its
-// name's longest prefix ending at '.', '-' or '_' (get-screener-session.json is
+// name order. A file belongs to the function of All, routes.Workers or routes.Schedules whose
+// Dir is its name's longest prefix ending at '.', '-' or '_' (get-screener-session.json is
 // get-screener-session's, not get-screener's), the rule TestEvents (pkg/platform/routes) holds
 // events/ to; a file no function owns is an error.
 func SampleEvents(root string) ([]SampleEvent, error) {
@@ -34,7 +36,7 @@ func SampleEvents(root string) ([]SampleEvent, error) {
 		}
 		ev, ok := eventOwner(e.Name())
 		if !ok {
-			return nil, fmt.Errorf("events/%s: no function of All or routes.Workers has a Dir that prefixes this name", e.Name())
+			return nil, fmt.Errorf("events/%s: no function of All, routes.Workers or routes.Schedules has a Dir that prefixes this name", e.Name())
 		}
 		ev.Path = filepath.Join(dir, e.Name())
 		out = append(out, ev)
@@ -45,17 +47,20 @@ func SampleEvents(root string) ([]SampleEvent, error) {
 func eventOwner(file string) (SampleEvent, bool) {
 	var best SampleEvent
 	bestLen := 0
-	consider := func(logicalID, dir string, worker bool) {
+	consider := func(dir string, ev SampleEvent) {
 		rest, ok := strings.CutPrefix(file, dir)
 		if ok && rest != "" && strings.ContainsRune(".-_", rune(rest[0])) && len(dir) > bestLen {
-			best, bestLen = SampleEvent{LogicalID: logicalID, Worker: worker}, len(dir)
+			best, bestLen = ev, len(dir)
 		}
 	}
 	for _, r := range All {
-		consider(r.LogicalID, r.Dir, false)
+		consider(r.Dir, SampleEvent{LogicalID: r.LogicalID})
 	}
 	for _, w := range routes.Workers {
-		consider(w.LogicalID, w.Dir, true)
+		consider(w.Dir, SampleEvent{LogicalID: w.LogicalID, Worker: true})
+	}
+	for _, sc := range routes.Schedules {
+		consider(sc.Dir, SampleEvent{LogicalID: sc.LogicalID, Scheduled: true})
 	}
 	return best, bestLen > 0
 }

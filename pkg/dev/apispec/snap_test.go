@@ -308,9 +308,14 @@ func TestSnapOperationConventions(t *testing.T) {
 		if strings.Contains(r.op.Path, "{variableId}") || strings.Contains(r.op.Path, "{importId}") {
 			want = append(want, 404)
 		}
-		// A cancel of a finished import is 409 (our extension).
-		if r.op.Method != "GET" && !isImport || r.op.Method == "DELETE" && isImport {
+		// A cancel of a finished import is 409 (our extension); so is an Idempotency-Key (also
+		// ours) whose first request still runs, and 422 when the key was used for another request.
+		takesKey := r.oper.Parameters.GetByInAndName("header", "Idempotency-Key") != nil
+		if r.op.Method != "GET" && !isImport || r.op.Method == "DELETE" && isImport || takesKey {
 			want = append(want, 409)
+		}
+		if takesKey {
+			want = append(want, 422)
 		}
 		if r.oper.RequestBody != nil {
 			want = append(want, 413)

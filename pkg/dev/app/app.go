@@ -1,7 +1,8 @@
 // Package app is the whole service wired in one process, for what runs it all together: the
 // local API server, `make invoke`'s in-process answers, the tests and the benchmark. It is
 // built from the functions' own composition roots (pkg/wiring: spotwire, snapwire,
-// workerwire) over one table, so it runs the code the functions run; no function links it.
+// workerwire, schedwire) over one table, so it runs the code the functions run; no function
+// links it.
 package app
 
 import (
@@ -23,6 +24,7 @@ import (
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 	"github.com/participant-roster/roster/pkg/spot/spotstore"
 	"github.com/participant-roster/roster/pkg/wiring"
+	"github.com/participant-roster/roster/pkg/wiring/schedwire"
 	"github.com/participant-roster/roster/pkg/wiring/snapwire"
 	"github.com/participant-roster/roster/pkg/wiring/spotwire"
 	"github.com/participant-roster/roster/pkg/wiring/workerwire"
@@ -114,4 +116,20 @@ func (a *App) WorkerHandler(logicalID string) (jobqueue.Handler, error) {
 		return nil, err
 	}
 	return workerwire.Handler(logicalID, a.Table, s, a.Log)
+}
+
+// Sweeper is the import sweeper over the app's table (schedwire.Sweeper); staleAfter 0 is
+// jobs.DefaultStaleAfter.
+func (a *App) Sweeper(staleAfter time.Duration) *jobs.Sweeper {
+	return schedwire.Sweeper(a.Table, staleAfter, a.Log)
+}
+
+// ScheduledHandler is a scheduled function's handler, by its logical id, with the settings its
+// environment gives (schedwire.StaleAfterFromEnv).
+func (a *App) ScheduledHandler(logicalID string) (schedwire.Handler, error) {
+	staleAfter, err := schedwire.StaleAfterFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return schedwire.HandlerFor(logicalID, a.Table, staleAfter, a.Log)
 }

@@ -26,9 +26,9 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 
 // TestSampleEvents invokes every events/*.json (what `make invoke` sends) against its function
 // on a fresh table seeded with the demo workspace, one table per event so that the DELETE and
-// import events cannot disturb the others. Each must be a well-formed HTTP API v2 event for
-// its function's route, and answer 2xx with a JSON body that the API reference documents
-// (testkit.Invoke checks that).
+// import events cannot disturb the others. Each route's must be a well-formed HTTP API v2 event
+// for its function's route, and answer 2xx with a JSON body that the API reference documents
+// (testkit.Invoke checks that); the worker's and the scheduled functions' are checked below.
 func TestSampleEvents(t *testing.T) {
 	root, err := samtemplate.FindRoot()
 	if err != nil {
@@ -46,6 +46,10 @@ func TestSampleEvents(t *testing.T) {
 			t.Parallel()
 			if sample.Worker {
 				checkWorkerEvent(t, sample.LogicalID, sample.Path)
+				return
+			}
+			if sample.Scheduled {
+				checkScheduledEvent(t, sample.LogicalID, sample.Path)
 				return
 			}
 			route, _ := routeOf(sample.LogicalID)
@@ -84,22 +88,35 @@ func routeOf(logicalID string) (routes.Route, bool) {
 	return routes.Route{}, false
 }
 
+// checkScheduledEvent runs a scheduled function's sample EventBridge event on a table seeded
+// with the demo workspace, whose import jobs are all finished: the sweep ends none, and fails
+// nothing.
+func checkScheduledEvent(t *testing.T, logicalID, path string) {
+	t.Helper()
+	ev := readStrict[events.EventBridgeEvent](t, path, "an EventBridge event")
+	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
+		t.Fatalf("%s is not an EventBridge scheduled event: %+v", path, ev)
+	}
+	env := testkit.NewEnv(t)
+	if _, err := demo.Seed(context.Background(), env.App); err != nil {
+		t.Fatal(err)
+	}
+	h, err := env.App.ScheduledHandler(logicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h(context.Background(), ev); err != nil || res.Ended != 0 {
+		t.Fatalf("%s on the demo: %+v, %v; want no job ended (the demo's jobs are finished)", logicalID, res, err)
+	}
+}
+
 // checkWorkerEvent runs a worker's sample SQS event as Lambda would deliver it: on a table
 // seeded with the demo workspace, with the import job its chunks belong to stored (as the API
 // function stores it before sending the chunks), the worker must process every record (an
 // empty batchItemFailures) and, the event carrying every chunk of the job, complete the job.
 func checkWorkerEvent(t *testing.T, logicalID, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var ev events.SQSEvent
-	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("%s is not an SQS event: %v", path, err)
-	}
+	ev := readStrict[events.SQSEvent](t, path, "an SQS event")
 	if len(ev.Records) == 0 {
 		t.Fatalf("%s has no records", path)
 	}
@@ -145,15 +162,21 @@ func checkWorkerEvent(t *testing.T, logicalID, path string) {
 // readEvent decodes an event strictly: a misspelt field would otherwise be dropped silently.
 func readEvent(t *testing.T, path string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
+	return readStrict[events.APIGatewayV2HTTPRequest](t, path, "an API Gateway HTTP API v2 event")
+}
+
+// readStrict decodes an event file as the event type E, refusing a field E does not have.
+func readStrict[E any](t *testing.T, path, kind string) E {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var ev events.APIGatewayV2HTTPRequest
+	var ev E
 	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("%s is not an API Gateway HTTP API v2 event: %v", path, err)
+		t.Fatalf("%s is not %s: %v", path, kind, err)
 	}
 	return ev
 }

@@ -44,6 +44,7 @@ var layers = []struct {
 	{"pkg/spot/spotapi", Handlers}, {"pkg/snap/snapapi", Handlers},
 	{"pkg/spot/spotstore", Adapter}, {"pkg/snap/snapstore", Adapter},
 	{"pkg/jobs/jobstore", Adapter}, {"pkg/jobs/jobqueue", Adapter},
+	{"pkg/platform/idempotency/idemstore", Adapter},
 	{"pkg/spot/", Domain}, {"pkg/snap/", Domain}, {"pkg/jobs", Domain},
 	{"pkg/vocab", Vocabular},
 	{"pkg/platform/", Platform},
@@ -80,10 +81,15 @@ func Family(module, path string) string {
 
 // Outside the module: what a domain may not link, and what a function may not.
 var (
-	httpAndAWS = []string{"net/http", "github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-lambda-go", "github.com/aws/smithy-go", "github.com/awslabs/"}
+	awsLibs    = []string{"github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-lambda-go", "github.com/aws/smithy-go", "github.com/awslabs/"}
+	httpAndAWS = append([]string{"net/http"}, awsLibs...)
 	devLibs    = []string{"github.com/awslabs/goformation", "github.com/getkin/kin-openapi"}
 	sqsClient  = "github.com/aws/aws-sdk-go-v2/service/sqs"
 )
+
+// sdkFree are the platform packages that link no AWS SDK, so that handlers take them without
+// an adapter's reach (their adapters are separate packages).
+var sdkFree = []string{"pkg/platform/idempotency"}
 
 func hasPrefixIn(path string, prefixes []string) bool {
 	return slices.ContainsFunc(prefixes, func(p string) bool {
@@ -93,7 +99,7 @@ func hasPrefixIn(path string, prefixes []string) bool {
 
 // FunctionInfo is what the route declarations say of one functions/ directory.
 type FunctionInfo struct {
-	Family       string // "spot", "snap", or "" for a worker (which runs every family)
+	Family       string // "spot", "snap", or "" for a worker or a scheduled function (they run every family)
 	SendsImports bool
 }
 
@@ -128,6 +134,13 @@ func Check(module string, pkgs []Package, functions map[string]FunctionInfo) []s
 			for _, d := range p.Deps {
 				if hasPrefixIn(d, httpAndAWS) {
 					bad(p, "a domain links no HTTP and no AWS SDK", d)
+				}
+			}
+		}
+		if slices.Contains(sdkFree, strings.TrimPrefix(p.ImportPath, module+"/")) {
+			for _, d := range p.Deps {
+				if hasPrefixIn(d, awsLibs) {
+					bad(p, "an SDK-free platform package links no AWS SDK", d)
 				}
 			}
 		}

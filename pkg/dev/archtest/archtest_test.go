@@ -41,7 +41,8 @@ func listAll(t *testing.T) []archtest.Package {
 	}
 }
 
-// declaredFunctions is what the route tables and the workers say of each functions/ dir.
+// declaredFunctions is what the route tables, the workers and the schedules say of each
+// functions/ dir.
 func declaredFunctions() map[string]archtest.FunctionInfo {
 	out := map[string]archtest.FunctionInfo{}
 	for _, r := range allroutes.All {
@@ -49,6 +50,9 @@ func declaredFunctions() map[string]archtest.FunctionInfo {
 	}
 	for _, w := range routes.Workers {
 		out[w.Dir] = archtest.FunctionInfo{}
+	}
+	for _, sc := range routes.Schedules {
+		out[sc.Dir] = archtest.FunctionInfo{}
 	}
 	return out
 }
@@ -83,6 +87,8 @@ func TestCheckFindsEveryKindOfBreak(t *testing.T) {
 		{ImportPath: m("pkg/snap/snapjobs"), Imports: []string{m("pkg/spot/screening")}},
 		{ImportPath: m("pkg/jobs/jobstore"), Imports: []string{m("pkg/snap/snapstore")}},
 		{ImportPath: m("pkg/platform/auth"), Imports: []string{m("pkg/spot/screening")}},
+		{ImportPath: m("pkg/platform/idempotency"), Imports: []string{m("pkg/platform/idempotency/idemstore")}, Deps: []string{"github.com/aws/aws-sdk-go-v2/service/dynamodb"}},
+		{ImportPath: m("pkg/snap/snapapi"), Imports: []string{m("pkg/platform/idempotency/idemstore")}},
 		{ImportPath: m("pkg/wiring/spotwire"), Imports: []string{m("pkg/dev/demo")}},
 		{ImportPath: m("functions/get-screener"), Deps: []string{m("pkg/dev/poller"), m("pkg/snap/survey"), "github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/getkin/kin-openapi/openapi3"}},
 		{ImportPath: m("functions/orphan")},
@@ -97,6 +103,9 @@ func TestCheckFindsEveryKindOfBreak(t *testing.T) {
 		"pkg/snap/snapjobs imports pkg/spot/screening: Spot and Snap never import each other",
 		"pkg/jobs/jobstore imports pkg/snap/snapstore: an adapter imports no handler, wiring or other adapter",
 		"pkg/platform/auth imports pkg/spot/screening: the platform knows no family",
+		"pkg/platform/idempotency imports pkg/platform/idempotency/idemstore: the platform knows no family, domain or adapter",
+		"pkg/platform/idempotency imports github.com/aws/aws-sdk-go-v2/service/dynamodb: an SDK-free platform package links no AWS SDK",
+		"pkg/snap/snapapi imports pkg/platform/idempotency/idemstore: a handler goes through its domain, never to an adapter",
 		"pkg/wiring/spotwire imports pkg/dev/demo: only dev code and commands may import dev code",
 		"functions/get-screener links pkg/dev/poller: no function binary links dev code",
 		"functions/get-screener links github.com/getkin/kin-openapi/openapi3: no function binary links dev code",
@@ -108,8 +117,8 @@ func TestCheckFindsEveryKindOfBreak(t *testing.T) {
 			t.Errorf("Check did not report %q; it reported:\n%s", want, got)
 		}
 	}
-	if n := len(strings.Split(got, "\n")); n != 14 {
-		t.Errorf("Check reported %d breaks, want 14:\n%s", n, got)
+	if n := len(strings.Split(got, "\n")); n != 17 {
+		t.Errorf("Check reported %d breaks, want 17:\n%s", n, got)
 	}
 	if slices.Contains(archtest.Check(module, pkgs[:0], nil), "") {
 		t.Error("an empty module has breaks")

@@ -27,11 +27,12 @@ const (
 	MakefileEnd   = "# END GENERATED BUILD TARGETS"
 )
 
-// Input is what the generator writes from: every route (both families) and every worker, in
-// the order their functions are listed.
+// Input is what the generator writes from: every route (both families), every worker and
+// every scheduled function, in the order their functions are listed.
 type Input struct {
-	Routes  []routes.Route
-	Workers []routes.Worker
+	Routes    []routes.Route
+	Workers   []routes.Worker
+	Schedules []routes.Scheduled
 }
 
 // File is one generated file, by its path relative to the repository root.
@@ -49,7 +50,11 @@ type Output struct {
 // The composition root each family's functions call (pkg/wiring/<name>).
 var wiring = map[routes.Family]string{routes.Spot: "spotwire", routes.Snap: "snapwire"}
 
-const workerWiring = "workerwire"
+// The composition roots of the workers and of the scheduled functions.
+const (
+	workerWiring   = "workerwire"
+	scheduleWiring = "schedwire"
+)
 
 // Generate computes every generated file from in and the current template.yaml, Makefile and
 // functions/ under root. It writes nothing.
@@ -66,7 +71,7 @@ func Generate(root string, in Input) (Output, error) {
 		path, begin, end string
 		region           string
 	}{
-		{"template.yaml", TemplateBegin, TemplateEnd, templateRegion(in.Routes)},
+		{"template.yaml", TemplateBegin, TemplateEnd, templateRegion(in)},
 		{"Makefile", MakefileBegin, MakefileEnd, makefileRegion(in)},
 	} {
 		data, err := os.ReadFile(filepath.Join(root, f.path))
@@ -87,6 +92,10 @@ func Generate(root string, in Input) (Output, error) {
 	for _, w := range in.Workers {
 		declared[w.Dir] = true
 		out.Files = append(out.Files, File{mainPath(w.Dir), mainFile(module, workerWiring, w.LogicalID, w.Dir, false)})
+	}
+	for _, sc := range in.Schedules {
+		declared[sc.Dir] = true
+		out.Files = append(out.Files, File{mainPath(sc.Dir), mainFile(module, scheduleWiring, sc.LogicalID, sc.Dir, false)})
 	}
 	out.Remove, err = undeclaredDirs(root, declared)
 	return out, err
@@ -212,10 +221,13 @@ func replaceRegion(data []byte, begin, end, region string) ([]byte, error) {
 var (
 	logicalID = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`) // CloudFormation's and the build targets' rule
 	dirName   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	// scheduleExpression is EventBridge's form: rate(<n> <unit>) or cron(<six fields>).
+	scheduleExpression = regexp.MustCompile(`^(rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$`)
 )
 
 // check refuses declarations the output could not express: clashing ids, dirs or patterns,
-// names a logical id or directory cannot have, a family without wiring.
+// names a logical id or directory cannot have, a family without wiring, a schedule
+// EventBridge would not take.
 func check(in Input) error {
 	var errs []error
 	ids, dirs, patterns := map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -246,6 +258,12 @@ func check(in Input) error {
 	}
 	for _, w := range in.Workers {
 		name(w.LogicalID, w.Dir)
+	}
+	for _, sc := range in.Schedules {
+		name(sc.LogicalID, sc.Dir)
+		if !scheduleExpression.MatchString(sc.Schedule) {
+			errs = append(errs, fmt.Errorf("%s: schedule %q: want rate(<n> <unit>) or cron(<6 fields>)", sc.LogicalID, sc.Schedule))
+		}
 	}
 	return errors.Join(errs...)
 }

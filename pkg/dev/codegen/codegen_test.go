@@ -24,7 +24,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // declared is what `make generate` writes from.
-var declared = codegen.Input{Routes: allroutes.All, Workers: routes.Workers}
+var declared = codegen.Input{Routes: allroutes.All, Workers: routes.Workers, Schedules: routes.Schedules}
 
 func generate(t *testing.T, root string, in codegen.Input) codegen.Output {
 	t.Helper()
@@ -121,17 +121,20 @@ func TestUndeclaredHandWrittenFunction(t *testing.T) {
 
 // A route's function is written as its declaration says: the table access its ReadOnly
 // allows, the import queue when it sends imports (with its reason as the comment), one HttpApi
-// event on its method and path; the Makefile builds it and its main.go wires its family.
+// event on its method and path; the Makefile builds it and its main.go wires its family. A
+// scheduled function gets CRUD access, one Schedule event on its expression and its reason as
+// the comment; its main.go calls schedwire.
 func TestGeneratedFunction(t *testing.T) {
 	root := generatedCopy(t)
 	reader := routes.Route{LogicalID: "ReadThingFunction", Dir: "read-thing", Method: "GET", Path: "/things/{id}", ReadOnly: true, Family: routes.Spot}
 	importer := routes.Route{LogicalID: "ImportThingsFunction", Dir: "import-things", Method: "POST", Path: "/snaponline/api/things",
 		SendsImports: "Large thing imports are jobs whose chunks go to ImportQueue; ImportWorkerFunction runs them, so this reason needs two lines.",
 		Family:       routes.Snap}
-	out := generate(t, root, codegen.Input{Routes: []routes.Route{reader, importer}, Workers: routes.Workers})
+	tidy := routes.Scheduled{LogicalID: "TidyThingsFunction", Dir: "tidy-things", Schedule: "cron(0 3 * * ? *)", Why: "Tidies things at night."}
+	out := generate(t, root, codegen.Input{Routes: []routes.Route{reader, importer}, Workers: routes.Workers, Schedules: []routes.Scheduled{tidy}})
 	must(t, out.Write(root))
-	if got := dirs(t, root); !slices.Equal(got, []string{"import-things", "import-worker", "read-thing"}) {
-		t.Errorf("functions/ = %v, want the two routes' and the worker's (the old ones removed)", got)
+	if got := dirs(t, root); !slices.Equal(got, []string{"import-things", "import-worker", "read-thing", "tidy-things"}) {
+		t.Errorf("functions/ = %v, want the two routes', the worker's and the scheduled one's (the old ones removed)", got)
 	}
 
 	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
@@ -166,9 +169,15 @@ func TestGeneratedFunction(t *testing.T) {
 			t.Errorf("%s: BuildMethod %q, events %+v; want makefile and one RosterApi 2.0 event", tc.id, f.BuildMethod, f.Events)
 		}
 	}
+	if f, ok := tmpl.Function(tidy.LogicalID); !ok || len(f.Events) != 1 || f.Events[0].Type != "Schedule" ||
+		!slices.Equal(f.Policies, []samtemplate.Policy{{Name: "DynamoDBCrudPolicy", TableName: "RosterTable"}}) {
+		t.Errorf("%s: %+v, want one Schedule event and CRUD access to the table", tidy.LogicalID, f)
+	}
 	template := readFile(t, root, "template.yaml")
 	for _, want := range []string{
 		"      # Large thing imports are jobs whose chunks go to ImportQueue; ImportWorkerFunction runs\n      # them, so this reason needs two lines.\n      Environment:\n",
+		"      # Tidies things at night.\n      Policies:\n",
+		"          Type: Schedule\n          Properties:\n            Schedule: cron(0 3 * * ? *)\n",
 	} {
 		if !strings.Contains(template, want) {
 			t.Errorf("template.yaml lacks\n%s", want)
@@ -179,6 +188,7 @@ func TestGeneratedFunction(t *testing.T) {
 	for _, want := range []string{
 		"\nbuild-ReadThingFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/read-thing\n\nbuild-ImportThingsFunction:\n",
 		"\nbuild-ImportWorkerFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/import-worker\n",
+		"\nbuild-TidyThingsFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/tidy-things\n",
 	} {
 		if !strings.Contains(makefile, want) {
 			t.Errorf("Makefile lacks %q", want)
@@ -188,6 +198,7 @@ func TestGeneratedFunction(t *testing.T) {
 		"read-thing":    `spotwire.Main("ReadThingFunction")`,
 		"import-things": `snapwire.Main("ImportThingsFunction", queuewire.FromEnv)`,
 		"import-worker": `workerwire.Main("ImportWorkerFunction")`,
+		"tidy-things":   `schedwire.Main("TidyThingsFunction")`,
 	} {
 		if main := readFile(t, root, "functions/"+dir+"/main.go"); !strings.Contains(main, call) || !strings.HasPrefix(main, "// Code generated ") {
 			t.Errorf("functions/%s/main.go does not call %s or is not marked generated:\n%s", dir, call, main)
@@ -209,6 +220,7 @@ func TestRefusedDeclarations(t *testing.T) {
 		{"bad logical id", codegen.Input{Routes: []routes.Route{with(ok, func(r *routes.Route) { r.LogicalID = "Get-Thing" })}}, `logical id "Get-Thing"`},
 		{"bad dir", codegen.Input{Routes: []routes.Route{with(ok, func(r *routes.Route) { r.Dir = "../thing" })}}, `functions/ dir "../thing"`},
 		{"no family", codegen.Input{Routes: []routes.Route{with(ok, func(r *routes.Route) { r.Family = "" })}}, `family "" has no wiring package`},
+		{"bad schedule", codegen.Input{Schedules: []routes.Scheduled{{LogicalID: "TidyFunction", Dir: "tidy", Schedule: "every 10 minutes"}}}, `TidyFunction: schedule "every 10 minutes"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := codegen.Generate(root, tc.in)

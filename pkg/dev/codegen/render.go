@@ -10,13 +10,20 @@ import (
 // commentWidth is where a route's template.yaml comment wraps, like the file's other comments.
 const commentWidth = 98
 
-// templateRegion is every route's function resource, each after a blank line, then a blank
-// line before the end marker.
-func templateRegion(rs []routes.Route) string {
+// templateRegion is every route's function resource, then every scheduled function's, each
+// after a blank line, then a blank line before the end marker.
+func templateRegion(in Input) string {
 	var b strings.Builder
-	for _, r := range rs {
+	for _, r := range in.Routes {
 		b.WriteString("\n")
 		writeFunction(&b, r)
+	}
+	for i, sc := range in.Schedules {
+		b.WriteString("\n")
+		if i == 0 {
+			b.WriteString("  # Scheduled functions (pkg/platform/routes.Schedules), after the routes.\n")
+		}
+		writeScheduled(&b, sc)
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -29,11 +36,7 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 	if r.ReadOnly {
 		policy = "DynamoDBReadPolicy"
 	}
-	fmt.Fprintf(b, "  %s:\n", r.LogicalID)
-	b.WriteString("    Type: AWS::Serverless::Function\n")
-	b.WriteString("    Metadata:\n")
-	b.WriteString("      BuildMethod: makefile\n")
-	b.WriteString("    Properties:\n")
+	writeFunctionStart(b, r.LogicalID)
 	if r.SendsImports != "" {
 		for _, l := range wrap(r.SendsImports, "      # ", commentWidth) {
 			b.WriteString(l + "\n")
@@ -42,9 +45,7 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 		b.WriteString("        Variables:\n")
 		b.WriteString("          IMPORT_QUEUE_URL: !Ref ImportQueue\n")
 	}
-	b.WriteString("      Policies:\n")
-	fmt.Fprintf(b, "        - %s:\n", policy)
-	b.WriteString("            TableName: !Ref RosterTable\n")
+	writeTablePolicy(b, policy)
 	if r.SendsImports != "" {
 		b.WriteString("        - SQSSendMessagePolicy:\n")
 		b.WriteString("            QueueName: !GetAtt ImportQueue.QueueName\n")
@@ -57,6 +58,37 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 	fmt.Fprintf(b, "            Method: %s\n", r.Method)
 	fmt.Fprintf(b, "            Path: %s\n", r.Path)
 	b.WriteString("            PayloadFormatVersion: \"2.0\"\n")
+}
+
+// writeScheduled writes one scheduled function's AWS::Serverless::Function: built by the
+// Makefile, CRUD access to the table, one EventBridge Schedule event.
+func writeScheduled(b *strings.Builder, sc routes.Scheduled) {
+	writeFunctionStart(b, sc.LogicalID)
+	for _, l := range wrap(sc.Why, "      # ", commentWidth) {
+		b.WriteString(l + "\n")
+	}
+	writeTablePolicy(b, "DynamoDBCrudPolicy")
+	b.WriteString("      Events:\n")
+	b.WriteString("        Schedule:\n")
+	b.WriteString("          Type: Schedule\n")
+	b.WriteString("          Properties:\n")
+	fmt.Fprintf(b, "            Schedule: %s\n", sc.Schedule)
+}
+
+// writeFunctionStart opens a function resource built by the Makefile, up to its Properties.
+func writeFunctionStart(b *strings.Builder, logicalID string) {
+	fmt.Fprintf(b, "  %s:\n", logicalID)
+	b.WriteString("    Type: AWS::Serverless::Function\n")
+	b.WriteString("    Metadata:\n")
+	b.WriteString("      BuildMethod: makefile\n")
+	b.WriteString("    Properties:\n")
+}
+
+// writeTablePolicy starts a function's Policies with a SAM policy template over the table.
+func writeTablePolicy(b *strings.Builder, policy string) {
+	b.WriteString("      Policies:\n")
+	fmt.Fprintf(b, "        - %s:\n", policy)
+	b.WriteString("            TableName: !Ref RosterTable\n")
 }
 
 // wrap fills text into lines of at most width characters, each starting with prefix; a word
@@ -77,8 +109,8 @@ func wrap(text, prefix string, width int) []string {
 	return append(lines, line)
 }
 
-// makefileRegion is one build-<LogicalId> target per route, then per worker, separated by
-// blank lines.
+// makefileRegion is one build-<LogicalId> target per route, then per worker, then per
+// scheduled function, separated by blank lines.
 func makefileRegion(in Input) string {
 	var blocks []string
 	for _, r := range in.Routes {
@@ -88,6 +120,13 @@ func makefileRegion(in Input) string {
 		block := buildTarget(w.LogicalID, w.Dir)
 		if i == 0 {
 			block = "# Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.\n" + block
+		}
+		blocks = append(blocks, block)
+	}
+	for i, sc := range in.Schedules {
+		block := buildTarget(sc.LogicalID, sc.Dir)
+		if i == 0 {
+			block = "# Scheduled functions (pkg/platform/routes.Schedules), after the workers.\n" + block
 		}
 		blocks = append(blocks, block)
 	}

@@ -24,9 +24,12 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/rie"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
-
 	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/snap/snapjobs"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
+	"github.com/participant-roster/roster/pkg/wiring/schedwire"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
@@ -45,7 +48,9 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 // event's own request id.
 //
 // The worker's event needs its import job stored (demo.StoreJobsOf, on both tables), and
-// must be processed whole: no batchItemFailures.
+// must be processed whole: no batchItemFailures. The import sweeper's scheduled event meets a
+// stale Snap job holding the demo group survey and a fresh Spot job (stored on both tables): it
+// must end the stale one (FAILED, the survey's roster free again) and leave the fresh one.
 func TestFunctionsUnderTheEmulator(t *testing.T) {
 	since := time.Now()
 	root, err := samtemplate.FindRoot()
@@ -101,6 +106,9 @@ func functionIDs() []string {
 	for _, w := range routes.Workers {
 		ids = append(ids, w.LogicalID)
 	}
+	for _, sc := range routes.Schedules {
+		ids = append(ids, sc.LogicalID)
+	}
 	return ids
 }
 
@@ -128,7 +136,7 @@ func (h *harness) check(t *testing.T, id string, samples []allroutes.SampleEvent
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := inProcess(ctx, env, id, samples[0].Worker)
+	handler, err := inProcess(ctx, env, id, samples[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +152,12 @@ func (h *harness) check(t *testing.T, id string, samples []allroutes.SampleEvent
 			t.Fatal(err)
 		}
 		name := filepath.Base(s.Path)
-		if s.Worker {
+		var sweep staleJobs
+		switch {
+		case s.Worker:
 			storeJobs(t, event, inProcessSide, emulatedSide)
+		case s.Scheduled:
+			sweep = storeStaleJobs(t, inProcessSide, emulatedSide)
 		}
 		want, err := handler(ctx, event)
 		if err != nil {
@@ -155,7 +167,10 @@ func (h *harness) check(t *testing.T, id string, samples []allroutes.SampleEvent
 		if err != nil {
 			t.Fatalf("%s: under the emulator: %v", name, err)
 		}
-		h.compare(t, name, s.Worker, want, got, em)
+		h.compare(t, name, s, want, got, em)
+		if s.Scheduled {
+			sweep.check(t, name, emulatedSide, got, em)
+		}
 	}
 }
 
@@ -166,11 +181,14 @@ func (h *harness) stackFor(env *testkit.Env) rie.Stack {
 	return s
 }
 
-func (h *harness) compare(t *testing.T, name string, worker bool, want, got []byte, em *rie.Emulator) {
+func (h *harness) compare(t *testing.T, name string, s allroutes.SampleEvent, want, got []byte, em *rie.Emulator) {
 	t.Helper()
 	canon := canonical[events.APIGatewayV2HTTPResponse]
-	if worker {
+	switch {
+	case s.Worker:
 		canon = canonical[events.SQSEventResponse]
+	case s.Scheduled:
+		canon = canonical[schedwire.Result]
 	}
 	w, err := canon(want)
 	if err != nil {
@@ -187,7 +205,7 @@ func (h *harness) compare(t *testing.T, name string, worker bool, want, got []by
 		t.Errorf("%s: the emulated function's answer differs from the in-process handler's: %s\nin process:\n%s\nemulated:\n%s\noutput:\n%s",
 			name, difference, w, g, em.Output())
 	}
-	if worker {
+	if s.Worker {
 		var resp events.SQSEventResponse
 		if err := json.Unmarshal(got, &resp); err != nil || resp.BatchItemFailures == nil || len(resp.BatchItemFailures) != 0 {
 			t.Errorf("%s: the worker answered %s, want an empty batchItemFailures (%v)\noutput:\n%s", name, got, err, em.Output())
@@ -253,10 +271,11 @@ func storeJobs(t *testing.T, event []byte, envs ...*testkit.Env) {
 
 // inProcess is the function's handler wired in this process from the environment its binary
 // gets, as its main wires it: the one call into the composition root (pkg/dev/app's
-// New/EnableImports/LambdaHandler/WorkerHandler, built on pkg/wiring's roots). The worker
-// reads MAX_RECEIVE_COUNT and IMPORT_PARTITION_WRITE_BUDGET from the process environment, which
-// the tests leave unset: its defaults are the template's values (5 and 400).
-func inProcess(ctx context.Context, env map[string]string, logicalID string, worker bool) (func(context.Context, []byte) ([]byte, error), error) {
+// New/EnableImports/LambdaHandler/WorkerHandler/ScheduledHandler, built on pkg/wiring's
+// roots). The worker reads MAX_RECEIVE_COUNT and IMPORT_PARTITION_WRITE_BUDGET from the
+// process environment, which the tests leave unset: its defaults are the template's values (5
+// and 400); the sweeper's STALE_AFTER is unset in both.
+func inProcess(ctx context.Context, env map[string]string, logicalID string, sample allroutes.SampleEvent) (func(context.Context, []byte) ([]byte, error), error) {
 	client, err := app.NewDynamoDBClient(ctx, env["DYNAMODB_ENDPOINT"])
 	if err != nil {
 		return nil, err
@@ -270,8 +289,12 @@ func inProcess(ctx context.Context, env map[string]string, logicalID string, wor
 		}
 		a.EnableImports(sqsClient, queue)
 	}
-	if worker {
+	switch {
+	case sample.Worker:
 		h, err := a.WorkerHandler(logicalID)
+		return onJSON(h), err
+	case sample.Scheduled:
+		h, err := a.ScheduledHandler(logicalID)
 		return onJSON(h), err
 	}
 	h, err := a.LambdaHandler(logicalID)
@@ -293,5 +316,58 @@ func onJSON[E, A any](h func(context.Context, E) (A, error)) func(context.Contex
 			return nil, err
 		}
 		return json.Marshal(answer)
+	}
+}
+
+// staleJobs are the jobs the sweeper's sample event meets: a Snap import that made no progress
+// for twice the default STALE_AFTER, holding the demo group survey's roster, and a Spot import
+// made just now.
+type staleJobs struct{ stale, fresh jobs.Job }
+
+// storeStaleJobs stores the same two jobs on both tables.
+func storeStaleJobs(t *testing.T, envs ...*testkit.Env) staleJobs {
+	t.Helper()
+	old, now := time.Now().Add(-2*jobs.DefaultStaleAfter), time.Now()
+	job := func(family, target, mode string, holds bool, at time.Time) jobs.Job {
+		return jobs.Job{
+			ID: jobs.NewID(), WorkspaceID: demo.WorkspaceID, Family: family, Target: target, Mode: mode, HoldsTarget: holds,
+			Status: jobs.Queued, Total: 10, Chunks: 1, CreatedAt: at, ProgressAt: at, ExpiresAt: at.Add(jobs.Retention),
+		}
+	}
+	s := staleJobs{
+		stale: job(snapjobs.Name, demo.GroupSurveyID, snapjobs.ModeAdd, true, old),
+		fresh: job(spotjobs.Name, "scr_01jd3m00000000000000000000", "UPDATES_ONLY", false, now),
+	}
+	for _, env := range envs {
+		for _, j := range []jobs.Job{s.stale, s.fresh} {
+			if err := env.App.Jobs.Create(context.Background(), j); err != nil {
+				t.Fatalf("storing job %s: %v", j.ID, err)
+			}
+		}
+		if _, held, err := env.App.SnapStore.GetSurvey(context.Background(), demo.WorkspaceID, demo.GroupSurveyID); err != nil || !held {
+			t.Fatalf("the stale job does not hold the group survey: held %v, %v", held, err)
+		}
+	}
+	return s
+}
+
+// check: the sweep answered that it ended one job, the stale one, which is FAILED with its
+// rows skipped and no longer holds the survey; the fresh one is untouched.
+func (s staleJobs) check(t *testing.T, name string, env *testkit.Env, answer []byte, em *rie.Emulator) {
+	t.Helper()
+	ctx := context.Background()
+	var res schedwire.Result
+	if err := json.Unmarshal(answer, &res); err != nil || res.Ended != 1 {
+		t.Errorf("%s: the sweeper answered %s, want {\"ended\":1} (%v)\noutput:\n%s", name, answer, err, em.Output())
+	}
+	stale, _, err := env.App.Jobs.Get(ctx, demo.WorkspaceID, s.stale.ID, 0)
+	if err != nil || stale.Status != jobs.Failed || stale.Reason == "" || stale.Counts.Skipped != stale.Total || stale.FinishedAt == nil {
+		t.Errorf("%s: the stale job after the sweep: %+v, %v; want FAILED with a reason and its %d rows skipped", name, stale, err, s.stale.Total)
+	}
+	if _, held, err := env.App.SnapStore.GetSurvey(ctx, demo.WorkspaceID, demo.GroupSurveyID); err != nil || held {
+		t.Errorf("%s: the group survey is still held after the sweep (%v)", name, err)
+	}
+	if fresh, _, err := env.App.Jobs.Get(ctx, demo.WorkspaceID, s.fresh.ID, 0); err != nil || fresh.Status != jobs.Queued {
+		t.Errorf("%s: the fresh job after the sweep: %s, %v; want it QUEUED still", name, fresh.Status, err)
 	}
 }

@@ -234,3 +234,14 @@ func validate(ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPRes
 	}
 	return spec.ValidateResponse(ev.RequestContext.HTTP.Method, u, reqHeaders, resp.StatusCode, respHeaders, []byte(resp.Body))
 }
+
+// AtOnce makes n calls at the same time and returns their answers, in call order.
+func AtOnce(n int, call func() Response) []Response {
+	out := make([]Response, n)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() { out[i] = call() })
+	}
+	wg.Wait()
+	return out
+}

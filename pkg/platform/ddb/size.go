@@ -61,3 +61,6 @@ func numberSize(s string) int {
 	digits := strings.Trim(strings.NewReplacer("-", "", ".", "").Replace(s), "0")
 	return (len(digits)+1)/2 + 1
 }
+
+// MaxItemBytes is DynamoDB's limit on one item's size (as ItemSize counts it): 400 KB.
+const MaxItemBytes = 400 * 1024

@@ -50,7 +50,7 @@ func New(route routes.Route, h http.Handler, errs ErrorWriter, log *slog.Logger)
 			ctx, meter = capacity.WithMeter(ctx)
 		}
 		requestID := ev.RequestContext.RequestID
-		ctx = httpx.WithRequestID(ctx, requestID)
+		ctx = routes.WithRoute(httpx.WithRequestID(ctx, requestID), route)
 		w := core.NewProxyResponseWriterV2()
 		var req *http.Request
 		convErr := readable(ev)

@@ -2,11 +2,15 @@
 // Gateway route served by one function (by its template.yaml logical id), a Declaration adds
 // the handler that answers it, and each family keeps its routes in one Table beside its
 // handlers (pkg/spot/spotapi/routes.go, pkg/snap/snapapi/routes.go). Workers, the functions
-// fed by a queue, are declared here. `make generate` (cmd/generate) writes template.yaml's
-// route functions, the Makefile's build targets and functions/ from these declarations.
+// fed by a queue, and Schedules, the functions run on a schedule, are declared here. `make
+// generate` (cmd/generate) writes template.yaml's route and scheduled functions, the
+// Makefile's build targets and functions/ from these declarations.
 package routes
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // Family names the public API a route belongs to; it selects the error shape.
 type Family string
@@ -26,11 +30,30 @@ type Route struct {
 	// SendsImports, when set, says why the function sends import chunks to ImportQueue: it then
 	// gets IMPORT_QUEUE_URL and SQSSendMessagePolicy, with this text as their comment.
 	SendsImports string
-	Family       Family
+	// Idempotent routes take an Idempotency-Key header (package idempotency): the family's
+	// middleware puts the handler behind its guard, after authentication, for every request
+	// that comes in by such a route (FromContext), and the API reference documents the header
+	// on them (a test checks).
+	Idempotent bool
+	Family     Family
 }
 
 // Pattern is the route as a Go 1.22 http.ServeMux pattern ("GET /screeners/{id}").
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+type routeKey struct{}
+
+// WithRoute returns a context carrying the route a request came in by; the Lambda adapter
+// sets it, so middleware can follow the route's declaration.
+func WithRoute(ctx context.Context, r Route) context.Context {
+	return context.WithValue(ctx, routeKey{}, r)
+}
+
+// FromContext is the route WithRoute put in the context, if any.
+func FromContext(ctx context.Context) (Route, bool) {
+	r, ok := ctx.Value(routeKey{}).(Route)
+	return r, ok
+}
 
 // Declaration is a route with the handler that answers it, built from the family's API (its
 // services and middleware), so the declaration also says which middleware wraps the handler.
@@ -83,4 +106,38 @@ func WorkerByLogicalID(id string) (Worker, bool) {
 		}
 	}
 	return Worker{}, false
+}
+
+// Scheduled is a Lambda function run on an EventBridge schedule. Everything about it is
+// declared here: `make generate` writes its template.yaml resource (after the routes', with
+// CRUD access to the table and one Schedule event), its build target and its functions/
+// main.go, which calls pkg/wiring/schedwire.
+type Scheduled struct {
+	LogicalID string // template.yaml resource name
+	Dir       string // functions/<Dir>/main.go
+	// Schedule is the EventBridge schedule expression, e.g. "rate(10 minutes)".
+	Schedule string
+	// Why says what the function does and why on that schedule: its template.yaml comment.
+	Why string
+}
+
+// Schedules lists every scheduled function, in the order template.yaml declares them.
+var Schedules = []Scheduled{
+	{
+		LogicalID: "ImportSweeperFunction", Dir: "import-sweeper", Schedule: "rate(10 minutes)",
+		Why: "Ends the import jobs that made no progress for STALE_AFTER (a Go duration; unset, " +
+			"jobs.DefaultStaleAfter): FAILED, or CANCELED if a cancel was asked, their rows not run " +
+			"counted skipped and their target's hold released (a Snap survey's roster). Every 10 " +
+			"minutes, so a stale job ends at most 10 minutes after it became stale.",
+	},
+}
+
+// ScheduledByLogicalID finds a scheduled function by its logical id.
+func ScheduledByLogicalID(id string) (Scheduled, bool) {
+	for _, s := range Schedules {
+		if s.LogicalID == id {
+			return s, true
+		}
+	}
+	return Scheduled{}, false
 }

@@ -39,10 +39,10 @@ func loadTemplate(t *testing.T) *samtemplate.Template {
 	return tmpl
 }
 
-// function is what every function has, route or worker.
+// function is what every function has, route, worker or scheduled.
 type function struct{ LogicalID, Dir string }
 
-// allFunctions lists the routes' functions, then the workers', in template.yaml's order.
+// allFunctions lists the routes' functions, then the workers', then the scheduled ones.
 func allFunctions() []function {
 	var out []function
 	for _, r := range allroutes.All {
@@ -50,6 +50,9 @@ func allFunctions() []function {
 	}
 	for _, w := range routes.Workers {
 		out = append(out, function{w.LogicalID, w.Dir})
+	}
+	for _, sc := range routes.Schedules {
+		out = append(out, function{sc.LogicalID, sc.Dir})
 	}
 	return out
 }
@@ -66,7 +69,7 @@ func TestTemplateFunctions(t *testing.T) {
 	got := tmpl.Functions()
 	for _, id := range got {
 		if !slices.Contains(want, id) {
-			t.Errorf("template.yaml function %s is no route's or worker's (routes.Workers)", id)
+			t.Errorf("template.yaml function %s is no route's, worker's (routes.Workers) or scheduled function's (routes.Schedules)", id)
 		}
 		f, _ := tmpl.Function(id)
 		t.Run(id, func(t *testing.T) { checkSettings(t, f) })
@@ -81,17 +84,41 @@ func TestTemplateFunctions(t *testing.T) {
 // A worker's resource is written by hand: it is fed by exactly one SQS event source and no
 // HTTP route, and writes to the table its TABLE_NAME names.
 func TestTemplateWorkers(t *testing.T) {
-	tmpl := loadTemplate(t)
+	var ids []string
 	for _, w := range routes.Workers {
-		f, ok := tmpl.Function(w.LogicalID)
+		ids = append(ids, w.LogicalID)
+	}
+	eachFunction(t, ids, func(t *testing.T, f samtemplate.Function) {
+		checkWorkerEvents(t, f)
+		checkCrudPolicy(t, f)
+	})
+}
+
+// A scheduled function (generated) runs on exactly one Schedule event and nothing else, and
+// writes to the table its TABLE_NAME names.
+func TestTemplateSchedules(t *testing.T) {
+	var ids []string
+	for _, sc := range routes.Schedules {
+		ids = append(ids, sc.LogicalID)
+	}
+	eachFunction(t, ids, func(t *testing.T, f samtemplate.Function) {
+		if len(f.Events) != 1 || f.Events[0].Type != "Schedule" {
+			t.Errorf("events %+v, want exactly one Schedule event", f.Events)
+		}
+		checkCrudPolicy(t, f)
+	})
+}
+
+// eachFunction runs check on each of template.yaml's functions of these ids, in a subtest.
+func eachFunction(t *testing.T, ids []string, check func(*testing.T, samtemplate.Function)) {
+	tmpl := loadTemplate(t)
+	for _, id := range ids {
+		f, ok := tmpl.Function(id)
 		if !ok {
-			t.Errorf("template.yaml has no function %s", w.LogicalID)
+			t.Errorf("template.yaml has no function %s", id)
 			continue
 		}
-		t.Run(w.LogicalID, func(t *testing.T) {
-			checkWorkerEvents(t, f)
-			checkCrudPolicy(t, f)
-		})
+		t.Run(id, func(t *testing.T) { check(t, f) })
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/platform/idempotency"
 	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -49,6 +50,9 @@ type API struct {
 	Imports *jobs.Submitter
 	// ImportRows reads the roster as an import's chunk does, for a synchronous dry run.
 	ImportRows snapjobs.Store
+	// Idempotency guards the routes declared Idempotent (routes.Route); nil ignores the
+	// Idempotency-Key header.
+	Idempotency *idempotency.Guard
 }
 
 // WriteMessage writes the family's error body. Every response carries the supported versions.
@@ -128,7 +132,8 @@ func surveyOf(ctx context.Context) survey.SurveyState {
 }
 
 // withSurvey loads the {surveyId} survey; one that does not exist, is not a GUID, or that the
-// user cannot see is a 401, as the vendor answers.
+// user cannot see is a 401, as the vendor answers. The handler then runs (behind the
+// Idempotency-Key guard on an Idempotent route).
 func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sv, err := a.Service.Survey(r.Context(), callOf(r.Context()).caller(), r.PathValue("surveyId"))
@@ -140,7 +145,7 @@ func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 			a.writeError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, sv)))
+		a.serveGuarded(w, r.WithContext(context.WithValue(r.Context(), surveyKey{}, sv)), h)
 	}
 }
 

@@ -53,7 +53,7 @@ var Routes = routes.Table[*API]{
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapAddParticipantFunction", Dir: "snap-add-participant",
-			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participants"},
+			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participants", Idempotent: true},
 		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.addParticipant)) },
 	},
 	{
@@ -78,7 +78,7 @@ var Routes = routes.Table[*API]{
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapAddParticipantSubjectFunction", Dir: "snap-add-participant-subject",
-			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects"},
+			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects", Idempotent: true},
 		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.addSubject)) },
 	},
 	{
@@ -93,7 +93,7 @@ var Routes = routes.Table[*API]{
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapImportParticipantsFunction", Dir: "snap-import-participants",
-			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participant-imports",
+			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participant-imports", Idempotent: true,
 			SendsImports: "Every bulk import but a dry run of up to 1,000 rows is a job: stored (a real import's with the survey's roster held), its chunks sent to ImportQueue; ImportWorkerFunction runs them and frees the roster when the job ends."},
 		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.importParticipants)) },
 	},

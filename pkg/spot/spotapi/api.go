@@ -16,6 +16,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
+	"github.com/participant-roster/roster/pkg/platform/idempotency"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 )
@@ -46,6 +47,9 @@ type API struct {
 	// Imports makes large imports' jobs; with Imports nil every import runs synchronously (and
 	// one above MaxSyncRows rows is 413).
 	Imports *jobs.Submitter
+	// Idempotency guards the routes declared Idempotent (routes.Route); nil ignores the
+	// Idempotency-Key header.
+	Idempotency *idempotency.Guard
 }
 
 type principalKey struct{}
@@ -55,8 +59,9 @@ func principal(ctx context.Context) auth.Principal {
 	return p
 }
 
-// authed verifies the credential, then the version header, before the handler runs. The
-// workspace the handler works in comes only from the verified credential.
+// authed verifies the credential, then the version header, before the handler runs (behind
+// the Idempotency-Key guard on an Idempotent route). The workspace the handler works in comes
+// only from the verified credential.
 func (a *API) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Verifier.Verify(r.Context(), r.Header.Get(HeaderKey), r.Header.Get(HeaderSecret))
@@ -76,7 +81,7 @@ func (a *API) authed(h http.HandlerFunc) http.Handler {
 			return
 		}
 		w.Header().Set(HeaderVersion, version)
-		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		a.serveGuarded(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), h)
 	})
 }
 

@@ -28,7 +28,7 @@ var Routes = routes.Table[*API]{
 	},
 	{
 		Route: routes.Route{Family: routes.Spot, LogicalID: "ImportScreenerParticipantsFunction", Dir: "import-screener-participants",
-			Method: "POST", Path: "/screener-participants-import",
+			Method: "POST", Path: "/screener-participants-import", Idempotent: true,
 			SendsImports: "Imports above the synchronous limit (or with Prefer: respond-async) are stored as a job and their chunks sent to ImportQueue; ImportWorkerFunction runs them."},
 		Handler: func(a *API) http.Handler { return a.authed(a.importScreenerParticipants) },
 	},

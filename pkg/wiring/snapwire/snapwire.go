@@ -40,6 +40,7 @@ func New(t *ddb.Table, authCacheTTL time.Duration, log *slog.Logger) *Snap {
 		Store: st, Jobs: js, Service: svc, Log: log,
 		API: &snapapi.API{
 			Service: svc, Verifier: auth.NewVerifier(st.SnapKeys(), authCacheTTL), Log: log, Jobs: js, ImportRows: st.SnapImports(),
+			Idempotency: wiring.IdempotencyGuard(t, log),
 		},
 	}
 }

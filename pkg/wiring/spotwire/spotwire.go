@@ -38,7 +38,8 @@ func New(t *ddb.Table, authCacheTTL time.Duration, log *slog.Logger) *Spot {
 	svc := screening.NewService(st)
 	return &Spot{
 		Store: st, Jobs: js, Service: svc, Admin: &screening.Admin{Store: st, Now: time.Now, NewID: ids.New}, Log: log,
-		API: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: js},
+		API: &spotapi.API{Service: svc, Verifier: auth.NewVerifier(st, authCacheTTL), Log: log, Jobs: js,
+			Idempotency: wiring.IdempotencyGuard(t, log)},
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 	"github.com/participant-roster/roster/pkg/jobs/jobstore"
@@ -86,14 +84,7 @@ func Handler(logicalID string, t *ddb.Table, s Settings, log *slog.Logger) (jobq
 
 // Main is the whole of a worker function's main: read the environment once and hand the
 // worker's SQS handler to the Lambda runtime.
-func Main(logicalID string) {
-	log := wiring.Log()
-	h, err := fromEnv(logicalID, log)
-	if err != nil {
-		wiring.InitFailed(log, logicalID, err)
-	}
-	lambda.Start(h)
-}
+func Main(logicalID string) { wiring.Start(logicalID, fromEnv) }
 
 func fromEnv(logicalID string, log *slog.Logger) (jobqueue.Handler, error) {
 	t, _, err := wiring.TableFromEnv(context.Background())
