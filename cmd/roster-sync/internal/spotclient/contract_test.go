@@ -6,6 +6,7 @@ import (
 
 	"github.com/participant-roster/roster/cmd/roster-sync/internal/spotclient"
 	"github.com/participant-roster/roster/pkg/jobs"
+	"github.com/participant-roster/roster/pkg/platform/idempotency"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 )
@@ -16,8 +17,11 @@ func TestWordsMatchTheServer(t *testing.T) {
 	for _, c := range [][2]string{
 		{spotclient.HeaderKey, spotapi.HeaderKey},
 		{spotclient.HeaderSecret, spotapi.HeaderSecret},
+		{spotclient.HeaderIdempotency, idempotency.Header},
+		{spotclient.HeaderReplayed, idempotency.ReplayedHeader},
 		{spotclient.ModeUpdatesOnly, string(screening.UpdatesOnly)},
 		{spotclient.ModeFullSync, string(screening.FullSync)},
+		{spotclient.CodeIdempotencyKeyInUse, spotapi.CodeIdempotencyKeyInUse},
 		{spotclient.CodeConflict, spotapi.CodeConflict},
 		{spotclient.CodeImportFinished, spotapi.CodeImportFinished},
 		{spotclient.CodeTooManyRemovals, spotapi.CodeTooManyRemovals},
