@@ -160,6 +160,9 @@ type Partition struct {
 	Index     string // "" for the table
 	PK        string
 	CountAttr string
+	// ItemPK is, for an index partition, the table partition its records live in: with PK
+	// it builds a cursor's start key (cursor.go) from the request, never from the cursor.
+	ItemPK string
 }
 
 func (p Partition) keyAttrs() (pkAttr, skAttr string) {

@@ -4,6 +4,7 @@
 package screening
 
 import (
+	"errors"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -128,17 +129,26 @@ type Session struct {
 	CompletedAt           *time.Time
 }
 
-// Page selects a window of a list in creation order.
+// Page selects a window of a list in creation order: Limit records from Offset, or, when
+// Cursor is set (Offset is then 0), Limit records after the record the cursor names.
 type Page struct {
 	Offset int
 	Limit  int
+	// Cursor is opaque: a List's Next, made by the store for this list of this workspace.
+	Cursor string
 }
 
 // List is one page of a collection and the collection's exact size.
 type List[T any] struct {
 	Items []T
 	Total int
+	// Next is the cursor of the page that follows, "" on the last page.
+	Next string
 }
+
+// ErrInvalidCursor is a Page.Cursor the store did not make for this list: malformed, or made
+// for another list, filter or workspace.
+var ErrInvalidCursor = errors.New("screening: invalid cursor")
 
 // ParticipantFilter narrows the participant list; empty fields do not filter.
 type ParticipantFilter struct {

@@ -156,18 +156,23 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, err error, ok func
 
 // listHandler parses the list query against the filters the list takes, then lists.
 func (a *API) listHandler(w http.ResponseWriter, r *http.Request, spec filterSpec, list func(ws string, q listQuery) (any, error)) {
-	q, ok := parseListRequest(w, r, spec, nil)
+	q, ok := parseListRequest(w, r, spec, nil, true)
 	if !ok {
 		return
 	}
 	body, err := list(principal(r.Context()).WorkspaceID, q)
+	if errors.Is(err, screening.ErrInvalidCursor) {
+		WriteProblem(w, r, http.StatusBadRequest, CodeInvalidQuery, "The query parameters are not valid.", []FieldError{*invalidCursor()})
+		return
+	}
 	a.respond(w, r, err, func() any { return body })
 }
 
 // parseListRequest parses a list query against the filters the list takes; words, where set,
-// are the only values a filter takes. A bad query is answered 400 with every problem (ok false).
-func parseListRequest(w http.ResponseWriter, r *http.Request, spec filterSpec, words map[string][]string) (listQuery, bool) {
-	q, errs := parseListQuery(r.URL.Query(), spec)
+// are the only values a filter takes; cursors says whether the list takes pagination[cursor].
+// A bad query is answered 400 with every problem (ok false).
+func parseListRequest(w http.ResponseWriter, r *http.Request, spec filterSpec, words map[string][]string, cursors bool) (listQuery, bool) {
+	q, errs := parseListQuery(r.URL.Query(), spec, cursors)
 	for _, field := range sortedKeys(words) {
 		if v, set := q.Filters[field]; set && !slices.Contains(words[field], v) {
 			errs = append(errs, FieldError{Field: "filter[" + field + "][eq]", Code: screening.CodeInvalid,

@@ -18,6 +18,7 @@ func FuzzParseListQuery(f *testing.F) {
 		"filter[screenerId][eq]=scr_01jd3m00000000000000000000", "filter[screenerId][ne]=x", "filter[[x]][eq]=1",
 		"filter[screenerId][eq]=scr_1%23SES", "pagination[offset]=9223372036854775807", "filter=1&pagination=2",
 		"filter%5BscreenerParticipantId%5D%5Beq%5D=scpar_01jd3m00000000000000000000&a=b&a=c",
+		"pagination[cursor]=1abc_-", "pagination[cursor]=1a&pagination[offset]=0", "pagination[cursor]=",
 	} {
 		f.Add(seed)
 	}
@@ -27,7 +28,7 @@ func FuzzParseListQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		q, errs := parseListQuery(values, spec)
+		q, errs := parseListQuery(values, spec, true)
 		if len(errs) > 0 {
 			for _, e := range errs {
 				if e.Field == "" || e.Code == "" || e.Message == "" {
@@ -36,7 +37,8 @@ func FuzzParseListQuery(f *testing.F) {
 			}
 			return
 		}
-		if q.Page.Limit < 1 || q.Page.Limit > MaxLimit || q.Page.Offset < 0 || q.Page.Offset > maxOffset {
+		if q.Page.Limit < 1 || q.Page.Limit > MaxLimit || q.Page.Offset < 0 || q.Page.Offset > maxOffset ||
+			(q.Page.Cursor != "" && (q.Page.Offset != 0 || checkCursor(q.Page.Cursor) != nil)) {
 			t.Fatalf("page out of bounds: %+v from %q", q.Page, raw)
 		}
 		for field, v := range q.Filters {

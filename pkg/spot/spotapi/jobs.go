@@ -117,7 +117,7 @@ var importStatuses = []string{jobs.Queued, jobs.Running, jobs.Canceling, jobs.Co
 // list carries no row errors (GET the job for them).
 func (a *API) listScreenerParticipantImports(w http.ResponseWriter, r *http.Request) {
 	spec := filterSpec{"screenerId": ids.Screener, "status": ""}
-	q, ok := parseListRequest(w, r, spec, map[string][]string{"status": importStatuses})
+	q, ok := parseListRequest(w, r, spec, map[string][]string{"status": importStatuses}, false)
 	if !ok {
 		return
 	}
@@ -144,7 +144,7 @@ func (a *API) listScreenerParticipantImports(w http.ResponseWriter, r *http.Requ
 // order, then removals), as JSON or, when the client prefers it, CSV; both carry a Link to the
 // next page.
 func (a *API) listScreenerParticipantImportResults(w http.ResponseWriter, r *http.Request) {
-	q, ok := parseListRequest(w, r, filterSpec{"outcome": ""}, map[string][]string{"outcome": jobs.Outcomes})
+	q, ok := parseListRequest(w, r, filterSpec{"outcome": ""}, map[string][]string{"outcome": jobs.Outcomes}, false)
 	if !ok {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 )
@@ -36,8 +37,10 @@ type listQuery struct {
 
 // parseListQuery reads pagination[...] and filter[field][op] parameters. Other parameters are
 // ignored (cache busters and the like); anything malformed inside those two namespaces is an
-// error naming the parameter, so a typo never silently widens a list.
-func parseListQuery(q url.Values, spec filterSpec) (listQuery, []FieldError) {
+// error naming the parameter, so a typo never silently widens a list. A list whose store
+// pages by cursor (cursors true) also takes pagination[cursor], our extension, never with
+// pagination[offset]; whether the store made the cursor for this list is the store's check.
+func parseListQuery(q url.Values, spec filterSpec, cursors bool) (listQuery, []FieldError) {
 	lq := listQuery{Page: screening.Page{Offset: 0, Limit: DefaultLimit}, Filters: map[string]string{}}
 	var errs []FieldError
 	for _, name := range sortedKeys(q) {
@@ -53,16 +56,42 @@ func parseListQuery(q url.Values, spec filterSpec) (listQuery, []FieldError) {
 		case name == "pagination[limit]":
 			n, e := parseInt(name, values[0], 1)
 			errs, lq.Page.Limit = appendIf(errs, e), min(n, MaxLimit)
+		case name == paramCursor && cursors:
+			errs, lq.Page.Cursor = appendIf(errs, checkCursor(values[0])), values[0]
 		case strings.HasPrefix(name, "pagination"):
+			use := "pagination[offset] and pagination[limit]"
+			if cursors {
+				use = "pagination[offset] or pagination[cursor], and pagination[limit]"
+			}
 			errs = append(errs, FieldError{Field: name, Code: FieldUnknownField,
-				Message: "unknown pagination parameter; use pagination[offset] and pagination[limit]"})
+				Message: "unknown pagination parameter; use " + use})
 		case strings.HasPrefix(name, "filter"):
 			if e := addFilter(lq.Filters, name, values[0], spec); e != nil {
 				errs = append(errs, *e)
 			}
 		}
 	}
+	if _, both := q["pagination[offset]"]; both && lq.Page.Cursor != "" {
+		errs = append(errs, FieldError{Field: paramCursor, Code: screening.CodeInvalid,
+			Message: "pagination[cursor] and pagination[offset] cannot be combined: a cursor page starts after the cursor's record"})
+	}
 	return lq, errs
+}
+
+// paramCursor is our extension of the vendor's pagination: the nextCursor of a page.
+const paramCursor = "pagination[cursor]"
+
+// checkCursor is the shape check of a cursor (the store checks that it made it for this list).
+func checkCursor(v string) *FieldError {
+	if v == "" || len(v) > ddb.MaxCursorLen || strings.Trim(v, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != "" {
+		return invalidCursor()
+	}
+	return nil
+}
+
+func invalidCursor() *FieldError {
+	return &FieldError{Field: paramCursor, Code: screening.CodeInvalid,
+		Message: "pagination[cursor] is not a cursor of this list; use the nextCursor of a page of the same list and filters"}
 }
 
 func appendIf(errs []FieldError, e *FieldError) []FieldError {

@@ -138,12 +138,29 @@ type pageJSON[T any] struct {
 	Items  []T    `json:"items"`
 }
 
-func toPage[D any, T any](typeName string, list screening.List[D], p screening.Page, conv func(D) T) pageJSON[T] {
+// spotPageJSON is a page of a Spot collection: the vendor's page shape plus our extension
+// nextCursor (null on the last page), and offset null on a page read with a cursor (its
+// position is not counted).
+type spotPageJSON[T any] struct {
+	Type       string  `json:"_type"`
+	Total      int     `json:"total"`
+	Limit      int     `json:"limit"`
+	Offset     *int    `json:"offset"`
+	NextCursor *string `json:"nextCursor"`
+	Items      []T     `json:"items"`
+}
+
+func toPage[D any, T any](typeName string, list screening.List[D], p screening.Page, conv func(D) T) spotPageJSON[T] {
 	items := make([]T, len(list.Items))
 	for i, d := range list.Items {
 		items[i] = conv(d)
 	}
-	return pageJSON[T]{Type: "Paginated" + typeName, Total: list.Total, Limit: p.Limit, Offset: p.Offset, Items: items}
+	var offset *int
+	if p.Cursor == "" {
+		offset = &p.Offset
+	}
+	return spotPageJSON[T]{Type: "Paginated" + typeName, Total: list.Total, Limit: p.Limit, Offset: offset,
+		NextCursor: nullable(list.Next), Items: items}
 }
 
 func nullable(s string) *string {

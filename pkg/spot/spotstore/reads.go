@@ -2,6 +2,7 @@ package spotstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
@@ -40,6 +41,10 @@ func (s *Store) ListParticipants(ctx context.Context, w string, f screening.Part
 	if f == (screening.ParticipantFilter{}) {
 		return listPage(ctx, s, ddb.Partition{PK: participantsPartition(w), CountAttr: "count"}, p, participantItem.domain)
 	}
+	scope := filterScope(participantsPartition(w), f.ExternalUID, f.Email)
+	if _, err := scope.ParseCursor(p.Cursor, 1); p.Cursor != "" && err != nil {
+		return screening.List[screening.Participant]{}, screening.ErrInvalidCursor
+	}
 	id, err := s.participantByFilter(ctx, w, f)
 	if err != nil || id == "" {
 		return screening.List[screening.Participant]{}, err
@@ -51,7 +56,7 @@ func (s *Store) ListParticipants(ctx context.Context, w string, f screening.Part
 	if err != nil {
 		return screening.List[screening.Participant]{}, err
 	}
-	return pageOf([]screening.Participant{part}, p), nil
+	return pageOf([]screening.Participant{part}, p, filterScope(participantsPartition(w), f.ExternalUID, f.Email), func(p screening.Participant) string { return p.ID })
 }
 
 // participantByFilter returns the one participant both filters name, or "".
@@ -112,17 +117,42 @@ func (s *Store) ListSessions(ctx context.Context, w string, f screening.SessionF
 				all = append(all, it.domain())
 			}
 		}
-		return pageOf(all, p), nil
+		return pageOf(all, p, filterScope(participantSessionsPartition(w, f.ScreenerParticipantID), f.ScreenerID), func(s screening.Session) string { return s.ID })
 	case f.ScreenerID != "":
-		return listPage(ctx, s, ddb.Partition{Index: ddb.IndexGSI2, PK: screenerSessionsPartition(w, f.ScreenerID), CountAttr: "sessionCount"}, p, sessionItem.domain)
+		return listPage(ctx, s, ddb.Partition{Index: ddb.IndexGSI2, PK: screenerSessionsPartition(w, f.ScreenerID), CountAttr: "sessionCount", ItemPK: sessionsPartition(w)}, p, sessionItem.domain)
 	}
 	return listPage(ctx, s, ddb.Partition{PK: sessionsPartition(w), CountAttr: "count"}, p, sessionItem.domain)
 }
 
-func pageOf[T any](all []T, p screening.Page) screening.List[T] {
+// pageOf pages a list read whole (a filter's few records, in id order). Its cursors name the
+// last record's id under a scope of the workspace and the filter's values, so a cursor of
+// another filter or workspace is screening.ErrInvalidCursor.
+func pageOf[T any](all []T, p screening.Page, scope ddb.Partition, idOf func(T) string) (screening.List[T], error) {
 	start := min(p.Offset, len(all))
+	if p.Cursor != "" {
+		keys, err := scope.ParseCursor(p.Cursor, 1)
+		if err != nil {
+			return screening.List[T]{}, screening.ErrInvalidCursor
+		}
+		start = len(all)
+		for i, it := range all {
+			if idOf(it) > keys[0] {
+				start = i
+				break
+			}
+		}
+	}
 	end := min(start+p.Limit, len(all))
-	return screening.List[T]{Items: all[start:end], Total: len(all)}
+	out := screening.List[T]{Items: all[start:end], Total: len(all)}
+	if end < len(all) && end > start {
+		out.Next = scope.Cursor(idOf(all[end-1]))
+	}
+	return out, nil
+}
+
+// filterScope is the cursor scope of a filtered list: its partition and the filter's values.
+func filterScope(partition string, values ...string) ddb.Partition {
+	return ddb.Partition{PK: partition + "\x00" + strings.Join(values, "\x00")}
 }
 
 // FindParticipantIDs resolves external uids and normalized emails through their markers
@@ -200,5 +230,5 @@ func (s *Store) Roster(ctx context.Context, w, screenerID string) ([]screening.S
 // rosterPartition is a screener's screener participants (gsi1), headed by the screener item,
 // whose participantCount is their total.
 func rosterPartition(w, screenerID string) ddb.Partition {
-	return ddb.Partition{Index: ddb.IndexGSI1, PK: screenerRosterPartition(w, screenerID), CountAttr: "participantCount"}
+	return ddb.Partition{Index: ddb.IndexGSI1, PK: screenerRosterPartition(w, screenerID), CountAttr: "participantCount", ItemPK: screenerParticipantsPartition(w)}
 }

@@ -2,6 +2,7 @@ package spotstore
 
 import (
 	"context"
+	"errors"
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
@@ -37,9 +38,27 @@ func getOne[I any, T any](ctx context.Context, s *Store, k ddb.Key, conv func(I)
 	return conv(it), nil
 }
 
-// listPage reads one page and its total in one Query.
+// listPage reads one page and its total: at an offset in one Query that meets the counter
+// first, or after a cursor in one Query that starts there plus one of the counter alone.
+// Either page carries the cursor of the next one.
 func listPage[I any, T any](ctx context.Context, s *Store, part ddb.Partition, page screening.Page, conv func(I) T) (screening.List[T], error) {
-	items, n, err := s.QueryPage(ctx, part, page.Offset, page.Limit)
+	var (
+		items []ddb.Item
+		n     int
+		next  string
+		err   error
+	)
+	if page.Cursor != "" {
+		items, next, n, err = s.QueryAfter(ctx, part, page.Cursor, page.Limit)
+		if errors.Is(err, ddb.ErrBadCursor) {
+			return screening.List[T]{}, screening.ErrInvalidCursor
+		}
+	} else {
+		items, n, err = s.QueryPage(ctx, part, page.Offset, page.Limit)
+		if err == nil && len(items) > 0 && page.Offset+len(items) < n {
+			next = part.CursorOf(items[len(items)-1])
+		}
+	}
 	if err != nil {
 		return screening.List[T]{}, err
 	}
@@ -47,7 +66,7 @@ func listPage[I any, T any](ctx context.Context, s *Store, part ddb.Partition, p
 	if err != nil {
 		return screening.List[T]{}, err
 	}
-	out := screening.List[T]{Total: n, Items: make([]T, len(decoded))}
+	out := screening.List[T]{Total: n, Next: next, Items: make([]T, len(decoded))}
 	for i, it := range decoded {
 		out.Items[i] = conv(it)
 	}
