@@ -150,9 +150,10 @@ func (b *bench) measureGet(n int, spID string) (section, error) {
 }
 
 type listPage struct {
-	Total  int               `json:"total"`
-	Offset int               `json:"offset"`
-	Items  []json.RawMessage `json:"items"`
+	Total      int               `json:"total"`
+	Offset     *int              `json:"offset"`
+	NextCursor *string           `json:"nextCursor"`
+	Items      []json.RawMessage `json:"items"`
 }
 
 // listQuery is the raw query string of a screener's list page.
@@ -174,8 +175,8 @@ func (b *bench) measureList(c config, s seeded) (section, error) {
 		if err := json.Unmarshal([]byte(body), &p); err != nil {
 			return err
 		}
-		if len(p.Items) != pageSize || p.Total != s.rows || p.Offset != offset {
-			return fmt.Errorf("list at offset %d: %d items, total %d, offset %d; want %d, %d, %d",
+		if len(p.Items) != pageSize || p.Total != s.rows || p.Offset == nil || *p.Offset != offset {
+			return fmt.Errorf("list at offset %d: %d items, total %d, offset %v; want %d, %d, %d",
 				offset, len(p.Items), p.Total, p.Offset, pageSize, s.rows, offset)
 		}
 		return nil
@@ -257,6 +258,15 @@ func (b *bench) measureList(c config, s seeded) (section, error) {
 		cost.add(fmt.Sprintf("List, offset %s", thousands(offset)), spread(reads),
 			units(medianFloat(calls)), ms(percentile(ds, 50)))
 	}
+	cursorRow, err := b.cursorPageCost(c, s, 10000)
+	if err != nil {
+		return section{}, err
+	}
+	cost.add(cursorRow...)
+	walk, err := b.measureWalks(s)
+	if err != nil {
+		return section{}, err
+	}
 	seed := newTable("Seed", "Value")
 	seed.add("Participants in the screener", thousands(s.rows))
 	seed.add("Imports (Service.Import, 1,000 rows each)", strconv.Itoa(len(s.imports)))
@@ -270,12 +280,104 @@ func (b *bench) measureList(c config, s seeded) (section, error) {
 			"Query the store starts from (gsi1 partition of the screener, Limit 100). Read units come from a capacity "+
 			"meter on the request context (median of %d requests per offset).",
 			thousands(s.rows), thousands(c.listRequests), warmUp, c.offsetRounds),
-		tables: []*table{lat, cost, seed},
+		tables: []*table{lat, cost, walk, seed},
 		notes: []string{
 			"The page and its total are one Query: the screener item heads its gsi1 partition (sort key #COUNT) and carries the participant counter, so the Query meets the total before the first participant.",
 			"DynamoDB has no offset: the store reads the skipped items and drops them, so a page's read units grow with its offset.",
+			"A cursor page (`pagination[cursor]`, our extension, issue 10 point 2) starts its Query at the cursor (ExclusiveStartKey) and reads the total from the counter item in a second Query: its read units do not depend on its depth, and a walk of every page reads the roster once.",
 		},
 	}, nil
+}
+
+// pageAt reads one page of the big screener with the query's pagination and checks its
+// shape; it returns the page, the read units, the DynamoDB calls and the time.
+func (b *bench) pageAt(s seeded, pagination url.Values) (listPage, float64, int, time.Duration, error) {
+	q := url.Values{"filter[screenerId][eq]": {s.screenerID}, "pagination[limit]": {strconv.Itoa(pageSize)}}
+	for k, v := range pagination {
+		q[k] = v
+	}
+	ctx, m := capacity.WithMeter(b.ctx)
+	ev := b.event("GET", "/screener-participants", q.Encode(), "")
+	t := time.Now()
+	resp, err := b.invoke(ctx, "ListScreenerParticipantsFunction", ev)
+	d := time.Since(t)
+	if err != nil {
+		return listPage{}, 0, 0, d, err
+	}
+	var p listPage
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		return listPage{}, 0, 0, d, err
+	}
+	if p.Total != s.rows || len(p.Items) > pageSize {
+		return p, 0, 0, d, fmt.Errorf("page %v: total %d, %d items", pagination, p.Total, len(p.Items))
+	}
+	r, _ := m.Units()
+	return p, r, m.Calls(), d, nil
+}
+
+// cursorPageCost is the row of measure 2's cost table for the cursor page that starts at
+// record depth (the cursor of the offset page that ends just before it).
+func (b *bench) cursorPageCost(c config, s seeded, depth int) ([]string, error) {
+	before, _, _, _, err := b.pageAt(s, url.Values{"pagination[offset]": {strconv.Itoa(depth - pageSize)}})
+	if err != nil {
+		return nil, err
+	}
+	if before.NextCursor == nil {
+		return nil, fmt.Errorf("the page at offset %d has no next cursor", depth-pageSize)
+	}
+	var reads, calls []float64
+	var ds []time.Duration
+	for range c.offsetRounds {
+		p, r, n, d, err := b.pageAt(s, url.Values{"pagination[cursor]": {*before.NextCursor}})
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Items) != pageSize || p.Offset != nil {
+			return nil, fmt.Errorf("cursor page after %d: %d items, offset %v", depth, len(p.Items), p.Offset)
+		}
+		reads, calls, ds = append(reads, r), append(calls, float64(n)), append(ds, d)
+	}
+	return []string{fmt.Sprintf("List, cursor after record %s (our extension)", thousands(depth)), spread(reads),
+		units(medianFloat(calls)), ms(percentile(ds, 50))}, nil
+}
+
+// measureWalks reads every page of the big screener once with cursors and once with offsets.
+func (b *bench) measureWalks(s seeded) (*table, error) {
+	progress("measure 2: a walk of all %d participants in pages of %d, with cursors and with offsets", s.rows, pageSize)
+	t := newTable("Walk of every page of 100", "Pages", "Read units", "DynamoDB calls", "Time")
+	walk := func(name string, next func(p listPage, read int) url.Values) error {
+		var read, pages, calls int
+		var ru float64
+		start := time.Now()
+		pagination := url.Values{}
+		for {
+			p, r, n, _, err := b.pageAt(s, pagination)
+			if err != nil {
+				return err
+			}
+			read, pages, calls, ru = read+len(p.Items), pages+1, calls+n, ru+r
+			if p.NextCursor == nil {
+				break
+			}
+			pagination = next(p, read)
+		}
+		if read != s.rows {
+			return fmt.Errorf("%s walk read %d of %d participants", name, read, s.rows)
+		}
+		t.add(name, strconv.Itoa(pages), units(ru), strconv.Itoa(calls), secs(time.Since(start)))
+		return nil
+	}
+	if err := walk("With pagination[cursor] (nextCursor of each page)", func(p listPage, _ int) url.Values {
+		return url.Values{"pagination[cursor]": {*p.NextCursor}}
+	}); err != nil {
+		return nil, err
+	}
+	if err := walk("With pagination[offset]", func(_ listPage, read int) url.Values {
+		return url.Values{"pagination[offset]": {strconv.Itoa(read)}}
+	}); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func thousands(n int) string {

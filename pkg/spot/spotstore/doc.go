@@ -37,6 +37,21 @@
 // itself (gsi1sk/gsi2sk=#COUNT), whose participantCount and sessionCount are their totals.
 // A screener participant's sessions (11) are few and are counted as they are read.
 //
+// # Cursors
+//
+// A list page read with a cursor (screening.Page.Cursor, the API's pagination[cursor]) is one
+// Query of the same partition that starts after the cursor's record (ExclusiveStartKey), with
+// Limit one more than the page to know whether a next page exists, and one Query of the
+// counter item alone (sort key #COUNT) for the exact total: it reads what it returns, at any
+// depth. The cursor (ddb.Partition.Cursor) holds only the last record's sort keys (for gsi1 and
+// gsi2 also its table sort key) and a tag over the partition and those keys; the partition keys
+// of the start key come from the request (workspace and filter; ddb.Partition.ItemPK is an
+// index partition's table partition), so a cursor cannot reach another workspace or filter,
+// and one made for another is screening.ErrInvalidCursor. Lists read whole (a filter on email
+// or external uid, a screener participant's sessions) page their few records in memory with
+// the same cursors under a scope of the workspace and the filter values. Every page, offset or
+// cursor, carries the cursor of its last record when more follow (screening.List.Next).
+//
 // # Invariants kept by transactions
 //
 //   - Email and external uid are unique per workspace: their marker items are written with
