@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
@@ -207,6 +208,81 @@ func TestCursorWalkUnderConcurrentWrites(t *testing.T) {
 	if whole := c.cursorPage("ListScreenerParticipantsFunction", "/screener-participants", filter.Encode()); !slices.Equal(idsOf(whole), now) {
 		t.Fatalf("list now %v, walk less removals %v", idsOf(whole), now)
 	}
+}
+
+// TestCursorWalkWithConcurrentWriters: a writer imports and removes while a walk is under
+// way. The walk never repeats a record or leaves creation order, sees every record that was
+// never removed, and every one whose import had returned before the walk's last page.
+func TestCursorWalkWithConcurrentWriters(t *testing.T) {
+	c := newClient(t, testkit.NewEnv(t))
+	scr := c.screener("S")
+	var initial []sp
+	c.importRows(scr, "", rows(60, "p")...).JSON(&initial)
+	var (
+		mu      sync.Mutex
+		added   []string
+		removed = map[string]bool{}
+		werr    error
+	)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 40; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var more []sp
+			r := c.importRows(scr, "", rows(2, fmt.Sprintf("w%02d", i))...)
+			if r.StatusCode != 200 {
+				werr = fmt.Errorf("import: %d %s", r.StatusCode, r.Body)
+				return
+			}
+			r.JSON(&more)
+			gone := initial[59-i].ID
+			if r := c.call("DeleteScreenerParticipantFunction", "DELETE", "/screener-participants/"+gone, "", "", nil); r.StatusCode != 200 {
+				werr = fmt.Errorf("delete: %d %s", r.StatusCode, r.Body)
+				return
+			}
+			mu.Lock()
+			for _, m := range more {
+				added = append(added, m.ID)
+			}
+			removed[gone] = true
+			mu.Unlock()
+		}
+	}()
+	addedBeforeLast := 0
+	got, _ := c.walk("ListScreenerParticipantsFunction", "/screener-participants", url.Values{"filter[screenerId][eq]": {scr}}, 3, func(int) {
+		mu.Lock()
+		addedBeforeLast = len(added)
+		mu.Unlock()
+	})
+	close(stop)
+	<-done
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	seen := map[string]bool{}
+	for i, id := range got {
+		if seen[id] || i > 0 && got[i-1] >= id {
+			t.Fatalf("walk repeats or leaves order at %d: %s after %v", i, id, got[max(0, i-1)])
+		}
+		seen[id] = true
+	}
+	for _, p := range initial {
+		if !removed[p.ID] && !seen[p.ID] {
+			t.Fatalf("%s, never removed, missing from the walk", p.ID)
+		}
+	}
+	for _, id := range added[:addedBeforeLast] {
+		if !seen[id] {
+			t.Fatalf("%s, added before the last page, missing from the walk", id)
+		}
+	}
+	t.Logf("walk of %d records; %d added and %d removed while it ran, %d added before its last page",
+		len(got), len(added), len(removed), addedBeforeLast)
 }
 
 // TestCursorPageCostIsFlat: on a 3,000-record roster the cursor page at the end reads about
