@@ -146,6 +146,9 @@ type List[T any] struct {
 	Next string
 }
 
+// MaxCursorLen bounds a Page.Cursor's length (the store's, ddb.MaxCursorLen, are far shorter).
+const MaxCursorLen = 512
+
 // ErrInvalidCursor is a Page.Cursor the store did not make for this list: malformed, or made
 // for another list, filter or workspace.
 var ErrInvalidCursor = errors.New("screening: invalid cursor")

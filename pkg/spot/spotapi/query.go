@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 )
@@ -83,7 +82,7 @@ const paramCursor = "pagination[cursor]"
 
 // checkCursor is the shape check of a cursor (the store checks that it made it for this list).
 func checkCursor(v string) *FieldError {
-	if v == "" || len(v) > ddb.MaxCursorLen || strings.Trim(v, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != "" {
+	if v == "" || len(v) > screening.MaxCursorLen || strings.Trim(v, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != "" {
 		return invalidCursor()
 	}
 	return nil
