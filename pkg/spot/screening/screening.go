@@ -146,7 +146,8 @@ type List[T any] struct {
 	Next string
 }
 
-// MaxCursorLen bounds a Page.Cursor's length (the store's, ddb.MaxCursorLen, are far shorter).
+// MaxCursorLen bounds a Page.Cursor's length, checked where a request enters (the store's
+// cursors are far shorter; decoding one is bounded by it).
 const MaxCursorLen = 512
 
 // ErrInvalidCursor is a Page.Cursor the store did not make for this list: malformed, or made
