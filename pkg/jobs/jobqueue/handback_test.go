@@ -67,6 +67,24 @@ func (s *slowWorker) handle(ctx context.Context, d jobs.Delivery) error {
 
 func lastAt5(d jobs.Delivery) bool { return d.ReceiveCount >= 5 }
 
+// runBatch runs records with the given receive counts through a handler whose chunks take
+// took each, in an invocation of within, handing back to a recorded queue "q".
+func runBatch(t *testing.T, took, within time.Duration, counts ...int) (*slowWorker, *changer, events.SQSEventResponse, time.Time) {
+	t.Helper()
+	w := &slowWorker{took: took}
+	c := &changer{}
+	h := handlerFor(w.handle, lastAt5, HandBack{Client: c, QueueURL: "q"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	resp, err := h(ctx, records(counts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(c.handles)
+	return w, c, resp, deadline
+}
+
 func failures(resp events.SQSEventResponse) []string {
 	var out []string
 	for _, f := range resp.BatchItemFailures {
@@ -80,15 +98,7 @@ func failures(resp events.SQSEventResponse) []string {
 // a chunk only with a third of that left, hands back every record after the first it did not
 // start (visibility 0 on their receipt handles) and reports exactly those as failures.
 func TestHandBackWhenTimeRunsShort(t *testing.T) {
-	w := &slowWorker{took: 100 * time.Millisecond}
-	c := &changer{}
-	h := handlerFor(w.handle, lastAt5, HandBack{Client: c, QueueURL: "q"}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
-	defer cancel()
-	resp, err := h(ctx, records(1, 1, 1, 1, 1, 1, 1, 1, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, c, resp, deadline := runBatch(t, 100*time.Millisecond, 600*time.Millisecond, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
 	if len(w.ran) == 0 || len(w.ran) >= 10 {
 		t.Fatalf("ran %v: want some of the ten, not all", w.ran)
 	}
@@ -107,18 +117,9 @@ func TestHandBackWhenTimeRunsShort(t *testing.T) {
 	if got := failures(resp); !slices.Equal(got, want) {
 		t.Errorf("reported %v as failed, want the handed-back %v", got, want)
 	}
-	if left := time.Until(mustDeadline(t, ctx)); left < 100*time.Millisecond {
+	if left := time.Until(deadline); left < 100*time.Millisecond {
 		t.Errorf("the handler returned with %v left: a chunk ran too late", left)
 	}
-}
-
-func mustDeadline(t *testing.T, ctx context.Context) time.Time {
-	t.Helper()
-	d, ok := ctx.Deadline()
-	if !ok {
-		t.Fatal("no deadline")
-	}
-	return d
 }
 
 // TestHandBackSparesLastReceives: records run most-received first; one on its last receive
@@ -126,22 +127,13 @@ func mustDeadline(t *testing.T, ctx context.Context) time.Time {
 // it to the DLQ unrun); one that overran its deadline is handed back unless it was on its last
 // receive, and once the chunks' deadline has passed the rest are handed back.
 func TestHandBackSparesLastReceives(t *testing.T) {
-	w := &slowWorker{took: 700 * time.Millisecond}
-	c := &changer{}
-	h := handlerFor(w.handle, lastAt5, HandBack{Client: c, QueueURL: "q"}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 900*time.Millisecond)
-	defer cancel()
 	// m1 (5th receive) runs first and has the time; m2 (also its 5th) runs with 200 ms left,
 	// under the 300 ms margin, and overruns: it fails (its last receive: no handback); m0 and
 	// m3 are handed back without running.
-	resp, err := h(ctx, records(2, 5, 5, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, c, resp, _ := runBatch(t, 700*time.Millisecond, 900*time.Millisecond, 2, 5, 5, 1)
 	if !slices.Equal(w.ran, []string{"m1", "m2"}) {
 		t.Errorf("ran %v, want the two last receives, m1 then m2", w.ran)
 	}
-	slices.Sort(c.handles)
 	if !slices.Equal(c.handles, []string{"rh-m0", "rh-m3"}) {
 		t.Errorf("handed back %v, want rh-m0 and rh-m3", c.handles)
 	}
@@ -154,19 +146,10 @@ func TestHandBackSparesLastReceives(t *testing.T) {
 // record always runs, and one that overruns is handed back (not left for the visibility
 // timeout) with the records after it.
 func TestHandBackOrderAndOverrun(t *testing.T) {
-	w := &slowWorker{took: time.Second}
-	c := &changer{}
-	h := handlerFor(w.handle, lastAt5, HandBack{Client: c, QueueURL: "q"}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	resp, err := h(ctx, records(1, 3, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, c, resp, _ := runBatch(t, time.Second, 300*time.Millisecond, 1, 3, 2)
 	if !slices.Equal(w.ran, []string{"m1"}) {
 		t.Errorf("ran %v, want m1 (received most) alone", w.ran)
 	}
-	slices.Sort(c.handles)
 	if !slices.Equal(c.handles, []string{"rh-m0", "rh-m1", "rh-m2"}) {
 		t.Errorf("handed back %v, want all three", c.handles)
 	}
