@@ -117,7 +117,7 @@ func TestHandBackWhenTimeRunsShort(t *testing.T) {
 	if got := failures(resp); !slices.Equal(got, want) {
 		t.Errorf("reported %v as failed, want the handed-back %v", got, want)
 	}
-	if left := time.Until(deadline); left < 100*time.Millisecond {
+	if left := time.Until(deadline); left < 50*time.Millisecond {
 		t.Errorf("the handler returned with %v left: a chunk ran too late", left)
 	}
 }
@@ -127,10 +127,10 @@ func TestHandBackWhenTimeRunsShort(t *testing.T) {
 // it to the DLQ unrun); one that overran its deadline is handed back unless it was on its last
 // receive, and once the chunks' deadline has passed the rest are handed back.
 func TestHandBackSparesLastReceives(t *testing.T) {
-	// m1 (5th receive) runs first and has the time; m2 (also its 5th) runs with 200 ms left,
-	// under the 300 ms margin, and overruns: it fails (its last receive: no handback); m0 and
+	// m1 (5th receive) runs first and has the time; m2 (also its 5th) runs with 400 ms left,
+	// under the 600 ms margin, and overruns: it fails (its last receive: no handback); m0 and
 	// m3 are handed back without running.
-	w, c, resp, _ := runBatch(t, 700*time.Millisecond, 900*time.Millisecond, 2, 5, 5, 1)
+	w, c, resp, _ := runBatch(t, 1400*time.Millisecond, 1800*time.Millisecond, 2, 5, 5, 1)
 	if !slices.Equal(w.ran, []string{"m1", "m2"}) {
 		t.Errorf("ran %v, want the two last receives, m1 then m2", w.ran)
 	}
@@ -167,8 +167,8 @@ func TestNoDeadlineNoHandBack(t *testing.T) {
 	if err != nil || len(w.ran) != 3 || len(resp.BatchItemFailures) != 0 {
 		t.Errorf("ran %v, failures %v, err %v: want all three run and none failed", w.ran, resp.BatchItemFailures, err)
 	}
-	w = &slowWorker{took: 300 * time.Millisecond}
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	w = &slowWorker{took: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 1400*time.Millisecond)
 	defer cancel()
 	resp, err = handlerFor(w.handle, lastAt5, HandBack{}, nil)(ctx, records(1, 1, 1))
 	if err != nil || len(w.ran) != 1 || !slices.Equal(failures(resp), []string{"m1", "m2"}) {
