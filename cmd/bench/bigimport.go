@@ -305,7 +305,7 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	// template's MaximumConcurrency instances, each with its own budget.
 	w := s.app.PolledImportWorker(queueMaxReceives, workerConcurrency)
 	w.Log = s.log
-	s.worker = jobqueue.HandlerFor(w)
+	s.worker = jobqueue.HandlerFor(w, jobqueue.HandBack{Client: s.sqs, QueueURL: s.queue})
 	return s, nil
 }
 

@@ -7,8 +7,9 @@
 // Lambda Runtime Interface Emulator with template.yaml's environment for it (pkg/dev/rie),
 // against the local stack `make run` starts: the table named by TABLE_NAME (default
 // roster-local) at DYNAMODB_ENDPOINT (default http://127.0.0.1:8000), and, for the functions
-// that queue import jobs, the queue at IMPORT_QUEUE_URL on the SQS at SQS_ENDPOINT (make run
-// prints both; without them those functions are not run). An HTTP function takes an API
+// that queue import jobs and the worker (which hands back to it what a batch has no time for),
+// the queue at IMPORT_QUEUE_URL on the SQS at SQS_ENDPOINT (make run prints both; without them
+// those functions are not run). An HTTP function takes an API
 // Gateway HTTP API v2 event; the import worker an SQS event, whose jobs are stored first
 // (QUEUED) unless they exist, as the API function that queued the chunks would have; a
 // scheduled function (the import sweeper) an EventBridge scheduled event.

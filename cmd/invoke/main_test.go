@@ -86,6 +86,7 @@ func TestInvoke(t *testing.T) {
 // first run stores the job its chunk belongs to and completes it, the second finds it done.
 func TestInvokeWorker(t *testing.T) {
 	env := demoTable(t)
+	withQueue(t, env) // the worker hands back to its queue what a batch has no time for
 	event := eventFile(t, "import-worker.json")
 	for run := 1; run <= 2; run++ {
 		out, errOut, code := invokeCmd("-fn", "ImportWorkerFunction", "-event", event)

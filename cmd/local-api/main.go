@@ -241,7 +241,7 @@ func startImports(ctx context.Context, a *app.App, log *slog.Logger, stderr io.W
 			pctx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
 			poller := &poller.Poller{
-				Client: sc, QueueURL: queue, Handler: jobqueue.HandlerFor(a.PolledImportWorker(localMaxReceiveCount, localWorkerConcurrent)),
+				Client: sc, QueueURL: queue, Handler: jobqueue.HandlerFor(a.PolledImportWorker(localMaxReceiveCount, localWorkerConcurrent), jobqueue.HandBack{Client: sc, QueueURL: queue}),
 				BatchSize: 10, Wait: 5 * time.Second, Timeout: localWorkerTimeout, Concurrency: localWorkerConcurrent, Log: log,
 			}
 			go func() {

@@ -112,10 +112,25 @@
 // # Poison chunks
 //
 // A delivery that fails on its last receive (Worker.MaxReceiveCount, the queue's redrive
-// policy) records its chunk on the job as failed (all its rows failed, the error as the job's
+// policy; Worker.LastReceive) records its chunk on the job as failed (all its rows failed, the error as the job's
 // reason), which counts it done, so the job ends FAILED; it still fails, so the queue moves it
 // to the DLQ. A message whose body cannot be decoded is attributed to its job through its
 // attributes (Message.Attributes).
+//
+// # No chunk waits out the visibility timeout
+//
+// An invocation has a deadline (the worker function's 60 s timeout; the local poller's); a
+// batch of 10 chunks under load may not fit in it. The worker's SQS handler
+// (jobqueue.HandlerFor, the adapter: the engine makes no SQS call) starts a chunk only while a
+// third of the invocation's time is left (jobqueue.StartShare: the time the slowest chunk may
+// take); the chunks it does not start, and one that overran, it hands back to the queue
+// (visibility 0: received again at once) and reports as failed, so they are not deleted. A
+// handback costs a receive (ApproximateReceiveCount, which Worker.LastReceive and the redrive
+// policy read), so the records run most-received first, the first record of an invocation
+// always runs, and a record on its last receive is never handed back while there is time: a
+// healthy chunk always runs before the queue would move it to the DLQ. What a handback can
+// still cost is retries: a chunk handed back k times that then keeps failing is recorded
+// poison k receives earlier. The local poller runs the same handler under its deadline.
 //
 // # Cost
 //

@@ -98,7 +98,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	// Failures and poison chunks are logged (to stderr, shown with -v or on failure).
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	w := app.WorkerOver(st, o.maxReceiveCount, log)
-	h := jobqueue.HandlerFor(w)
+	h := jobqueue.HandlerFor(w, jobqueue.HandBack{Client: client, QueueURL: queue})
 	f := &fixture{
 		t: t, ctx: ctx, env: env, ws: tn.WorkspaceID, scr: scr.ID, sqs: client, queue: queue, dlq: dlq, worker: w, handler: h,
 		// A batch's deadline stays well inside the visibility timeout, as the template keeps the

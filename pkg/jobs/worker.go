@@ -56,7 +56,7 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) error {
 	if err == nil {
 		return nil
 	}
-	last := d.ReceiveCount >= w.maxReceiveCount()
+	last := w.LastReceive(d)
 	w.log().Warn("import chunk failed", "messageId", d.ID, "receiveCount", d.ReceiveCount, "lastReceive", last, "error", err.Error())
 	if last {
 		if perr := w.recordPoison(ctx, d, err); perr != nil {
@@ -96,6 +96,10 @@ func (w *Worker) family(name string) (Family, bool) {
 	}
 	return nil, false
 }
+
+// LastReceive reports whether d is its chunk's last chance: the queue's redrive policy moves
+// the message to the dead-letter queue rather than deliver it again.
+func (w *Worker) LastReceive(d Delivery) bool { return d.ReceiveCount >= w.maxReceiveCount() }
 
 func (w *Worker) maxReceiveCount() int {
 	if w.MaxReceiveCount > 0 {

@@ -67,7 +67,7 @@ func TestCrashChildWorker(t *testing.T) {
 	st := ddb.New(db, cfg.Table)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	p := &poller.Poller{
-		Client: client, QueueURL: cfg.Queue, Handler: jobqueue.HandlerFor(app.WorkerOver(st, cfg.MaxReceiveCount, log)), BatchSize: 1, Concurrency: 2,
+		Client: client, QueueURL: cfg.Queue, Handler: jobqueue.HandlerFor(app.WorkerOver(st, cfg.MaxReceiveCount, log), jobqueue.HandBack{Client: client, QueueURL: cfg.Queue}), BatchSize: 1, Concurrency: 2,
 		Timeout: cfg.BatchTimeout, Log: log,
 	}
 	fmt.Fprintln(os.Stderr, "worker process: polling", cfg.Queue)

@@ -27,6 +27,10 @@ import (
 // the receipt handles of that receive, and leaves the failed ones to come back after the
 // visibility timeout (or to go to the DLQ after maxReceiveCount receives). A handler error, or
 // a failure it reports by an id that is not in the batch, fails the whole batch, as on Lambda.
+// The worker's handler (jobqueue.HandlerFor with a jobqueue.HandBack on this queue) sees the
+// deadline as it would on Lambda, and hands back at once the records it has no time left for:
+// reported failed, they are not deleted, and are received again without waiting out the
+// visibility timeout.
 type Poller struct {
 	Client   *sqs.Client
 	QueueURL string
@@ -35,8 +39,9 @@ type Poller struct {
 	BatchSize int
 	// Wait is the long poll, in whole seconds, at most 20 (0: 1 s).
 	Wait time.Duration
-	// Timeout is each batch's deadline, like the worker function's timeout (0: 60 s). The
-	// queue's visibility timeout should be well above it (AWS advises 6x).
+	// Timeout is each batch's deadline, like the worker function's timeout (0: 60 s), passed
+	// to the handler as its context's deadline. The queue's visibility timeout should be well
+	// above it (AWS advises 6x).
 	Timeout time.Duration
 	// Concurrency is how many batches run at once, like Lambda's concurrency (0: 1).
 	Concurrency int

@@ -64,7 +64,7 @@ func (e *Env) EnableImports() *Imports {
 	return &Imports{
 		SQS: client, QueueURL: queue, DLQURL: dlq, t: e.T,
 		Poller: &poller.Poller{
-			Client: client, QueueURL: queue, Handler: jobqueue.HandlerFor(e.App.PolledImportWorker(jobs.DefaultMaxReceiveCount, 2)),
+			Client: client, QueueURL: queue, Handler: jobqueue.HandlerFor(e.App.PolledImportWorker(jobs.DefaultMaxReceiveCount, 2), jobqueue.HandBack{Client: client, QueueURL: queue}),
 			BatchSize: 10, Timeout: 120 * time.Second, Concurrency: 2,
 		},
 	}

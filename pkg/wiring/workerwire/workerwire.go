@@ -44,11 +44,14 @@ func Paced(t *ddb.Table, budget float64, maxReceiveCount int, log *slog.Logger) 
 }
 
 // Settings are the worker's environment: the queue's maxReceiveCount (MAX_RECEIVE_COUNT,
-// which template.yaml sets from the redrive policy) and the write budget per partition key
-// (IMPORT_PARTITION_WRITE_BUDGET).
+// which template.yaml sets from the redrive policy), the write budget per partition key
+// (IMPORT_PARTITION_WRITE_BUDGET) and the queue its batches come from (IMPORT_QUEUE_URL,
+// through SQS_ENDPOINT when set), where it hands back the records a batch has no time left
+// for (jobqueue.HandlerFor). Without a queue those wait out the visibility timeout.
 type Settings struct {
 	MaxReceiveCount int
 	Budget          float64
+	HandBack        jobqueue.HandBack
 }
 
 // SettingsFromEnv reads the worker's settings; unset ones (and a MAX_RECEIVE_COUNT of 0 or
@@ -79,7 +82,7 @@ func Handler(logicalID string, t *ddb.Table, s Settings, log *slog.Logger) (jobq
 	if _, ok := routes.WorkerByLogicalID(logicalID); !ok || logicalID != "ImportWorkerFunction" {
 		return nil, fmt.Errorf("no worker for function %q", logicalID)
 	}
-	return jobqueue.HandlerFor(Paced(t, s.Budget, s.MaxReceiveCount, log)), nil
+	return jobqueue.HandlerFor(Paced(t, s.Budget, s.MaxReceiveCount, log), s.HandBack), nil
 }
 
 // Main is the whole of a worker function's main: read the environment once and hand the
@@ -95,5 +98,22 @@ func fromEnv(logicalID string, log *slog.Logger) (jobqueue.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.HandBack, err = HandBackFromEnv(context.Background()); err != nil {
+		return nil, err
+	}
 	return Handler(logicalID, t, s, log)
+}
+
+// HandBackFromEnv is the queue IMPORT_QUEUE_URL names (through SQS_ENDPOINT, moto_server, when
+// set), for handing back records; none when IMPORT_QUEUE_URL is unset.
+func HandBackFromEnv(ctx context.Context) (jobqueue.HandBack, error) {
+	url := os.Getenv("IMPORT_QUEUE_URL")
+	if url == "" {
+		return jobqueue.HandBack{}, nil
+	}
+	client, err := jobqueue.NewClient(ctx, os.Getenv("SQS_ENDPOINT"))
+	if err != nil {
+		return jobqueue.HandBack{}, err
+	}
+	return jobqueue.HandBack{Client: client, QueueURL: url}, nil
 }
