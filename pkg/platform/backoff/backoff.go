@@ -47,3 +47,17 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Retry runs fn until it returns nil or an error retryable does not accept, at most retries
+// more times, waiting as p says before each retry. It returns fn's last error.
+func Retry(ctx context.Context, p Policy, retries int, retryable func(error) bool, fn func() error) error {
+	for n := 1; ; n++ {
+		err := fn()
+		if err == nil || n > retries || !retryable(err) {
+			return err
+		}
+		if werr := p.Wait(ctx, n); werr != nil {
+			return err
+		}
+	}
+}

@@ -2,12 +2,14 @@ package screening
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/participant-roster/roster/pkg/platform/backoff"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -49,20 +51,34 @@ func (s *Service) Import(ctx context.Context, ws string, actor vocab.Actor, req 
 	return report.ScreenerParticipants(), nil
 }
 
+// MaxConflictRetries bounds how often an import plans again after vocab.ErrConflict: another
+// import (or another delivery of the same chunk) changed the records it planned against, and
+// planning again against what they are now converges without the client.
+const MaxConflictRetries = 8
+
+// IsConflict reports whether an import's error is a lost race that planning again resolves.
+func IsConflict(err error) bool { return errors.Is(err, vocab.ErrConflict) }
+
 // RunImport plans an import (PlanImport) and, unless it is a dry run, applies it
-// (ApplyImport): a dry run and a real import take the very same path up to the write. The
-// report says what each row did (or would do) and what a FULL_SYNC removed (or would remove).
+// (ApplyImport): a dry run and a real import take the very same path up to the write. A lost
+// race (vocab.ErrConflict) plans again, up to MaxConflictRetries times. The report says what
+// each row did (or would do) and what a FULL_SYNC removed (or would remove).
 func (s *Service) RunImport(ctx context.Context, ws string, actor vocab.Actor, req ImportRequest) (ImportReport, error) {
-	plan, err := s.PlanImport(ctx, ws, actor, req)
-	if err != nil {
-		return ImportReport{}, err
-	}
-	if !req.DryRun {
-		if err := s.ApplyImport(ctx, plan); err != nil {
-			return ImportReport{}, err
+	var report ImportReport
+	err := backoff.Retry(ctx, backoff.Queue, MaxConflictRetries, IsConflict, func() error {
+		plan, err := s.PlanImport(ctx, ws, actor, req)
+		if err != nil {
+			return err
 		}
-	}
-	return plan.Report, nil
+		if !req.DryRun {
+			if err := s.ApplyImport(ctx, plan); err != nil {
+				return err
+			}
+		}
+		report = plan.Report
+		return nil
+	})
+	return report, err
 }
 
 // PlanImport decides what an import changes without writing anything: it validates every

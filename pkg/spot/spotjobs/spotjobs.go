@@ -39,10 +39,6 @@ import (
 // Name is the Spot family's name on jobs and messages.
 const Name = "spot"
 
-// maxConflictRetries bounds how often a chunk re-plans after vocab.ErrConflict (another
-// delivery of the same chunk, or another chunk naming the same participant, won a race).
-const maxConflictRetries = 8
-
 // Row is an import row as a chunk message carries it, in the API's field names.
 type Row struct {
 	ExternalUID *string `json:"externalUid,omitempty"`
@@ -125,17 +121,13 @@ func (f *Family) RunChunk(ctx context.Context, run *jobs.ChunkRun) (jobs.Outcome
 	for i := range rows {
 		c.pending = append(c.pending, i)
 	}
-	for conflicts := 0; ; {
-		out, err := c.attempt(ctx)
-		if errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries {
-			conflicts++
-			if err := backoff.Queue.Wait(ctx, conflicts); err != nil {
-				return jobs.Outcome{}, err
-			}
-			continue
-		}
-		return out, err
-	}
+	var out jobs.Outcome
+	err = backoff.Retry(ctx, backoff.Queue, screening.MaxConflictRetries, screening.IsConflict, func() error {
+		var err error
+		out, err = c.attempt(ctx)
+		return err
+	})
+	return out, err
 }
 
 // chunk is one attempt at a chunk's rows: the rows still pending (chunk-local indexes) and
@@ -396,7 +388,7 @@ func (f *Family) Finish(ctx context.Context, fin *jobs.Finishing) error {
 		return err
 	}
 	planned := false
-	for conflicts := 0; ; {
+	return backoff.Retry(ctx, backoff.Queue, screening.MaxConflictRetries, screening.IsConflict, func() error {
 		roster, err := st.Roster(ctx, job.WorkspaceID, job.Target)
 		if err != nil {
 			return err
@@ -435,14 +427,6 @@ func (f *Family) Finish(ctx context.Context, fin *jobs.Finishing) error {
 		if len(changes) == 0 {
 			return nil
 		}
-		err = st.Apply(ctx, job.WorkspaceID, job.Target, changes)
-		if errors.Is(err, vocab.ErrConflict) && conflicts < maxConflictRetries {
-			conflicts++
-			if err := backoff.Queue.Wait(ctx, conflicts); err != nil {
-				return err
-			}
-			continue
-		}
-		return err
-	}
+		return st.Apply(ctx, job.WorkspaceID, job.Target, changes)
+	})
 }
