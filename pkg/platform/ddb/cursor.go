@@ -155,8 +155,13 @@ func (t *Table) QueryAfter(ctx context.Context, part Partition, cursor string, l
 	}
 }
 
-// countOf reads the partition's total from its counter item alone.
+// countOf reads the partition's total from its counter item alone, or a counted list's from
+// its bucket counts.
 func (t *Table) countOf(ctx context.Context, part Partition) (int, error) {
+	if part.Counted.Name != "" {
+		total, _, _, err := t.Locate(ctx, part.Counted, 0)
+		return total, err
+	}
 	in := part.Query(t.TableName)
 	_, skAttr := part.keyAttrs()
 	in.KeyConditionExpression = aws.String("#pk = :pk AND #sk = :count")

@@ -93,6 +93,12 @@ var indexKeyAttrs = []string{AttrGSI1PK, AttrGSI2PK}
 // them: a transactional write costs 2 units per KB (rounded up) of the item in the table, and
 // an index copy 1 unit per KB. Updates, deletes and condition checks are priced as 1 KB items.
 func transactionUnits(ops []types.TransactWriteItem) map[string]float64 {
+	return writeUnits(ops, 2)
+}
+
+// writeUnits prices writes at perKB units per KB of each item in the table (2 in a
+// transaction, 1 outside one) and 1 per KB of each index copy.
+func writeUnits(ops []types.TransactWriteItem, perKB float64) map[string]float64 {
 	units := map[string]float64{}
 	add := func(key map[string]types.AttributeValue, item map[string]types.AttributeValue) {
 		pk, _ := key[AttrPK].(*types.AttributeValueMemberS)
@@ -103,7 +109,7 @@ func transactionUnits(ops []types.TransactWriteItem) map[string]float64 {
 		if item != nil {
 			kb = math.Max(1, math.Ceil(float64(ItemSize(item))/1024))
 		}
-		units[pk.Value] += 2 * kb
+		units[pk.Value] += perKB * kb
 		for _, a := range indexKeyAttrs {
 			if ipk, ok := item[a].(*types.AttributeValueMemberS); ok {
 				units[ipk.Value] += kb
@@ -131,6 +137,14 @@ func (t *Table) pace(ctx context.Context, ops []types.TransactWriteItem) error {
 		return nil
 	}
 	return t.pacer.Wait(ctx, transactionUnits(ops))
+}
+
+// paceSingle waits, if the table has a pacer, until one write outside a transaction fits.
+func (t *Table) paceSingle(ctx context.Context, op types.TransactWriteItem) error {
+	if t.pacer == nil {
+		return nil
+	}
+	return t.pacer.Wait(ctx, writeUnits([]types.TransactWriteItem{op}, 1))
 }
 
 // Paced returns the same table through the same client, whose transactions keep to p (the

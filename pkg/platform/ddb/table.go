@@ -96,6 +96,17 @@ func (t *Table) get(ctx context.Context, k Key, out any, consistent bool) (bool,
 // retries what DynamoDB leaves unprocessed. Repeated keys are read once (DynamoDB rejects a
 // batch that names a key twice).
 func (t *Table) BatchGet(ctx context.Context, keys []Key) ([]Item, error) {
+	return t.batchGet(ctx, keys, true)
+}
+
+// BatchGetEventual is BatchGet with eventually consistent reads, at half the read units: for
+// items a plan only routes by, whose writes are conditioned on what the plan expects (a stale
+// read then fails a condition and the plan is made again).
+func (t *Table) BatchGetEventual(ctx context.Context, keys []Key) ([]Item, error) {
+	return t.batchGet(ctx, keys, false)
+}
+
+func (t *Table) batchGet(ctx context.Context, keys []Key, consistent bool) ([]Item, error) {
 	keys = unique(keys)
 	var out []Item
 	for start := 0; start < len(keys); start += 100 {
@@ -104,7 +115,7 @@ func (t *Table) BatchGet(ctx context.Context, keys []Key) ([]Item, error) {
 		for i, k := range chunk {
 			avs[i] = k.AV()
 		}
-		req := map[string]types.KeysAndAttributes{t.TableName: {Keys: avs, ConsistentRead: aws.Bool(true)}}
+		req := map[string]types.KeysAndAttributes{t.TableName: {Keys: avs, ConsistentRead: aws.Bool(consistent)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff.Store.Wait(ctx, attempt); err != nil {
@@ -163,6 +174,9 @@ type Partition struct {
 	// ItemPK is, for an index partition, the table partition its records live in: with PK
 	// it builds a cursor's start key (cursor.go) from the request, never from the cursor.
 	ItemPK string
+	// Counted, when set, is the counted list (counted.go) whose buckets give the partition's
+	// total and offsets; its records' sort key is SeqKey of their sequence number.
+	Counted Counted
 }
 
 func (p Partition) keyAttrs() (pkAttr, skAttr string) {
@@ -207,6 +221,9 @@ func (p Partition) Query(table string) *dynamodb.QueryInput {
 // first. DynamoDB has no offset: the skipped items are read and dropped, which the benchmark
 // prices.
 func (t *Table) QueryPage(ctx context.Context, part Partition, offset, limit int) ([]Item, int, error) {
+	if part.Counted.Name != "" {
+		return t.countedPage(ctx, part, offset, limit)
+	}
 	in := part.Query(t.TableName)
 	want := offset + limit
 	var out []Item
@@ -232,6 +249,39 @@ func (t *Table) QueryPage(ctx context.Context, part Partition, offset, limit int
 			seen++
 		}
 		if seen >= want || res.LastEvaluatedKey == nil {
+			return out, total, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// countedPage reads a page of a counted list: the bucket counts, then one Query that starts
+// at the bucket the offset falls in and skips the bucket's records before the offset.
+func (t *Table) countedPage(ctx context.Context, part Partition, offset, limit int) ([]Item, int, error) {
+	total, from, skip, err := t.Locate(ctx, part.Counted, offset)
+	if err != nil || skip < 0 || limit <= 0 {
+		return nil, total, err
+	}
+	in := part.Query(t.TableName)
+	_, skAttr := part.keyAttrs()
+	in.KeyConditionExpression = aws.String("#pk = :pk AND #sk >= :from")
+	in.ExpressionAttributeNames["#sk"] = skAttr
+	in.ExpressionAttributeValues[":from"] = S(SeqKey(from))
+	var out []Item
+	seen := 0
+	for {
+		in.Limit = aws.Int32(int32(skip + limit - seen))
+		res, err := t.Client.Query(ctx, in)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: query %s: %w", part.PK, err)
+		}
+		for _, it := range res.Items {
+			if seen >= skip {
+				out = append(out, it)
+			}
+			seen++
+		}
+		if seen >= skip+limit || res.LastEvaluatedKey == nil {
 			return out, total, nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey

@@ -159,6 +159,43 @@ func (t *Table) TransactConditional(ctx context.Context, ops []types.TransactWri
 	}
 }
 
+// WriteOne runs one Put or Delete outside a transaction (paced, if the table is), retrying
+// throttling; ok is false when its condition failed. It costs half what the same write costs
+// in a transaction, for writes whose atomicity with others the caller does not need.
+func (t *Table) WriteOne(ctx context.Context, op types.TransactWriteItem) (ok bool, err error) {
+	for attempt := 0; ; attempt++ {
+		if err := t.paceSingle(ctx, op); err != nil {
+			return false, err
+		}
+		switch {
+		case op.Put != nil:
+			_, err = t.Client.PutItem(ctx, &dynamodb.PutItemInput{
+				TableName: op.Put.TableName, Item: op.Put.Item, ConditionExpression: op.Put.ConditionExpression,
+				ExpressionAttributeNames: op.Put.ExpressionAttributeNames, ExpressionAttributeValues: op.Put.ExpressionAttributeValues,
+			})
+		case op.Delete != nil:
+			_, err = t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: op.Delete.TableName, Key: op.Delete.Key, ConditionExpression: op.Delete.ConditionExpression,
+				ExpressionAttributeNames: op.Delete.ExpressionAttributeNames, ExpressionAttributeValues: op.Delete.ExpressionAttributeValues,
+			})
+		default:
+			return false, fmt.Errorf("store: WriteOne takes a Put or a Delete")
+		}
+		if err == nil {
+			return true, nil
+		}
+		if ConditionFailed(err) {
+			return false, nil
+		}
+		if retry, _ := Classify(err); !retry || attempt+1 >= MaxAttempts {
+			return false, fmt.Errorf("store: write: %w", err)
+		}
+		if err := backoff.Store.Wait(ctx, attempt+1); err != nil {
+			return false, err
+		}
+	}
+}
+
 // Classify says whether a transaction error is worth retrying, or is a failed condition.
 func Classify(err error) (retry, conflict bool) {
 	var canceled *types.TransactionCanceledException
@@ -214,8 +251,9 @@ func (t *Table) TransactCreate(ctx context.Context, ops ...types.TransactWriteIt
 }
 
 // Marker is a uniqueness marker item: its key is the unique value, and it names the record
-// that holds it. It is written with attribute_not_exists in the same transaction as the record,
-// never checked and then written.
+// that holds it. It is claimed with a condition (absent, or already this record's), in the
+// same transaction as the record or, for an import chunk's new participants, just before the
+// record's own conditional put; never checked and then written.
 type Marker struct {
 	PK            string `dynamodbav:"pk"`
 	SK            string `dynamodbav:"sk"`
@@ -223,9 +261,15 @@ type Marker struct {
 	ParticipantID string `dynamodbav:"participantId"`
 }
 
-// MarkerPut is the write that claims a marker for a participant.
+// MarkerPut is the write that claims a marker for a participant: it succeeds when the marker
+// is free or already names the participant (a create that an interrupted write left half
+// done, taken over with the same participant id).
 func (t *Table) MarkerPut(k Key, participantID string) (types.TransactWriteItem, error) {
-	return t.Put(Marker{PK: k.PK, SK: k.SK, Type: "Marker", ParticipantID: participantID}, "attribute_not_exists(pk)")
+	op, err := t.Put(Marker{PK: k.PK, SK: k.SK, Type: "Marker", ParticipantID: participantID}, "attribute_not_exists(pk) OR participantId = :me")
+	if err == nil {
+		op.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":me": S(participantID)}
+	}
+	return op, err
 }
 
 // ConditionFailed reports whether a single write's condition failed.

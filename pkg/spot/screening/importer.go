@@ -32,6 +32,10 @@ type ImportRequest struct {
 	// MaxRemovals, when set, is the most screener participants a FULL_SYNC may remove: one
 	// that would remove more is refused whole (a *TooManyRemovalsError) and writes nothing.
 	MaxRemovals *int
+	// Chunk, for one chunk of an import job, names the chunk the same on every delivery: its
+	// new participants are then written each on its own (Store.ApplyChunk), at half the cost
+	// of a transaction, and a later delivery finishes what an interrupted one left.
+	Chunk string
 }
 
 // ImportRow is one participant of an import.
@@ -114,6 +118,9 @@ func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan) error {
 	if len(plan.changes) == 0 {
 		return nil
 	}
+	if plan.chunk != "" {
+		return s.Store.ApplyChunk(ctx, plan.ws, plan.screenerID, plan.chunk, plan.changes)
+	}
 	return s.Store.Apply(ctx, plan.ws, plan.screenerID, plan.changes)
 }
 
@@ -138,32 +145,49 @@ type importPlan struct {
 
 	errs         []FieldError
 	matched      []string // participant id per row; "" for a new participant
+	adopted      []string // per row: the id a new participant takes over from its markers, or ""
 	participants map[string]Participant
 }
 
-// match validates each row and finds the participant it names.
+// match validates each row and finds the participant it names. It reads external-uid markers
+// first, then those participants, and an email marker only for a row whose email is not
+// already its participant's: an unchanged re-import reads one marker and one record a row.
+// A marker naming a participant that does not exist is a create that an interrupted write
+// left half done: the row creates that participant, under the same id.
 func (p *importPlan) match(ctx context.Context) error {
 	rows := p.req.Rows
 	p.errs = checkDuplicates(rows)
 	valid := make([]bool, len(rows))
-	var uids, emails []string
+	var uids []string
 	for i, r := range rows {
 		rowErrs := checkRow(i, r)
 		p.errs = append(p.errs, rowErrs...)
 		valid[i] = len(rowErrs) == 0
-		if !valid[i] {
-			continue
-		}
-		if r.ExternalUID != nil {
+		if valid[i] && r.ExternalUID != nil {
 			uids = append(uids, *r.ExternalUID)
 		}
-		emails = append(emails, NormalizeEmail(r.Email))
 	}
-	byUID, byEmail, err := p.svc.Store.FindParticipantIDs(ctx, p.ws, uids, emails)
+	byUID, _, err := p.svc.Store.FindParticipantIDs(ctx, p.ws, uids, nil)
 	if err != nil {
 		return err
 	}
-	p.matched = make([]string, len(rows))
+	if p.participants, err = p.svc.Store.GetParticipants(ctx, p.ws, slices.Collect(maps.Values(byUID))); err != nil {
+		return err
+	}
+	var emails []string
+	for i, r := range rows {
+		if valid[i] && !p.ownsEmail(byUID, r) {
+			emails = append(emails, NormalizeEmail(r.Email))
+		}
+	}
+	_, byEmail, err := p.svc.Store.FindParticipantIDs(ctx, p.ws, nil, emails)
+	if err != nil {
+		return err
+	}
+	if err := p.readMore(ctx, slices.Collect(maps.Values(byEmail))); err != nil {
+		return err
+	}
+	p.matched, p.adopted = make([]string, len(rows)), make([]string, len(rows))
 	claimedBy := map[string]int{}
 	for i, r := range rows {
 		if !valid[i] {
@@ -179,20 +203,13 @@ func (p *importPlan) match(ctx context.Context) error {
 			continue
 		}
 		claimedBy[id] = i
-		p.matched[i] = id
-	}
-	if p.participants, err = p.svc.Store.GetParticipants(ctx, p.ws, nonEmpty(p.matched)); err != nil {
-		return err
-	}
-	for i, id := range p.matched {
-		if id == "" {
-			continue
-		}
 		part, ok := p.participants[id]
 		if !ok {
-			return vocab.ErrConflict // a marker names a participant that was just removed
+			p.adopted[i] = id // its markers name it, its record was never written
+			continue
 		}
-		if uid := rows[i].ExternalUID; uid != nil && part.ExternalUID != "" && part.ExternalUID != *uid {
+		p.matched[i] = id
+		if uid := r.ExternalUID; uid != nil && part.ExternalUID != "" && part.ExternalUID != *uid {
 			p.errs = append(p.errs, rowError(i, "externalUid", CodeExternalUIDConflict,
 				fmt.Sprintf("email belongs to participant %s, whose externalUid is %q", id, part.ExternalUID)))
 		}
@@ -200,10 +217,36 @@ func (p *importPlan) match(ctx context.Context) error {
 	return nil
 }
 
+// ownsEmail reports whether the participant a row's external uid names already has the row's
+// email: that email's marker names it, so it need not be read.
+func (p *importPlan) ownsEmail(byUID map[string]string, r ImportRow) bool {
+	if r.ExternalUID == nil {
+		return false
+	}
+	part, ok := p.participants[byUID[*r.ExternalUID]]
+	return ok && NormalizeEmail(part.Email) == NormalizeEmail(r.Email)
+}
+
+// readMore reads the participants among ids not read yet.
+func (p *importPlan) readMore(ctx context.Context, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if _, ok := p.participants[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	more, err := p.svc.Store.GetParticipants(ctx, p.ws, missing)
+	maps.Copy(p.participants, more)
+	return err
+}
+
 // matchRow returns the id of the participant a row names, "" for a new one. It records an
 // error when the row's email belongs to a different participant than its external uid.
 func (p *importPlan) matchRow(i int, r ImportRow, byUID, byEmail map[string]string) string {
-	emailOwner := byEmail[NormalizeEmail(r.Email)]
+	emailOwner, read := byEmail[NormalizeEmail(r.Email)]
+	if !read && p.ownsEmail(byUID, r) {
+		emailOwner = byUID[*r.ExternalUID]
+	}
 	if r.ExternalUID != nil {
 		if id, ok := byUID[*r.ExternalUID]; ok {
 			if emailOwner != "" && emailOwner != id {
@@ -225,12 +268,12 @@ func (p *importPlan) build(ctx context.Context) (*ImportPlan, error) {
 		return nil, err
 	}
 	now := p.svc.Now().UTC()
-	plan := &ImportPlan{ws: p.ws, screenerID: scr, Report: ImportReport{DryRun: p.req.DryRun, Rows: make([]RowResult, len(p.req.Rows))}}
+	plan := &ImportPlan{ws: p.ws, screenerID: scr, chunk: p.req.Chunk, Report: ImportReport{DryRun: p.req.DryRun, Rows: make([]RowResult, len(p.req.Rows))}}
 	for i, r := range p.req.Rows {
 		var c *Change
 		var sp ScreenerParticipant
 		if p.matched[i] == "" {
-			c, sp = p.create(r, now)
+			c, sp = p.create(r, p.adopted[i], now)
 		} else {
 			before := p.participants[p.matched[i]]
 			old, ok := linked[before.Links[scr]]
@@ -262,10 +305,14 @@ func (p *importPlan) linkIDs() []string {
 	return out
 }
 
-func (p *importPlan) create(r ImportRow, now time.Time) (*Change, ScreenerParticipant) {
+// create makes a new participant of a row, under id when its markers already name one.
+func (p *importPlan) create(r ImportRow, id string, now time.Time) (*Change, ScreenerParticipant) {
 	actor := p.actor
+	if id == "" {
+		id = p.svc.NewID(ids.Participant)
+	}
 	part := Participant{
-		ID: p.svc.NewID(ids.Participant), Email: r.Email, Name: r.Name,
+		ID: id, Email: r.Email, Name: r.Name,
 		CreatedBy: &actor, CreatedAt: now, UpdatedBy: &actor, UpdatedAt: now,
 	}
 	if r.ExternalUID != nil {
@@ -296,6 +343,11 @@ func (p *importPlan) update(before Participant, sp ScreenerParticipant, linked b
 	}
 	if !linked {
 		sp = p.newLink(after, now)
+		if id := before.Links[p.req.ScreenerID]; id != "" {
+			// The participant names a link the read did not find (a write interrupted between
+			// the two, or a read behind): write that one, whose put fails if it exists.
+			sp.ID = id
+		}
 		after.Links[p.req.ScreenerID] = sp.ID
 		c.Link = &sp
 		return c, sp

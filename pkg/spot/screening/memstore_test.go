@@ -124,6 +124,11 @@ func (m *memStore) Roster(_ context.Context, ws, screenerID string) ([]screening
 	return out, nil
 }
 
+// ApplyChunk writes as Apply does: the memory store has no transactions to save.
+func (m *memStore) ApplyChunk(ctx context.Context, ws, scr, _ string, changes []screening.Change) error {
+	return m.Apply(ctx, ws, scr, changes)
+}
+
 // Apply checks and writes one change at a time; a change that fails its check writes nothing,
 // and the ones before it stay written.
 func (m *memStore) Apply(_ context.Context, ws, scr string, changes []screening.Change) error {
@@ -167,12 +172,18 @@ func (m *memStore) check(ws, scr string, c screening.Change) error {
 
 func (m *memStore) checkCreate(ws string, p screening.Participant) error {
 	_, exists := m.participants[key{ws, p.ID}]
-	_, emailTaken := m.emails[key{ws, screening.NormalizeEmail(p.Email)}]
-	_, uidTaken := m.uids[key{ws, p.ExternalUID}]
-	if exists || emailTaken || p.ExternalUID != "" && uidTaken {
+	if exists || m.takenFrom(m.emails, ws, screening.NormalizeEmail(p.Email), p.ID) ||
+		p.ExternalUID != "" && m.takenFrom(m.uids, ws, p.ExternalUID, p.ID) {
 		return vocab.ErrConflict
 	}
 	return nil
+}
+
+// takenFrom reports whether a marker names another participant than id (a marker that already
+// names id is claimed again, as the store's conditional put allows).
+func (m *memStore) takenFrom(markers map[key]string, ws, value, id string) bool {
+	owner, ok := markers[key{ws, value}]
+	return ok && owner != id
 }
 
 func (m *memStore) checkUpdate(ws string, before, after screening.Participant) error {

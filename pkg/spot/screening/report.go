@@ -80,6 +80,7 @@ type ImportPlan struct {
 	Report     ImportReport
 	ws         string
 	screenerID string
+	chunk      string
 	changes    []Change
 }
 

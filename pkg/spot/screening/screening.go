@@ -88,6 +88,9 @@ type ScreenerParticipant struct {
 	Latest        *LatestSession
 	CreatedAt     time.Time
 	Removed       bool // set only on the record a DELETE returns
+	// Seq is the record's place in its screener's roster, given by the store when it is
+	// written (zero before): a removal names it, so the store knows which count it leaves.
+	Seq int64
 }
 
 // Status derives the screening status from the latest session.

@@ -285,9 +285,10 @@ func TestCursorWalkWithConcurrentWriters(t *testing.T) {
 		len(got), len(added), len(removed), addedBeforeLast)
 }
 
-// TestCursorPageCostIsFlat: on a 3,000-record roster the cursor page at the end reads about
-// what the first page reads, where the offset page there reads everything it skips.
-func TestCursorPageCostIsFlat(t *testing.T) {
+// TestPageCostIsFlat: on a 3,000-record roster the cursor page at the end reads about what the
+// first page reads, and so do offset pages there (the count buckets start their Query near the
+// offset), aligned with a bucket or not; the offset page and the cursor page agree.
+func TestPageCostIsFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 3,000 rows")
 	}
@@ -320,8 +321,19 @@ func TestCursorPageCostIsFlat(t *testing.T) {
 	if firstUnits <= 0 || cursorUnits > firstUnits*1.25+1 || cursorUnits < firstUnits*0.75 {
 		t.Fatalf("cursor page read %.1f units, first page %.1f: want about equal", cursorUnits, firstUnits)
 	}
-	if offsetUnits < 10*cursorUnits {
-		t.Fatalf("offset page at 2800 read %.1f units, cursor page %.1f: the measure does not tell them apart", offsetUnits, cursorUnits)
+	if offsetUnits > 2*firstUnits {
+		t.Fatalf("offset page at 2800 read %.1f units, first page %.1f: want at most twice", offsetUnits, firstUnits)
+	}
+	mid, midUnits := units(q("filter[screenerId][eq]", scr, "pagination[offset]", "2850"))
+	if len(mid.Items) != 100 || mid.Items[0].ID != atEnd.Items[50].ID || midUnits > 2*firstUnits {
+		t.Fatalf("offset 2850: %d items, first %s (want %s), %.1f units (first page %.1f)",
+			len(mid.Items), mid.Items[0].ID, atEnd.Items[50].ID, midUnits, firstUnits)
+	}
+	same, _ := units(q("filter[screenerId][eq]", scr, "pagination[offset]", "2900"))
+	for i := range last.Items {
+		if same.Items[i].ID != last.Items[i].ID {
+			t.Fatalf("offset 2900 item %d is %s, the cursor page's %s", i, same.Items[i].ID, last.Items[i].ID)
+		}
 	}
 }
 

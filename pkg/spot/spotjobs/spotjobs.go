@@ -184,6 +184,7 @@ func (c *chunk) plan(ctx context.Context) (*screening.ImportPlan, error) {
 		}
 		plan, err := c.family.Service.PlanImport(ctx, job.WorkspaceID, c.actor, screening.ImportRequest{
 			ScreenerID: job.Target, Mode: screening.UpdatesOnly, Rows: in, DryRun: job.DryRun,
+			Chunk: job.ID + "#" + strconv.Itoa(c.run.Chunk.N),
 		})
 		var invalid *screening.ValidationError
 		if !errors.As(err, &invalid) {

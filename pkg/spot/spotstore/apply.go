@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -11,29 +12,33 @@ import (
 	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
-// counterSlots is how many counter updates each transaction carries (see transact).
-const counterSlots = 3
-
-// unit is a set of writes that must succeed or fail together, and what it does to the counters.
+// unit is a set of writes that must succeed or fail together, and the counted-list places it
+// takes or frees (0: none).
 type unit struct {
-	ops             []types.TransactWriteItem
-	newParticipants int
-	linkDelta       int
+	ops                     []types.TransactWriteItem
+	participantSeq, linkSeq int64
+	unlinkSeq               int64
+	links                   int // screener participants added less those removed
 }
 
 // Apply writes the changes in as few transactions as fit: each change's writes stay together,
-// and each transaction also moves the workspace and screener counters by what it adds and
-// removes, so totals never drift from the records.
+// and each transaction also moves the count buckets (ddb.Counted) of the workspace's
+// participants and the screener's roster, and the workspace's screener-participant counter,
+// by what it adds and removes, so totals never drift from the records.
 func (s *Store) Apply(ctx context.Context, w, scr string, changes []screening.Change) error {
+	placed, err := s.placed(ctx, w, scr, changes)
+	if err != nil {
+		return err
+	}
 	var units []unit
-	for _, c := range changes {
+	for _, c := range placed {
 		us, err := s.unitsFor(w, scr, c)
 		if err != nil {
 			return err
 		}
 		units = append(units, us...)
 	}
-	for _, batch := range pack(units) {
+	for _, batch := range s.pack(w, scr, units) {
 		if err := s.transact(ctx, w, scr, batch); err != nil {
 			return err
 		}
@@ -41,17 +46,64 @@ func (s *Store) Apply(ctx context.Context, w, scr string, changes []screening.Ch
 	return nil
 }
 
-func pack(units []unit) [][]unit {
+// placedChange is a change whose new records have their places in their counted lists.
+type placedChange struct {
+	screening.Change
+	participantSeq int64 // the new participant's place (Create), 0 for none
+}
+
+// placed gives each new participant and each new screener participant its place in its
+// counted list: one allocation per list for the whole call.
+func (s *Store) placed(ctx context.Context, w, scr string, changes []screening.Change) ([]placedChange, error) {
+	creates, links := 0, 0
+	for _, c := range changes {
+		if c.Create != nil {
+			creates++
+		}
+		if c.Link != nil {
+			links++
+		}
+	}
+	nextPtp, err := s.Allocate(ctx, participantsList(w), creates)
+	if err != nil {
+		return nil, err
+	}
+	nextLink, err := s.Allocate(ctx, rosterList(w, scr), links)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]placedChange, len(changes))
+	for i, c := range changes {
+		out[i].Change = c
+		if c.Create != nil {
+			out[i].participantSeq = nextPtp
+			nextPtp++
+		}
+		if c.Link != nil {
+			link := *c.Link
+			link.Seq = nextLink
+			nextLink++
+			out[i].Link = &link
+		}
+	}
+	return out, nil
+}
+
+// batchOverhead is what a transaction holds beyond its units' writes and count buckets: the
+// screener-participant counter and the check that the screener still exists.
+const batchOverhead = 2
+
+// pack groups units into transactions that fit DynamoDB's limit with their count buckets.
+func (s *Store) pack(w, scr string, units []unit) [][]unit {
 	var out [][]unit
 	var cur []unit
-	size := 0
 	for _, u := range units {
-		if size+len(u.ops) > ddb.MaxTransactItems-counterSlots && len(cur) > 0 {
+		next := append(cur[:len(cur):len(cur)], u)
+		if len(cur) > 0 && batchSize(w, scr, next) > ddb.MaxTransactItems {
 			out = append(out, cur)
-			cur, size = nil, 0
+			next = []unit{u}
 		}
-		cur = append(cur, u)
-		size += len(u.ops)
+		cur = next
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
@@ -59,17 +111,47 @@ func pack(units []unit) [][]unit {
 	return out
 }
 
+func batchSize(w, scr string, batch []unit) int {
+	n := batchOverhead + ddb.MembershipOpCount(membershipOf(w, scr, batch))
+	for _, u := range batch {
+		n += len(u.ops)
+	}
+	return n
+}
+
+// membershipOf is what a batch of units does to the counted lists.
+func membershipOf(w, scr string, batch []unit) ddb.Membership {
+	m := ddb.Membership{}
+	for _, u := range batch {
+		if u.participantSeq != 0 {
+			m.Add(participantsList(w), u.participantSeq)
+		}
+		if u.linkSeq != 0 {
+			m.Add(rosterList(w, scr), u.linkSeq)
+		}
+		if u.unlinkSeq != 0 {
+			m.Remove(rosterList(w, scr), u.unlinkSeq)
+		}
+	}
+	return m
+}
+
+// copiesInline is how many writes a change keeps in its own transaction, leaving room for the
+// batch's overhead and count buckets; the copies of a participant in more screeners follow
+// as their own units.
+const copiesInline = ddb.MaxTransactItems - batchOverhead - 4
+
 // unitsFor turns one change into its writes. The copies of a participant in many screeners can
 // outgrow one transaction; they then follow as their own units (each copy update is
 // idempotent, so a retry converges).
-func (s *Store) unitsFor(w, scr string, c screening.Change) ([]unit, error) {
+func (s *Store) unitsFor(w, scr string, c placedChange) ([]unit, error) {
 	core := unit{}
 	var err error
 	if c.Create != nil {
-		core.ops, err = s.createParticipant(w, *c.Create)
-		core.newParticipants = 1
+		core.ops, err = s.createParticipant(w, *c.Create, c.participantSeq)
+		core.participantSeq = c.participantSeq
 	} else {
-		core.ops, err = s.updateParticipant(w, scr, c)
+		core.ops, err = s.updateParticipant(w, scr, c.Change)
 	}
 	if err != nil {
 		return nil, err
@@ -80,17 +162,19 @@ func (s *Store) unitsFor(w, scr string, c screening.Change) ([]unit, error) {
 			return nil, err
 		}
 		core.ops = append(core.ops, op)
-		core.linkDelta++
+		core.linkSeq = c.Link.Seq
+		core.links++
 	}
 	if c.Unlink != nil {
 		core.ops = append(core.ops, s.DeleteOp(screenerParticipantKey(w, c.Unlink.ID), "attribute_exists(pk)", nil))
-		core.linkDelta--
+		core.unlinkSeq = c.Unlink.Seq
+		core.links--
 	}
 	copies := make([]types.TransactWriteItem, len(c.Copies))
 	for i, id := range c.Copies {
 		copies[i] = s.copyUpdate(w, id, *c.After)
 	}
-	if len(core.ops)+len(copies) <= ddb.MaxTransactItems-counterSlots {
+	if len(core.ops)+len(copies) <= copiesInline {
 		core.ops = append(core.ops, copies...)
 		return []unit{core}, nil
 	}
@@ -101,8 +185,8 @@ func (s *Store) unitsFor(w, scr string, c screening.Change) ([]unit, error) {
 	return units, nil
 }
 
-func (s *Store) createParticipant(w string, p screening.Participant) ([]types.TransactWriteItem, error) {
-	op, err := s.Put(newParticipantItem(w, p), "attribute_not_exists(pk)")
+func (s *Store) createParticipant(w string, p screening.Participant, seq int64) ([]types.TransactWriteItem, error) {
+	op, err := s.Put(newParticipantItem(w, p, seq), "attribute_not_exists(pk)")
 	if err != nil {
 		return nil, err
 	}
@@ -193,24 +277,25 @@ func (s *Store) copyUpdate(w, id string, p screening.Participant) types.Transact
 
 func (s *Store) transact(ctx context.Context, w, scr string, batch []unit) error {
 	var ops []types.TransactWriteItem
-	newParticipants, links := 0, 0
+	links, linked := 0, false
 	for _, u := range batch {
 		ops = append(ops, u.ops...)
-		newParticipants += u.newParticipants
-		links += u.linkDelta
+		links += u.links
+		linked = linked || u.linkSeq != 0
 	}
-	for _, c := range []struct {
-		k         ddb.Key
-		condition string
-		deltas    map[string]int
-	}{
-		{ddb.CountKey(participantsPartition(w)), "", map[string]int{"count": newParticipants}},
-		{ddb.CountKey(screenerParticipantsPartition(w)), "", map[string]int{"count": links}},
-		{screenerKey(w, scr), "attribute_exists(pk)", map[string]int{"participantCount": links}},
-	} {
-		if op, ok := s.CounterOp(c.k, c.condition, c.deltas); ok {
-			ops = append(ops, op)
-		}
+	ops = append(ops, s.MembershipOps(membershipOf(w, scr, batch))...)
+	if op, ok := s.CounterOp(ddb.CountKey(screenerParticipantsPartition(w)), "", map[string]int{"count": links}); ok {
+		ops = append(ops, op)
+	}
+	if linked {
+		ops = append(ops, s.screenerExists(w, scr))
 	}
 	return s.TransactWrite(ctx, ops)
+}
+
+// screenerExists keeps a link off a screener that is gone.
+func (s *Store) screenerExists(w, scr string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.TableName, Key: screenerKey(w, scr).AV(), ConditionExpression: aws.String("attribute_exists(pk)"),
+	}}
 }

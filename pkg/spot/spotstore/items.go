@@ -34,6 +34,9 @@ type keyItem struct {
 type participantItem struct {
 	PK          string            `dynamodbav:"pk"`
 	SK          string            `dynamodbav:"sk"`
+	GSI2PK      string            `dynamodbav:"gsi2pk"`
+	GSI2SK      string            `dynamodbav:"gsi2sk"`
+	Seq         int64             `dynamodbav:"seq"`
 	Type        string            `dynamodbav:"type"`
 	ID          string            `dynamodbav:"id"`
 	ExternalUID string            `dynamodbav:"externalUid,omitempty"`
@@ -65,7 +68,6 @@ type screenerItem struct {
 	CreatedAt           string         `dynamodbav:"createdAt"`
 	UpdatedBy           *ddb.ActorAttr `dynamodbav:"updatedBy,omitempty"`
 	UpdatedAt           string         `dynamodbav:"updatedAt"`
-	ParticipantCount    int            `dynamodbav:"participantCount"`
 	SessionCount        int            `dynamodbav:"sessionCount"`
 }
 
@@ -74,6 +76,7 @@ type screenerParticipantItem struct {
 	SK              string `dynamodbav:"sk"`
 	GSI1PK          string `dynamodbav:"gsi1pk"`
 	GSI1SK          string `dynamodbav:"gsi1sk"`
+	Seq             int64  `dynamodbav:"seq"`
 	Type            string `dynamodbav:"type"`
 	ID              string `dynamodbav:"id"`
 	ScreenerID      string `dynamodbav:"screenerId"`
@@ -107,14 +110,15 @@ type sessionItem struct {
 	CompletedAt           string  `dynamodbav:"completedAt,omitempty"`
 }
 
-func newParticipantItem(w string, p screening.Participant) participantItem {
+// newParticipantItem is a new participant at place seq of its workspace's list (gsi2).
+func newParticipantItem(w string, p screening.Participant, seq int64) participantItem {
 	k := participantKey(w, p.ID)
 	links := p.Links
 	if links == nil {
 		links = map[string]string{} // a map attribute must exist for SET links.#scr to work
 	}
 	return participantItem{
-		PK: k.PK, SK: k.SK, Type: "Participant", ID: p.ID, ExternalUID: p.ExternalUID,
+		PK: k.PK, SK: k.SK, GSI2PK: k.PK, GSI2SK: ddb.SeqKey(seq), Seq: seq, Type: "Participant", ID: p.ID, ExternalUID: p.ExternalUID,
 		Email: p.Email, Name: p.Name, CreatedBy: ddb.ToActorAttr(p.CreatedBy), CreatedAt: ddb.FmtTime(p.CreatedAt),
 		UpdatedBy: ddb.ToActorAttr(p.UpdatedBy), UpdatedAt: ddb.FmtTime(p.UpdatedAt), Links: links, Version: 1,
 	}
@@ -147,10 +151,12 @@ func (it screenerItem) domain() screening.Screener {
 	}
 }
 
+// newScreenerParticipantItem is a new screener participant at place sp.Seq of its screener's
+// roster (gsi1).
 func newScreenerParticipantItem(w string, sp screening.ScreenerParticipant) screenerParticipantItem {
 	k := screenerParticipantKey(w, sp.ID)
 	return screenerParticipantItem{
-		PK: k.PK, SK: k.SK, GSI1PK: screenerRosterPartition(w, sp.ScreenerID), GSI1SK: sp.ID,
+		PK: k.PK, SK: k.SK, GSI1PK: screenerRosterPartition(w, sp.ScreenerID), GSI1SK: ddb.SeqKey(sp.Seq), Seq: sp.Seq,
 		Type: "ScreenerParticipant", ID: sp.ID, ScreenerID: sp.ScreenerID, ParticipantID: sp.ParticipantID,
 		ExternalUID: sp.ExternalUID, Name: sp.Name, Email: sp.Email, CreatedAt: ddb.FmtTime(sp.CreatedAt),
 	}
@@ -159,7 +165,7 @@ func newScreenerParticipantItem(w string, sp screening.ScreenerParticipant) scre
 func (it screenerParticipantItem) domain() screening.ScreenerParticipant {
 	sp := screening.ScreenerParticipant{
 		ID: it.ID, ScreenerID: it.ScreenerID, ParticipantID: it.ParticipantID, ExternalUID: it.ExternalUID,
-		Name: it.Name, Email: it.Email, CreatedAt: ddb.ParseTime(it.CreatedAt),
+		Name: it.Name, Email: it.Email, CreatedAt: ddb.ParseTime(it.CreatedAt), Seq: it.Seq,
 	}
 	if it.LatestSessionID != "" {
 		sp.Latest = &screening.LatestSession{

@@ -1,6 +1,11 @@
 package spotstore
 
-import "github.com/participant-roster/roster/pkg/platform/ddb"
+import (
+	"hash/fnv"
+	"strconv"
+
+	"github.com/participant-roster/roster/pkg/platform/ddb"
+)
 
 // Key layout of the Spot context (doc.go has the access patterns).
 
@@ -10,9 +15,33 @@ func workspaceKey(w string) ddb.Key         { return ddb.Key{PK: ddb.WS(w), SK: 
 func participantKey(w, id string) ddb.Key   { return ddb.Key{PK: participantsPartition(w), SK: id} }
 func participantsPartition(w string) string { return ddb.WS(w) + "#PTP" }
 func emailKey(w, normalizedEmail string) ddb.Key {
-	return ddb.Key{PK: ddb.WS(w) + "#EMAIL", SK: normalizedEmail}
+	return ddb.Key{PK: ddb.WS(w) + "#EMAIL#" + markerShard(normalizedEmail), SK: normalizedEmail}
 }
-func externalUIDKey(w, uid string) ddb.Key { return ddb.Key{PK: ddb.WS(w) + "#EXTUID", SK: uid} }
+func externalUIDKey(w, uid string) ddb.Key {
+	return ddb.Key{PK: ddb.WS(w) + "#EXTUID#" + markerShard(uid), SK: uid}
+}
+
+// markerShards spreads a workspace's markers over partition keys: they are only ever read
+// and written one key at a time, so an import's marker writes need not all land on one
+// partition key (each takes at most 1,000 write units a second).
+const markerShards = 16
+
+func markerShard(value string) string {
+	h := fnv.New32a()
+	h.Write([]byte(value))
+	return strconv.Itoa(int(h.Sum32() % markerShards))
+}
+
+// participantsList and rosterList are the counted lists (ddb.Counted) of a workspace's
+// participants and of a screener's roster: their totals and offsets.
+func participantsList(w string) ddb.Counted { return ddb.Counted{Name: participantsPartition(w)} }
+func rosterList(w, scr string) ddb.Counted {
+	return ddb.Counted{Name: screenerRosterPartition(w, scr)}
+}
+
+// chunkLedgerPartition holds what each delivery of an import chunk set out to create (one
+// item per attempt), so that a later delivery can count what an interrupted one wrote.
+func chunkLedgerPartition(w, token string) string { return ddb.WS(w) + "#LEDGER#" + token }
 func screenerKey(w, id string) ddb.Key     { return ddb.Key{PK: screenersPartition(w), SK: id} }
 func screenersPartition(w string) string   { return ddb.WS(w) + "#SCR" }
 func screenerParticipantKey(w, id string) ddb.Key {

@@ -39,7 +39,7 @@ func (s *Store) GetParticipant(ctx context.Context, w, id string) (screening.Par
 // the uniqueness markers to at most one participant.
 func (s *Store) ListParticipants(ctx context.Context, w string, f screening.ParticipantFilter, p screening.Page) (screening.List[screening.Participant], error) {
 	if f == (screening.ParticipantFilter{}) {
-		return listPage(ctx, s, ddb.Partition{PK: participantsPartition(w), CountAttr: "count"}, p, participantItem.domain)
+		return listPage(ctx, s, participantsListPartition(w), p, participantItem.domain)
 	}
 	scope := filterScope(participantsPartition(w), f.ExternalUID, f.Email)
 	if _, err := scope.ParseCursor(p.Cursor, 1); p.Cursor != "" && err != nil {
@@ -156,49 +156,65 @@ func filterScope(partition string, values ...string) ddb.Partition {
 }
 
 // FindParticipantIDs resolves external uids and normalized emails through their markers
-// (access patterns 5 and 6) in batches.
+// (access patterns 5 and 6) in batches. The reads are eventually consistent: a plan only
+// routes by markers, and every write it makes is conditioned on the markers and records it
+// expects, so a stale marker fails a condition and the plan is made again.
 func (s *Store) FindParticipantIDs(ctx context.Context, w string, externalUIDs, emails []string) (map[string]string, map[string]string, error) {
 	keys := make([]ddb.Key, 0, len(externalUIDs)+len(emails))
+	isUID := map[ddb.Key]bool{}
 	for _, u := range externalUIDs {
-		keys = append(keys, externalUIDKey(w, u))
+		k := externalUIDKey(w, u)
+		keys = append(keys, k)
+		isUID[k] = true
 	}
 	for _, e := range emails {
 		keys = append(keys, emailKey(w, e))
 	}
-	markers, err := ddb.BatchGetAs[ddb.Marker](ctx, s.Table, keys)
+	items, err := s.BatchGetEventual(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	markers, err := ddb.DecodeAll[ddb.Marker](items)
 	if err != nil {
 		return nil, nil, err
 	}
 	byUID, byEmail := map[string]string{}, map[string]string{}
-	uidPK, emailPK := externalUIDKey(w, "").PK, emailKey(w, "").PK
 	for _, m := range markers {
-		switch m.PK {
-		case uidPK:
+		if isUID[ddb.Key{PK: m.PK, SK: m.SK}] {
 			byUID[m.SK] = m.ParticipantID
-		case emailPK:
+		} else {
 			byEmail[m.SK] = m.ParticipantID
 		}
 	}
 	return byUID, byEmail, nil
 }
 
+// GetParticipants reads consistently: a plan decides on them what to write (or that a row is
+// unchanged).
 func (s *Store) GetParticipants(ctx context.Context, w string, ids []string) (map[string]screening.Participant, error) {
-	return getMany(ctx, s, ids, func(id string) ddb.Key { return participantKey(w, id) },
+	return getMany(ctx, s.BatchGet, ids, func(id string) ddb.Key { return participantKey(w, id) },
 		participantItem.domain, func(p screening.Participant) string { return p.ID })
 }
 
+// GetScreenerParticipants reads eventually consistently: a plan takes from them only what it
+// reports (a link's id comes from its participant's links, read consistently), and a link it
+// would add for one it did not see is a put conditioned on its absence.
 func (s *Store) GetScreenerParticipants(ctx context.Context, w string, ids []string) (map[string]screening.ScreenerParticipant, error) {
-	return getMany(ctx, s, ids, func(id string) ddb.Key { return screenerParticipantKey(w, id) },
+	return getMany(ctx, s.BatchGetEventual, ids, func(id string) ddb.Key { return screenerParticipantKey(w, id) },
 		screenerParticipantItem.domain, func(sp screening.ScreenerParticipant) string { return sp.ID })
 }
 
-func getMany[I any, T any](ctx context.Context, s *Store, ids []string, keyOf func(string) ddb.Key,
-	conv func(I) T, idOf func(T) string) (map[string]T, error) {
+func getMany[I any, T any](ctx context.Context, read func(context.Context, []ddb.Key) ([]ddb.Item, error), ids []string,
+	keyOf func(string) ddb.Key, conv func(I) T, idOf func(T) string) (map[string]T, error) {
 	keys := make([]ddb.Key, len(ids))
 	for i, id := range ids {
 		keys[i] = keyOf(id)
 	}
-	items, err := ddb.BatchGetAs[I](ctx, s.Table, keys)
+	raw, err := read(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	items, err := ddb.DecodeAll[I](raw)
 	if err != nil {
 		return nil, err
 	}
@@ -227,8 +243,13 @@ func (s *Store) Roster(ctx context.Context, w, screenerID string) ([]screening.S
 	return out, nil
 }
 
-// rosterPartition is a screener's screener participants (gsi1), headed by the screener item,
-// whose participantCount is their total.
+// rosterPartition is a screener's screener participants (gsi1) in roster order, a counted
+// list (the screener item heads the partition, for its sessions' sake in gsi2).
 func rosterPartition(w, screenerID string) ddb.Partition {
-	return ddb.Partition{Index: ddb.IndexGSI1, PK: screenerRosterPartition(w, screenerID), CountAttr: "participantCount", ItemPK: screenerParticipantsPartition(w)}
+	return ddb.Partition{Index: ddb.IndexGSI1, PK: screenerRosterPartition(w, screenerID), ItemPK: screenerParticipantsPartition(w), Counted: rosterList(w, screenerID)}
+}
+
+// participantsListPartition is a workspace's participants (gsi2) in list order, a counted list.
+func participantsListPartition(w string) ddb.Partition {
+	return ddb.Partition{Index: ddb.IndexGSI2, PK: participantsPartition(w), ItemPK: participantsPartition(w), Counted: participantsList(w)}
 }
