@@ -32,6 +32,14 @@ type Family interface {
 	FailureNote(j Job) string
 }
 
+// Settler is a family whose chunk deliveries can leave work undone that a later delivery of
+// the same chunk would finish (Spot: records written and not yet counted). Settle runs once
+// the job ends, however it ends (finished by a worker, or ended by the sweeper), and must be
+// safe to run again.
+type Settler interface {
+	Settle(ctx context.Context, j Job) error
+}
+
 // Outcome is what a chunk's rows did.
 type Outcome struct {
 	// Rows are the rows' results, exactly one per chunk row, in order (the held plan that

@@ -24,6 +24,8 @@ type Sweeper struct {
 	StaleAfter time.Duration    // 0: DefaultStaleAfter
 	Now        func() time.Time // nil: time.Now
 	Log        *slog.Logger     // nil: no log
+	// Settlers settle the jobs of their family (by name) before the sweeper ends them.
+	Settlers map[string]Settler
 }
 
 // Sweep ends every job that is not terminal and whose ProgressAt is older than StaleAfter:
@@ -74,6 +76,11 @@ func (s *Sweeper) end(ctx context.Context, a Job, due func(Job, time.Time) bool)
 	now := s.now()
 	if j.Terminal() || !due(j, now) {
 		return false, nil
+	}
+	if st, ok := s.Settlers[j.Family]; ok && !j.DryRun {
+		if err := st.Settle(ctx, j); err != nil {
+			return false, err
+		}
 	}
 	status, reason := Failed, StaleReason(j, now)
 	if j.CancelRequestedAt != nil {

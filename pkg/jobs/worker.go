@@ -355,6 +355,11 @@ func (w *Worker) finish(ctx context.Context, fam Family, job Job, token string) 
 			status, reason = Failed, fin.refusal // it says already that nothing was removed
 		}
 	}
+	if s, ok := fam.(Settler); ok && !job.DryRun {
+		if err := s.Settle(rowCtx, job); err != nil {
+			return err
+		}
+	}
 	r, wu := meter.Units()
 	if job.DryRun && wu > 0 {
 		return fmt.Errorf("jobs: family %s wrote %g units finishing a dry run", fam.Name(), wu)

@@ -288,6 +288,30 @@ func (t *Table) countedPage(ctx context.Context, part Partition, offset, limit i
 	}
 }
 
+// QueryPrefix reads, consistently, a table partition's items whose sort key starts with prefix
+// ("" for all of them).
+func (t *Table) QueryPrefix(ctx context.Context, pk, prefix string) ([]Item, error) {
+	in := Partition{PK: pk}.Query(t.TableName)
+	in.ConsistentRead = aws.Bool(true)
+	if prefix != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :prefix)")
+		in.ExpressionAttributeNames["#sk"] = AttrSK
+		in.ExpressionAttributeValues[":prefix"] = S(prefix)
+	}
+	var out []Item
+	for {
+		res, err := t.Client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("store: query %s: %w", pk, err)
+		}
+		out = append(out, res.Items...)
+		if res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
 // QueryAll reads a whole partition's records (its counter item left out).
 func (t *Table) QueryAll(ctx context.Context, part Partition) ([]Item, error) {
 	in := part.Query(t.TableName)

@@ -35,7 +35,13 @@ type ImportRequest struct {
 	// Chunk, for one chunk of an import job, names the chunk the same on every delivery: its
 	// new participants are then written each on its own (Store.ApplyChunk), at half the cost
 	// of a transaction, and a later delivery finishes what an interrupted one left.
-	Chunk string
+	Chunk *ChunkID
+}
+
+// ChunkID names one chunk of an import job.
+type ChunkID struct {
+	Job string
+	N   int
 }
 
 // ImportRow is one participant of an import.
@@ -115,11 +121,13 @@ func (s *Service) PlanImport(ctx context.Context, ws string, actor vocab.Actor, 
 // ApplyImport writes a plan's changes. A plan whose records moved since it was made fails with
 // vocab.ErrConflict; each row's change is atomic on its own.
 func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan) error {
+	if plan.chunk != nil {
+		// Even with nothing to write: the store counts what earlier deliveries of the chunk
+		// wrote and did not get to count.
+		return s.Store.ApplyChunk(ctx, plan.ws, plan.screenerID, *plan.chunk, plan.changes)
+	}
 	if len(plan.changes) == 0 {
 		return nil
-	}
-	if plan.chunk != "" {
-		return s.Store.ApplyChunk(ctx, plan.ws, plan.screenerID, plan.chunk, plan.changes)
 	}
 	return s.Store.Apply(ctx, plan.ws, plan.screenerID, plan.changes)
 }

@@ -125,9 +125,12 @@ func (m *memStore) Roster(_ context.Context, ws, screenerID string) ([]screening
 }
 
 // ApplyChunk writes as Apply does: the memory store has no transactions to save.
-func (m *memStore) ApplyChunk(ctx context.Context, ws, scr, _ string, changes []screening.Change) error {
+func (m *memStore) ApplyChunk(ctx context.Context, ws, scr string, _ screening.ChunkID, changes []screening.Change) error {
 	return m.Apply(ctx, ws, scr, changes)
 }
+
+// SettleJob has nothing to count: Apply counts as it writes.
+func (m *memStore) SettleJob(context.Context, string, string, string) error { return nil }
 
 // Apply checks and writes one change at a time; a change that fails its check writes nothing,
 // and the ones before it stay written.

@@ -80,7 +80,7 @@ type ImportPlan struct {
 	Report     ImportReport
 	ws         string
 	screenerID string
-	chunk      string
+	chunk      *ChunkID
 	changes    []Change
 }
 

@@ -26,13 +26,15 @@ type Store interface {
 	// Apply writes the changes. Each change is atomic on its own; a change whose records moved
 	// since they were read fails with vocab.ErrConflict.
 	Apply(ctx context.Context, ws, screenerID string, changes []Change) error
-	// ApplyChunk is Apply for one chunk of an import job, named by token, the same on every
-	// delivery. Its new participants (each with its link) are written each on its own, with
-	// conditions that keep email and external uid unique, and counted once whichever
-	// deliveries overlap; a row that lost a race makes it vocab.ErrConflict once the rest are
-	// written. A delivery first counts what earlier ones of the same token wrote and did not
-	// get to count.
-	ApplyChunk(ctx context.Context, ws, screenerID, token string, changes []Change) error
+	// ApplyChunk is Apply for one chunk of an import job, the same on every delivery. Its new
+	// participants (each with its link) are written each on its own, with conditions that keep
+	// email and external uid unique, and counted once whichever deliveries overlap; a row that
+	// lost a race makes it vocab.ErrConflict once the rest are written. A delivery first
+	// counts what earlier ones of the same chunk wrote and did not get to count.
+	ApplyChunk(ctx context.Context, ws, screenerID string, chunk ChunkID, changes []Change) error
+	// SettleJob counts what any delivery of the job's chunks wrote and did not get to count
+	// (a delivery cut short whose chunk then failed for good, or was lost): when the job ends.
+	SettleJob(ctx context.Context, ws, screenerID, jobID string) error
 }
 
 // Change is what one import row (or one removal) does to the records of one participant.

@@ -85,6 +85,14 @@ var _ jobs.Family = (*Family)(nil)
 func (f *Family) Name() string       { return Name }
 func (f *Family) TargetKind() string { return "screener" }
 
+var _ jobs.Settler = (*Family)(nil)
+
+// Settle counts what deliveries of the job's chunks wrote and did not get to count (a delivery
+// cut short whose chunk then failed for good or was lost).
+func (f *Family) Settle(ctx context.Context, j jobs.Job) error {
+	return f.Service.Store.SettleJob(ctx, j.WorkspaceID, j.Target, j.ID)
+}
+
 // FailureNote: a failed FULL_SYNC removed nothing.
 func (f *Family) FailureNote(j jobs.Job) string {
 	if j.Mode == string(screening.FullSync) {
@@ -184,7 +192,7 @@ func (c *chunk) plan(ctx context.Context) (*screening.ImportPlan, error) {
 		}
 		plan, err := c.family.Service.PlanImport(ctx, job.WorkspaceID, c.actor, screening.ImportRequest{
 			ScreenerID: job.Target, Mode: screening.UpdatesOnly, Rows: in, DryRun: job.DryRun,
-			Chunk: job.ID + "#" + strconv.Itoa(c.run.Chunk.N),
+			Chunk: &screening.ChunkID{Job: job.ID, N: c.run.Chunk.N},
 		})
 		var invalid *screening.ValidationError
 		if !errors.As(err, &invalid) {

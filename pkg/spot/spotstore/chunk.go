@@ -18,8 +18,9 @@ import (
 )
 
 // chunkWriters is how many of a chunk's new participants are written at once: each is four
-// conditional puts one after another, so the chunk keeps this many in flight.
-const chunkWriters = 16
+// conditional puts (the two markers at once, then the participant, then its screener
+// participant), so the chunk keeps this many rows in flight.
+const chunkWriters = 32
 
 // ledgerRetention is how long a delivery's ledger outlives it if the delivery never deletes it
 // (it was interrupted): as long as the job's own records (jobs.Retention).
@@ -60,8 +61,8 @@ type ledgerEntry struct {
 // buckets and deletes its ledger in one transaction. Each delivery first counts, from the
 // ledgers of earlier deliveries of the same chunk, what they wrote and did not count: bucket
 // membership is idempotent (ddb.AssertMembership), so counting twice counts once.
-func (s *Store) ApplyChunk(ctx context.Context, w, scr, token string, changes []screening.Change) error {
-	if err := s.settleLedgers(ctx, w, scr, token); err != nil {
+func (s *Store) ApplyChunk(ctx context.Context, w, scr string, chunk screening.ChunkID, changes []screening.Change) error {
+	if err := s.settle(ctx, w, scr, chunk.Job, chunkLedgerPrefix(chunk.N)); err != nil {
 		return err
 	}
 	var creates, rest []screening.Change
@@ -84,7 +85,7 @@ func (s *Store) ApplyChunk(ctx context.Context, w, scr, token string, changes []
 	if err != nil {
 		return err
 	}
-	ledger := newLedger(w, token, placed)
+	ledger := newLedger(w, chunk, placed)
 	if err := s.putLedger(ctx, ledger); err != nil {
 		return err
 	}
@@ -101,9 +102,9 @@ func (s *Store) ApplyChunk(ctx context.Context, w, scr, token string, changes []
 	return nil
 }
 
-func newLedger(w, token string, placed []placedChange) ledgerItem {
+func newLedger(w string, chunk screening.ChunkID, placed []placedChange) ledgerItem {
 	l := ledgerItem{
-		PK: chunkLedgerPartition(w, token), SK: ids.New(""), Type: "ChunkLedger",
+		PK: jobLedgerPartition(w, chunk.Job), SK: chunkLedgerPrefix(chunk.N) + ids.New(""), Type: "ChunkLedger",
 		TTL: time.Now().Add(ledgerRetention).Unix(),
 	}
 	for _, c := range placed {
@@ -162,43 +163,76 @@ func (s *Store) createAll(ctx context.Context, w string, placed []placedChange) 
 }
 
 // createAlone writes one new participant and its screener participant; ok is false when a
-// put lost a race (nothing of the row is left claimed unless the participant exists).
+// put lost a race (nothing of the row is left claimed unless the participant exists). A put
+// whose condition fails on the very record it writes (its earlier try went through and the
+// answer was lost) is a success.
 func (s *Store) createAlone(ctx context.Context, w string, c placedChange) (ok bool, err error) {
 	p := *c.Create
-	var claimed []ddb.Key
-	for _, k := range markerKeys(w, screening.NormalizeEmail(p.Email), p.ExternalUID) {
-		op, err := s.MarkerPut(k, p.ID)
-		if err != nil {
-			return false, err
-		}
-		if ok, err := s.WriteOne(ctx, op); err != nil || !ok {
-			return false, firstError(err, s.release(ctx, w, p.ID, claimed))
-		}
-		claimed = append(claimed, k)
-	}
-	op, err := s.Put(newParticipantItem(w, p, c.participantSeq), "attribute_not_exists(pk)")
-	if err != nil {
+	if ok, err := s.claimMarkers(ctx, w, p); err != nil || !ok {
 		return false, err
 	}
-	if ok, err := s.WriteOne(ctx, op); err != nil || !ok {
+	if ok, err := s.putOwn(ctx, newParticipantItem(w, p, c.participantSeq), participantKey(w, p.ID), c.participantSeq); err != nil || !ok {
 		return false, err // !ok: another write took the markers over and made the participant
 	}
-	op, err = s.Put(newScreenerParticipantItem(w, *c.Link), "attribute_not_exists(pk)")
-	if err != nil {
-		return false, err
+	ok, err = s.putOwn(ctx, newScreenerParticipantItem(w, *c.Link), screenerParticipantKey(w, c.Link.ID), c.Link.Seq)
+	if err == nil && !ok {
+		err = fmt.Errorf("store: new screener participant %s exists", c.Link.ID)
 	}
-	if ok, err := s.WriteOne(ctx, op); err != nil || !ok {
-		return false, fmt.Errorf("store: new screener participant %s: written %v: %w", c.Link.ID, ok, err)
+	return ok, err
+}
+
+// claimMarkers claims a new participant's markers, at once; when one is taken, it releases
+// those it claimed.
+func (s *Store) claimMarkers(ctx context.Context, w string, p screening.Participant) (bool, error) {
+	keys := markerKeys(w, screening.NormalizeEmail(p.Email), p.ExternalUID)
+	claimed := make([]bool, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op, err := s.MarkerPut(k, p.ID)
+			if err == nil {
+				claimed[i], err = s.WriteOne(ctx, op)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	var mine []ddb.Key
+	all := true
+	for i, k := range keys {
+		if claimed[i] {
+			mine = append(mine, k)
+		}
+		all = all && claimed[i]
+	}
+	if err := errors.Join(errs...); err != nil {
+		return false, err // what it claimed stays claimed: the next plan takes it over
+	}
+	if !all {
+		return false, s.release(ctx, w, p.ID, mine)
 	}
 	return true, nil
 }
 
-// firstError is err, or else the release's error.
-func firstError(err, releaseErr error) error {
+// putOwn puts a new record (absent); ok is also true when the record there is this very one,
+// at the same place seq.
+func (s *Store) putOwn(ctx context.Context, record any, k ddb.Key, seq int64) (bool, error) {
+	op, err := s.Put(record, "attribute_not_exists(pk)")
 	if err != nil {
-		return err
+		return false, err
 	}
-	return releaseErr
+	ok, err := s.WriteOne(ctx, op)
+	if err != nil || ok {
+		return ok, err
+	}
+	var there struct {
+		Seq int64 `dynamodbav:"seq"`
+	}
+	found, err := s.GetConsistent(ctx, k, &there)
+	return found && there.Seq == seq, err
 }
 
 // release frees the markers a row claimed before it lost a race, unless its participant has
@@ -256,12 +290,19 @@ func (s *Store) count(ctx context.Context, w, scr string, written []ledgerEntry,
 	})
 }
 
-// settleLedgers counts what earlier deliveries of a chunk wrote, from their ledgers: the
-// entries whose records exist with the places the ledger gave them. The ledgers stay (their
-// deliveries may still run and delete them; an interrupted one's expires): counting again
+// SettleJob counts what deliveries of any of the job's chunks wrote and did not count
+// (screening.Store), from their ledgers; when the job ends, the ledgers go too.
+func (s *Store) SettleJob(ctx context.Context, w, scr, jobID string) error {
+	return s.settle(ctx, w, scr, jobID, "")
+}
+
+// settle counts what earlier deliveries wrote, from their ledgers (those of a job whose sort
+// key starts with prefix): the entries whose records exist with the places the ledger gave
+// them. A chunk's ledgers stay while the chunk may still run (a delivery deletes its own when
+// it counts; an interrupted one's goes when the job is settled, or expires): counting again
 // counts nothing twice.
-func (s *Store) settleLedgers(ctx context.Context, w, scr, token string) error {
-	items, err := s.QueryAll(ctx, ddb.Partition{PK: chunkLedgerPartition(w, token)})
+func (s *Store) settle(ctx context.Context, w, scr, jobID, prefix string) error {
+	items, err := s.QueryPrefix(ctx, jobLedgerPartition(w, jobID), prefix)
 	if err != nil || len(items) == 0 {
 		return err
 	}
@@ -269,19 +310,33 @@ func (s *Store) settleLedgers(ctx context.Context, w, scr, token string) error {
 	if err != nil {
 		return err
 	}
-	var entries []ledgerEntry
-	var keys []ddb.Key
 	for _, l := range ledgers {
-		for _, e := range l.Entries {
-			entries = append(entries, e)
-			keys = append(keys, participantKey(w, e.Participant), screenerParticipantKey(w, e.Link))
+		if err := s.settleOne(ctx, w, scr, l); err != nil {
+			return err
 		}
+		if prefix == "" { // the job has ended: no delivery runs any more
+			if _, err := s.WriteOne(ctx, types.TransactWriteItem{Delete: &types.Delete{
+				TableName: &s.TableName, Key: ddb.Key{PK: l.PK, SK: l.SK}.AV(),
+			}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// settleOne counts the records of one ledger that exist at the places it gave them (one
+// delivery's places are one run, so they fit a transaction's few buckets).
+func (s *Store) settleOne(ctx context.Context, w, scr string, l ledgerItem) error {
+	var keys []ddb.Key
+	for _, e := range l.Entries {
+		keys = append(keys, participantKey(w, e.Participant), screenerParticipantKey(w, e.Link))
 	}
 	found, err := s.BatchGet(ctx, keys)
 	if err != nil {
 		return err
 	}
-	seqOf := map[string]int64{} // pk + sk -> seq of the records found
+	seqOf := map[ddb.Key]int64{} // the places of the records found
 	for _, it := range found {
 		var rec struct {
 			PK  string `dynamodbav:"pk"`
@@ -291,16 +346,15 @@ func (s *Store) settleLedgers(ctx context.Context, w, scr, token string) error {
 		if err := attributevalue.UnmarshalMap(it, &rec); err != nil {
 			return fmt.Errorf("store: decode: %w", err)
 		}
-		seqOf[rec.PK+"\x00"+rec.SK] = rec.Seq
+		seqOf[ddb.Key{PK: rec.PK, SK: rec.SK}] = rec.Seq
 	}
 	var written []ledgerEntry
-	for _, e := range entries {
-		pk, lk := participantKey(w, e.Participant), screenerParticipantKey(w, e.Link)
-		got := ledgerEntry{}
-		if seqOf[pk.PK+"\x00"+pk.SK] == e.ParticipantSeq {
+	for _, e := range l.Entries {
+		var got ledgerEntry
+		if seqOf[participantKey(w, e.Participant)] == e.ParticipantSeq {
 			got.ParticipantSeq = e.ParticipantSeq
 		}
-		if seqOf[lk.PK+"\x00"+lk.SK] == e.LinkSeq {
+		if seqOf[screenerParticipantKey(w, e.Link)] == e.LinkSeq {
 			got.LinkSeq = e.LinkSeq
 		}
 		written = append(written, got)

@@ -1,6 +1,7 @@
 package spotstore
 
 import (
+	"fmt"
 	"hash/fnv"
 	"strconv"
 
@@ -39,11 +40,13 @@ func rosterList(w, scr string) ddb.Counted {
 	return ddb.Counted{Name: screenerRosterPartition(w, scr)}
 }
 
-// chunkLedgerPartition holds what each delivery of an import chunk set out to create (one
-// item per attempt), so that a later delivery can count what an interrupted one wrote.
-func chunkLedgerPartition(w, token string) string { return ddb.WS(w) + "#LEDGER#" + token }
-func screenerKey(w, id string) ddb.Key     { return ddb.Key{PK: screenersPartition(w), SK: id} }
-func screenersPartition(w string) string   { return ddb.WS(w) + "#SCR" }
+// jobLedgerPartition holds what each delivery of an import job's chunks set out to create (an
+// item per delivery, at chunkLedgerPrefix), so that a later one can count what an interrupted
+// one wrote.
+func jobLedgerPartition(w, jobID string) string { return ddb.WS(w) + "#LEDGER#" + jobID }
+func chunkLedgerPrefix(n int) string            { return fmt.Sprintf("%06d#", n) }
+func screenerKey(w, id string) ddb.Key          { return ddb.Key{PK: screenersPartition(w), SK: id} }
+func screenersPartition(w string) string        { return ddb.WS(w) + "#SCR" }
 func screenerParticipantKey(w, id string) ddb.Key {
 	return ddb.Key{PK: screenerParticipantsPartition(w), SK: id}
 }

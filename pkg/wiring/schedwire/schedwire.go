@@ -17,6 +17,9 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapstore"
+	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotjobs"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
 	"github.com/participant-roster/roster/pkg/wiring"
 )
 
@@ -26,7 +29,11 @@ const SweeperID = "ImportSweeperFunction"
 // Sweeper is the import sweeper over a table: it ends the jobs that made no progress for
 // staleAfter (0: jobs.DefaultStaleAfter).
 func Sweeper(t *ddb.Table, staleAfter time.Duration, log *slog.Logger) *jobs.Sweeper {
-	return &jobs.Sweeper{Store: jobstore.New(t, snapstore.New(t)), StaleAfter: staleAfter, Log: log}
+	return &jobs.Sweeper{
+		Store: jobstore.New(t, snapstore.New(t)), StaleAfter: staleAfter, Log: log,
+		// A Spot job's interrupted deliveries may have written records they did not count.
+		Settlers: map[string]jobs.Settler{spotjobs.Name: &spotjobs.Family{Service: screening.NewService(spotstore.New(t))}},
+	}
 }
 
 // StaleAfterFromEnv reads STALE_AFTER, a Go duration ("45m"); unset, jobs.DefaultStaleAfter.
