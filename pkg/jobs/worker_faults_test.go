@@ -216,6 +216,7 @@ const faultSeed = 20240404
 // then a FULL_SYNC still complete with exact counts, and every row is on the roster exactly
 // once.
 func TestImportUnderInjectedFaults(t *testing.T) {
+	t.Parallel()
 	fl := newFaults(faultSeed)
 	// Redeliveries come after 3 s. A batch's deadline (the finishing lease) is shorter than the
 	// visibility timeout, as deployed (60 s against 360 s): a finisher that failed has let its

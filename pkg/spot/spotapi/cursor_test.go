@@ -285,16 +285,16 @@ func TestCursorWalkWithConcurrentWriters(t *testing.T) {
 		len(got), len(added), len(removed), addedBeforeLast)
 }
 
-// TestCursorPageCostIsFlat: on a 3,000-record roster the cursor page at the end reads about
-// what the first page reads, where the offset page there reads everything it skips.
+// TestCursorPageCostIsFlat: on a 500-record roster read in pages of 10, the cursor page at the
+// end reads about what the first page reads, where the offset page there reads everything it
+// skips (pages of 10 on 500 records compare as pages of 100 on 5,000 do).
 func TestCursorPageCostIsFlat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("imports 3,000 rows")
-	}
+	const n, limit = 500, 10
 	c := newClient(t, testkit.NewEnv(t))
 	scr := c.screener("S")
-	for i := range 3 {
-		wantStatus(t, c.importRows(scr, "", rows(1000, fmt.Sprintf("r%d", i))...), 200)
+	wantStatus(t, c.importRows(scr, "", rows(n, "r")...), 200)
+	pageOf := func(kv ...string) string {
+		return q(append([]string{"filter[screenerId][eq]", scr, "pagination[limit]", fmt.Sprint(limit)}, kv...)...)
 	}
 	units := func(query string) (cursorPage, float64) {
 		t.Helper()
@@ -307,21 +307,22 @@ func TestCursorPageCostIsFlat(t *testing.T) {
 		read, _ := m.Units()
 		return pg, read
 	}
-	first, firstUnits := units(q("filter[screenerId][eq]", scr))
-	atEnd, offsetUnits := units(q("filter[screenerId][eq]", scr, "pagination[offset]", "2800"))
-	if first.Total != 3000 || atEnd.NextCursor == nil || len(atEnd.Items) != 100 {
-		t.Fatalf("first total %d, offset 2800 page %d items next %v", first.Total, len(atEnd.Items), atEnd.NextCursor)
+	const offset = n - 2*limit
+	first, firstUnits := units(pageOf())
+	atEnd, offsetUnits := units(pageOf("pagination[offset]", fmt.Sprint(offset)))
+	if first.Total != n || atEnd.NextCursor == nil || len(atEnd.Items) != limit {
+		t.Fatalf("first total %d, offset %d page %d items next %v", first.Total, offset, len(atEnd.Items), atEnd.NextCursor)
 	}
-	last, cursorUnits := units(q("filter[screenerId][eq]", scr, "pagination[cursor]", *atEnd.NextCursor))
-	t.Logf("read units: first page %.1f, offset 2800 %.1f, cursor page after 2899 %.1f", firstUnits, offsetUnits, cursorUnits)
-	if last.Total != 3000 || len(last.Items) != 100 || last.NextCursor != nil || last.Offset != nil {
+	last, cursorUnits := units(pageOf("pagination[cursor]", *atEnd.NextCursor))
+	t.Logf("read units: first page %.1f, offset %d %.1f, cursor page after %d %.1f", firstUnits, offset, offsetUnits, offset+limit-1, cursorUnits)
+	if last.Total != n || len(last.Items) != limit || last.NextCursor != nil || last.Offset != nil {
 		t.Fatalf("cursor page: total %d items %d next %v offset %v", last.Total, len(last.Items), last.NextCursor, last.Offset)
 	}
 	if firstUnits <= 0 || cursorUnits > firstUnits*1.25+1 || cursorUnits < firstUnits*0.75 {
 		t.Fatalf("cursor page read %.1f units, first page %.1f: want about equal", cursorUnits, firstUnits)
 	}
 	if offsetUnits < 10*cursorUnits {
-		t.Fatalf("offset page at 2800 read %.1f units, cursor page %.1f: the measure does not tell them apart", offsetUnits, cursorUnits)
+		t.Fatalf("offset page at %d read %.1f units, cursor page %.1f: the measure does not tell them apart", offset, offsetUnits, cursorUnits)
 	}
 }
 
