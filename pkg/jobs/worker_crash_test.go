@@ -253,12 +253,12 @@ func TestWorkerKilledMidImport(t *testing.T) {
 		DynamoDB: aws.ToString(f.env.Client.Options().BaseEndpoint), SQS: sqsEndpoint, Table: f.env.Table, Queue: f.queue,
 		MaxReceiveCount: 5, BatchTimeout: 2500 * time.Millisecond, Lifetime: 5 * time.Minute,
 	}
-	planner := jobs.Planner{MaxRows: 100}
-	const n = 3000
-	syncRows := slices.Clone(rows(600, n+600)) // 2,400 known, 600 new, 600 absent
-	for i := range syncRows[:2400] {
+	planner := jobs.Planner{MaxRows: 50}
+	const n, absent = 1500, 600 // 30 chunks; enough removals that the finisher can be caught at them
+	syncRows := slices.Clone(rows(absent, n+absent)) // 900 known, 600 new, 600 absent
+	for i := range syncRows[:n-absent] {
 		if i%10 == 0 {
-			syncRows[i].Name += " (renamed)" // 240 known rows change
+			syncRows[i].Name += " (renamed)" // 90 known rows change
 		}
 	}
 	for _, step := range []struct {
@@ -270,7 +270,7 @@ func TestWorkerKilledMidImport(t *testing.T) {
 	}{
 		{screening.UpdatesOnly, rows(0, n), []killPoint{midChunks}, jobs.Counts{Processed: n, Created: n}, n},
 		{screening.FullSync, syncRows, []killPoint{midChunks, midFinish},
-			jobs.Counts{Processed: n, Created: 600, Updated: 240, Unchanged: 2160, Removed: 600}, n + 600},
+			jobs.Counts{Processed: n, Created: absent, Updated: 90, Unchanged: n - absent - 90, Removed: absent}, n + absent},
 	} {
 		start := time.Now()
 		job := f.submit(step.mode, step.rows, planner)
