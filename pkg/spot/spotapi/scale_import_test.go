@@ -182,18 +182,15 @@ func (e *queuedEnv) checkRoster(what, scr string, want map[string]string, partic
 	}
 }
 
-// scaleRows is the scale test's payload size: with scaleRow's long fields its body is 1 to 2
-// MB, so its chunks are cut by MaxChunkBytes (about 150 rows each), two batches of them.
-const scaleRows = 3000
+// scaleRows is the scale test's payload size: with scaleName's long names its body is 1 to 2
+// MB, so its chunks are cut by MaxChunkBytes (about 250 rows each), two batches of them.
+const scaleRows = 5000
 
-// scaleUID and scaleName pad a scale row's external uid and name (a CRM's record URL, a long
-// display name), so that a body of scaleRows rows weighs what a body of 20,000 short rows
-// does: the size is what the import function and the planner are tested at, the row count
-// only costs time on DynamoDB Local. (No comma or quote: the CSV check compares a line as text.)
-var (
-	scaleUID  = "https://crm.example.com/research-team/contacts/%05d/" + strings.Repeat("profile/", 8)
-	scaleName = " of the scale test whose CRM keeps a long display name for every person:" + strings.Repeat(" long name", 14)
-)
+// scaleName pads a scale row's name towards MaxNameLen, so that a body of scaleRows rows weighs
+// what a body of 20,000 short rows does: the size is what the import function and the planner
+// are tested at, the row count only costs time on DynamoDB Local. (No comma or quote: the CSV
+// check compares a line as text.)
+var scaleName = " of the scale test whose CRM keeps a long display name for every person:" + strings.Repeat(" long name", 10)
 
 // scaleRow is row i of the scale test's CRM: external uid, email and name.
 func scaleRow(i int, renamed bool) row {
@@ -201,14 +198,14 @@ func scaleRow(i int, renamed bool) row {
 	if renamed {
 		name += " (renamed in the CRM)"
 	}
-	return uidRow(fmt.Sprintf(scaleUID, i), fmt.Sprintf("p%05d@example.com", i), name)
+	return uidRow(fmt.Sprintf("crm-%05d", i), fmt.Sprintf("p%05d@example.com", i), name)
 }
 
-// TestImportMegabytesThroughTheAPI: 3,000 rows with long fields posted to the import function
+// TestImportMegabytesThroughTheAPI: 5,000 rows with long names posted to the import function
 // (a body of about 1.3 MB), run by the worker fed as ImportWorkerFunction's event source feeds
 // it (batches of 10 chunks, 2 at a time), the job read back through its route; then a
-// FULL_SYNC of 3,000 rows that keeps 2,400 (300 of them renamed), adds 600 and removes the
-// other 600 (more removals than one results item holds), run first as a dry run that must
+// FULL_SYNC of 5,000 rows that keeps 4,300 (500 of them renamed), adds 700 and removes the
+// other 700 (more removals than one results item holds), run first as a dry run that must
 // predict it row by row and write nothing; the FULL_SYNC's results are read back, one per row,
 // paged, filtered and as CSV.
 func TestImportMegabytesThroughTheAPI(t *testing.T) {
@@ -220,7 +217,7 @@ func TestImportMegabytesThroughTheAPI(t *testing.T) {
 	})
 	scr := a.screener("Scale")
 	type counts = importCounts
-	const gone, renamedFrom, renamed = 600, 1500, 300
+	const gone, renamedFrom, renamed = 700, 2500, 500
 	first := make([]row, 0, scaleRows)
 	for i := range scaleRows {
 		first = append(first, scaleRow(i, false))
@@ -367,7 +364,7 @@ func checkPredicted(t *testing.T, dry, imported []importResult) {
 // lastUpdated is the payload's last renamed row.
 func checkResultFilters(t *testing.T, a *asyncEnv, id string, want importCounts, lastUpdated row) {
 	t.Helper()
-	const from, limit = 200, 100
+	const from, limit = 300, 100
 	for outcome, n := range map[string]int{"updated": want.Updated, "removed": want.Removed, "failed": 0} {
 		r := a.results(id, q("filter[outcome][eq]", outcome, "pagination[offset]", fmt.Sprint(from), "pagination[limit]", fmt.Sprint(limit)), "")
 		wantStatus(t, r, 200)
