@@ -23,7 +23,10 @@ import (
 )
 
 // asyncEnv is a table whose import function queues large imports on a queue of its own, and a
-// poller that feeds that queue to the worker as Lambda's SQS event source would.
+// poller that feeds that queue to the worker as Lambda's SQS event source would. Nothing is
+// shared, so the long import tests run in parallel (after the rest of the package): this
+// package is among the last `go test ./...` starts, and two at a time keep both cores busy
+// to its end.
 type asyncEnv struct {
 	*client
 	sqs    *sqs.Client
@@ -143,6 +146,7 @@ func (a *asyncEnv) jobItems() int {
 // TestLargeImportRunsAsJob: one row over the synchronous limit is a job (two full chunks and
 // one of a single row), run by the worker to the end.
 func TestLargeImportRunsAsJob(t *testing.T) {
+	t.Parallel()
 	a := newAsyncEnv(t)
 	scr := a.screener("Big")
 	const n = spotapi.MaxSyncRows + 1

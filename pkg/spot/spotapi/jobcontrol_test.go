@@ -14,6 +14,7 @@ import (
 // CANCELED: the chunks that ran count, the others are skipped (processed + skipped = total),
 // every processed row is on the roster and no skipped row is, and the removals never run.
 func TestCancelLargeFullSyncMidFlight(t *testing.T) {
+	t.Parallel()
 	a := newAsyncEnv(t)
 	scr := a.screener("Cancel")
 	absent := rows(50, "absent") // on the roster, not in the FULL_SYNC: only its finish would remove them

@@ -209,6 +209,7 @@ func scaleRow(i int, renamed bool) row {
 // predict it row by row and write nothing; the FULL_SYNC's results are read back, one per row,
 // paged, filtered and as CSV.
 func TestImportMegabytesThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	a := newQueuedEnv(t, queueOptions{
 		visibility: 180 * time.Second, maxReceiveCount: 5, batchSize: 10, concurrency: 2,
 		// A batch of 10 chunks of 500 new rows takes tens of seconds on DynamoDB Local under
