@@ -254,7 +254,8 @@ func TestWorkerKilledMidImport(t *testing.T) {
 		MaxReceiveCount: 5, BatchTimeout: 2500 * time.Millisecond, Lifetime: 5 * time.Minute,
 	}
 	planner := jobs.Planner{MaxRows: 50}
-	const n, absent = 1500, 600 // 30 chunks; enough removals that the finisher can be caught at them
+	// 30 chunks, and enough removals that the finisher can be caught at them.
+	const n, absent = 1500, 600
 	syncRows := slices.Clone(rows(absent, n+absent)) // 900 known, 600 new, 600 absent
 	for i := range syncRows[:n-absent] {
 		if i%10 == 0 {
