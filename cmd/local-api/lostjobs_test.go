@@ -29,6 +29,7 @@ var ddbLine = regexp.MustCompile(`DynamoDB Local: (http://\S+)`)
 // starts, before it serves: FAILED, the roster free again, and the start says how many jobs it
 // ended.
 func TestStartEndsLostJobs(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	url, stderr, stop := startCommand(t, dataDir, false)
 	if !strings.Contains(stderr.String(), "ended 0 import jobs") {

@@ -39,7 +39,9 @@ var apiLine = regexp.MustCompile(`Participant roster API: (http://\S+)`)
 
 // startCommand runs the command's serve (what main runs between signals) on free ports over
 // dataDir, waits until it serves, and returns its URL and a stop function that cancels it as
-// Ctrl-C would and waits for a clean return.
+// Ctrl-C would and waits for a clean return. Each serve starts a DynamoDB Local and a moto of
+// its own, so tests over different data directories run in parallel: their starts (a JVM's
+// mostly) overlap.
 func startCommand(t *testing.T, dataDir string, fresh bool) (url string, stderr *lockedBuffer, stop func()) {
 	t.Helper()
 	stderr = &lockedBuffer{}
@@ -124,6 +126,7 @@ func total(t *testing.T, url string) int {
 
 // The command serves the demo, keeps its data across restarts, and -fresh starts over.
 func TestServeKeepsDataAndFreshWipesIt(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 
 	url, stderr, stop := startCommand(t, dataDir, false)

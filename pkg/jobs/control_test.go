@@ -57,25 +57,26 @@ func (f *fixture) allResults(id string, q jobs.ResultQuery) []jobs.RowResult {
 // real Spot family writes nothing (0 row write units, the table's records unchanged), and says,
 // row by row and removal by removal, what the real FULL_SYNC of the same rows then does.
 func TestDryRunOfAFullSyncWritesNothingAndPredicts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
-	planner := jobs.Planner{MaxRows: 250}
-	f.submit(screening.UpdatesOnly, rows(0, 1500), planner)
+	planner := jobs.Planner{MaxRows: 50}
+	f.submit(screening.UpdatesOnly, rows(0, 300), planner)
 	f.drain(5 * time.Second)
 	before := f.snapshot(false)
 
-	syncRows := rows(500, 2000) // 1,000 known, 500 new; 0..499 absent
+	syncRows := rows(100, 400) // 200 known, 100 new; 0..99 absent
 	dry := f.submitRequest(screening.FullSync, syncRows, planner, func(r *jobs.Request) { r.DryRun = true })
 	f.drain(5 * time.Second)
 	got, _ := f.job(dry.ID)
-	want := jobs.Counts{Processed: 1500, Created: 500, Unchanged: 1000, Removed: 500}
+	want := jobs.Counts{Processed: 300, Created: 100, Unchanged: 200, Removed: 100}
 	checkCounts(t, got, jobs.Completed, want)
 	if !got.DryRun || got.RowWriteUnits != 0 {
 		t.Errorf("dry run: DryRun %v, %.1f row write units; want 0", got.DryRun, got.RowWriteUnits)
 	}
 	sameSnapshot(t, "records after a dry run", before, f.snapshot(false))
 	predicted := f.allResults(dry.ID, jobs.ResultQuery{})
-	if len(predicted) != 2000 || predicted[1499].Row != 1499 || predicted[1500].Outcome != jobs.OutcomeRemoved {
-		t.Fatalf("dry-run results: %d, want 1,500 rows then 500 removals", len(predicted))
+	if len(predicted) != 400 || predicted[299].Row != 299 || predicted[300].Outcome != jobs.OutcomeRemoved {
+		t.Fatalf("dry-run results: %d, want 300 rows then 100 removals", len(predicted))
 	}
 
 	real := f.submitRequest(screening.FullSync, syncRows, planner)
@@ -91,8 +92,8 @@ func TestDryRunOfAFullSyncWritesNothingAndPredicts(t *testing.T) {
 			t.Fatalf("result %d: the dry run said %+v, the import did %+v", i, p, d)
 		}
 	}
-	if n := f.rosterTotal(); n != 1500 {
-		t.Errorf("roster after the real FULL_SYNC: %d, want 1500", n)
+	if n := f.rosterTotal(); n != 300 {
+		t.Errorf("roster after the real FULL_SYNC: %d, want 300", n)
 	}
 }
 
@@ -100,6 +101,7 @@ func TestDryRunOfAFullSyncWritesNothingAndPredicts(t *testing.T) {
 // ran, skips the rest, removes nothing, and ends CANCELED with its counts adding up; its
 // results list the skipped rows with their fields.
 func TestCancelBeforeTheRemovals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	planner := jobs.Planner{MaxRows: 100}
 	f.submit(screening.UpdatesOnly, rows(0, 300), planner)

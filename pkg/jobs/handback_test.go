@@ -62,6 +62,8 @@ func (r *receives) wrap(h func(context.Context, events.SQSEvent) (events.SQSEven
 // completes, and every chunk received again is received within a few seconds of the batch
 // that handed it back, not after the queue's 60 s visibility timeout.
 func TestNoChunkWaitsOutTheVisibilityTimeout(t *testing.T) {
+	// Not in parallel: it measures how soon a handed-back chunk comes again, which another
+	// test's load would stretch.
 	const visibility = 60 * time.Second
 	f := newFixture(t, fixtureOptions{visibility: visibility, batchSize: 10, storeOption: slowTable(40 * time.Millisecond)})
 	f.poller.Timeout = 5 * time.Second

@@ -25,70 +25,79 @@ import (
 	"github.com/participant-roster/roster/pkg/vocab"
 )
 
-// TestLargeImportEndToEnd: 5,000 rows through Plan, Enqueue, moto and the worker; then a
-// FULL_SYNC that keeps 4,000, adds 500 and removes 1,000; then the same FULL_SYNC again, which
-// removes nothing and writes nothing.
+// TestLargeImportEndToEnd: 1,500 rows in 10 chunks (one full batch) through Plan, Enqueue,
+// moto and the worker; then a FULL_SYNC that keeps 900, adds 200 and removes 600 (more than
+// one results item holds); then the same FULL_SYNC again, which removes nothing and writes
+// nothing. (The default planner's limits are TestPlanAndEnqueueLimits'; the chunk of 500 rows
+// runs through the API in the spotapi tests.)
 func TestLargeImportEndToEnd(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	// The poller's defaults: one batch of up to 10 messages at a time, as the worker function
 	// with batch size 10 and one concurrent invocation.
+	const n, kept, added, removed = 1500, 900, 200, 600
+	if removed <= jobs.MaxRemovalsPerItem {
+		t.Fatalf("%d removals fit one results item (%d)", removed, jobs.MaxRemovalsPerItem)
+	}
+	planner := jobs.Planner{MaxRows: n / 10}
 
 	start := time.Now()
-	all := rows(0, 5000)
-	j1 := f.submit(screening.UpdatesOnly, all, jobs.Planner{})
+	all := rows(0, n)
+	j1 := f.submit(screening.UpdatesOnly, all, planner)
 	if j1.Chunks != 10 {
-		t.Fatalf("5,000 rows planned as %d chunks, want 10", j1.Chunks)
+		t.Fatalf("%d rows planned as %d chunks, want 10", n, j1.Chunks)
 	}
 	s := f.drain(10 * time.Second)
 	got, _ := f.job(j1.ID)
-	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 5000, Created: 5000})
-	if n := f.rosterTotal(); n != 5000 {
-		t.Errorf("roster total %d after the import, want 5000", n)
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: n, Created: n})
+	if total := f.rosterTotal(); total != n {
+		t.Errorf("roster total %d after the import, want %d", total, n)
 	}
-	t.Logf("UPDATES_ONLY 5,000 new rows: %v (%d batches, %d messages), %.0f write units (%.1f a row), %.0f read units",
-		time.Since(start).Round(time.Millisecond), s.Batches, s.Received, got.RowWriteUnits, got.RowWriteUnits/5000, got.RowReadUnits)
+	t.Logf("UPDATES_ONLY %d new rows: %v (%d batches, %d messages), %.0f write units (%.1f a row), %.0f read units",
+		n, time.Since(start).Round(time.Millisecond), s.Batches, s.Received, got.RowWriteUnits, got.RowWriteUnits/n, got.RowReadUnits)
 
 	start = time.Now()
-	syncRows := rows(1000, 5500) // 4,000 known, 500 new; 0..999 absent
-	j2 := f.submit(screening.FullSync, syncRows, jobs.Planner{})
+	syncRows := rows(removed, n+added) // kept known, added new; 0..removed-1 absent
+	j2 := f.submit(screening.FullSync, syncRows, planner)
 	f.drain(10 * time.Second)
 	got, _ = f.job(j2.ID)
-	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 4500, Created: 500, Unchanged: 4000, Removed: 1000})
-	if n := f.rosterTotal(); n != 4500 {
-		t.Errorf("roster total %d after the FULL_SYNC, want 4500", n)
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: kept + added, Created: added, Unchanged: kept, Removed: removed})
+	if total := f.rosterTotal(); total != kept+added {
+		t.Errorf("roster total %d after the FULL_SYNC, want %d", total, kept+added)
 	}
 	if emails := f.rosterEmails(); !slices.Equal(emails, emailsOf(syncRows)) {
 		t.Errorf("the roster is not the FULL_SYNC's rows (%d emails)", len(emails))
 	}
-	t.Logf("FULL_SYNC 4,000 unchanged + 500 new, 1,000 removed: %v, %.0f write units", time.Since(start).Round(time.Millisecond), got.RowWriteUnits)
+	t.Logf("FULL_SYNC %d unchanged + %d new, %d removed: %v, %.0f write units", kept, added, removed, time.Since(start).Round(time.Millisecond), got.RowWriteUnits)
 
 	before := f.snapshot(false)
 	start = time.Now()
-	j3 := f.submit(screening.FullSync, syncRows, jobs.Planner{})
+	j3 := f.submit(screening.FullSync, syncRows, planner)
 	f.drain(10 * time.Second)
 	got, _ = f.job(j3.ID)
-	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: 4500, Unchanged: 4500})
+	checkCounts(t, got, jobs.Completed, jobs.Counts{Processed: kept + added, Unchanged: kept + added})
 	if got.RowWriteUnits != 0 {
 		t.Errorf("the identical FULL_SYNC's rows cost %.1f write units, want 0", got.RowWriteUnits)
 	}
 	sameSnapshot(t, "records after an identical FULL_SYNC", before, f.snapshot(false))
-	t.Logf("identical FULL_SYNC of 4,500 rows: %v, %.0f row write units, %.0f row read units",
-		time.Since(start).Round(time.Millisecond), got.RowWriteUnits, got.RowReadUnits)
+	t.Logf("identical FULL_SYNC of %d rows: %v, %.0f row write units, %.0f row read units",
+		kept+added, time.Since(start).Round(time.Millisecond), got.RowWriteUnits, got.RowReadUnits)
 }
 
 // TestReplayChangesNothing delivers every chunk three times at once, then five times more: the
 // counts are exact and the table does not change.
 func TestReplayChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
-	planner := jobs.Planner{MaxRows: 50}
+	planner := jobs.Planner{MaxRows: 25}
 	for _, step := range []struct {
 		mode  screening.ImportMode
 		rows  []screening.ImportRow
 		want  jobs.Counts
 		total int
 	}{
-		{screening.UpdatesOnly, rows(0, 600), jobs.Counts{Processed: 600, Created: 600}, 600},
-		{screening.FullSync, rows(100, 750), jobs.Counts{Processed: 650, Created: 150, Unchanged: 500, Removed: 100}, 650},
+		{screening.UpdatesOnly, rows(0, 300), jobs.Counts{Processed: 300, Created: 300}, 300},
+		{screening.FullSync, rows(50, 375), jobs.Counts{Processed: 325, Created: 75, Unchanged: 250, Removed: 50}, 325},
 	} {
 		job := f.submit(step.mode, step.rows, planner)
 		batches := f.receiveAll(job.Chunks)
@@ -157,6 +166,7 @@ func poisonOption(o *dynamodb.Options) {
 // recorded on the job (its rows failed, the job FAILED with the reason) and moved to the DLQ;
 // the other chunks' rows are all there.
 func TestPoisonChunkGoesToTheDLQ(t *testing.T) {
+	t.Parallel()
 	// One chunk a batch, so the poison chunk's batch fails at once and each of its receives
 	// is handled inside the visibility timeout (a receive the worker never saw would move the
 	// message to the DLQ unrecorded).
@@ -253,6 +263,7 @@ func failedIDs(resp events.SQSEventResponse) []string {
 // one, on its last receive, is recorded on its job through its message attributes, and the
 // FULL_SYNC job ends FAILED without removing anyone.
 func TestWorkerHandlerReportsExactlyTheFailedRecords(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{maxReceiveCount: 3})
 	others := rows(100, 110) // on the screener before; a completed FULL_SYNC would remove them
 	if _, err := f.env.App.Service.Import(f.ctx, f.ws, vocab.Actor{}, screening.ImportRequest{ScreenerID: f.scr, Rows: others}); err != nil {
@@ -321,6 +332,7 @@ func TestWorkerHandlerReportsExactlyTheFailedRecords(t *testing.T) {
 // TestRowErrorsAndFullSyncKeep: rejected rows are recorded with their payload index and do not
 // fail their chunk; a FULL_SYNC keeps the participant a rejected row names.
 func TestRowErrorsAndFullSyncKeep(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	planner := jobs.Planner{MaxRows: 4}
 	seed := rows(0, 20)

@@ -66,6 +66,7 @@ func isJobCreation(params any) bool {
 // its reply is lost; the SDK's retry of the same claim must be granted (it is the same
 // finisher), or no one would ever finish the job.
 func TestLostClaimReplyStillFinishes(t *testing.T) {
+	t.Parallel()
 	var lost atomic.Int32
 	f := newFixture(t, fixtureOptions{storeOption: loseFirstReply(&lost, isFinishClaim)})
 	job := f.submit(screening.UpdatesOnly, rows(0, 20), jobs.Planner{MaxRows: 10})
@@ -81,6 +82,7 @@ func TestLostClaimReplyStillFinishes(t *testing.T) {
 // the SDK's retry finds the job there, which Submit takes as its own (the id is new), so the
 // chunks are sent and the job completes instead of waiting forever for them.
 func TestLostJobCreationReplyStillSubmits(t *testing.T) {
+	t.Parallel()
 	var lost atomic.Int32
 	f := newFixture(t, fixtureOptions{})
 	st := ddb.New(dynamodb.New(f.env.Client.Options(), loseFirstReply(&lost, isJobCreation)), f.env.Table)

@@ -48,6 +48,8 @@ func TestMain(m *testing.M) {
 }
 
 // fixture is one fresh table with a tenant and a screener, and one fresh queue with its DLQ.
+// Nothing is shared between fixtures, so most tests that make one run in parallel: much of
+// their time is spent waiting (redeliveries, a slowed table), which another test fills.
 type fixture struct {
 	t          *testing.T
 	ctx        context.Context

@@ -216,6 +216,8 @@ const faultSeed = 20240404
 // then a FULL_SYNC still complete with exact counts, and every row is on the roster exactly
 // once.
 func TestImportUnderInjectedFaults(t *testing.T) {
+	// Not in parallel: its batches have 2.5 s deadlines, which another test's load could
+	// make a chunk miss five times.
 	fl := newFaults(faultSeed)
 	// Redeliveries come after 3 s. A batch's deadline (the finishing lease) is shorter than the
 	// visibility timeout, as deployed (60 s against 360 s): a finisher that failed has let its

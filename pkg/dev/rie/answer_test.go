@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/participant-roster/roster/pkg/jobs"
 )
 
 // canonical decodes an answer strictly into the handler's answer type and encodes it again,
@@ -113,6 +115,13 @@ func (m *matcher) fresh(s string) bool {
 		}
 		t = ulid.Time(id.Time())
 	}
+	// A job's expiry is its creation plus jobs.Retention, in whole seconds: the two sides'
+	// differ when their calls straddle a second.
+	return m.inRun(t) || isTime(s) && m.inRun(t.Add(-jobs.Retention).Add(time.Second-1))
+}
+
+// inRun reports whether t is after since and not in the future.
+func (m *matcher) inRun(t time.Time) bool {
 	return !t.Before(m.since) && !t.After(time.Now().Add(time.Second))
 }
 
@@ -171,4 +180,20 @@ func TestMatcher(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("job expiries of calls a second apart", func(t *testing.T) {
+		m := newMatcher(time.Now().Add(-2 * time.Second))
+		expiry := func(made time.Time) string {
+			return made.Add(jobs.Retention).UTC().Truncate(time.Second).Format(time.RFC3339)
+		}
+		if ok, difference := m.same(expiry(time.Now().Add(-time.Second)), expiry(time.Now())); !ok {
+			t.Errorf("expiries of jobs made during the run: %s", difference)
+		}
+		if ok, _ := m.same(expiry(time.Now()), expiry(time.Now().Add(time.Hour))); ok {
+			t.Error("an expiry an hour in the future matched")
+		}
+		if ok, _ := m.same(expiry(time.Now()), expiry(time.Now().Add(-time.Hour))); ok {
+			t.Error("the expiry of a job made before the run matched")
+		}
+	})
 }

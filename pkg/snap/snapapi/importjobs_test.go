@@ -417,16 +417,18 @@ func TestCancelAnswers(t *testing.T) {
 	wantMessage(t, f.do(f.owner, "2.0", cancelFn, "DELETE", path, "force=true", ""), 400, "The query parameter 'force' is not recognised.")
 }
 
-// TestImportResults: one result per row, paged by progress tokens, filtered by outcome, as
-// JSON and as CSV; bad parameters are 400s that name them.
+// TestImportResults: one result per row, paged by progress tokens (pages that cross from the
+// first chunk's results to the second's), filtered by outcome, as JSON and as CSV; bad
+// parameters are 400s that name them.
 func TestImportResults(t *testing.T) {
 	f := newFixture(t)
 	q := f.env.EnableImports()
 	f.mixedRoster()
-	job := f.accepted(f.group, f.importRows(f.group, importBody(mixedRows(1100)...)))
+	const n = jobs.MaxChunkRows + 100
+	job := f.accepted(f.group, f.importRows(f.group, importBody(mixedRows(n)...)))
 	q.Drain()
-	checkMixed(t, f.allResults(f.group, job.ImportID, 400, ""), 1100)
-	for outcome, want := range map[string]int{"created": 1100, "unchanged": 1, "failed": 2, "skipped": 0} {
+	checkMixed(t, f.allResults(f.group, job.ImportID, 400, ""), n)
+	for outcome, want := range map[string]int{"created": n, "unchanged": 1, "failed": 2, "skipped": 0} {
 		got := f.allResults(f.group, job.ImportID, 300, outcome)
 		if len(got) != want {
 			t.Errorf("outcome %s: %d results, want %d", outcome, len(got), want)
@@ -438,7 +440,7 @@ func TestImportResults(t *testing.T) {
 		}
 	}
 	failed, _ := f.resultsPage(f.group, job.ImportID, "outcome=FAILED")
-	if len(failed.Results) != 2 || failed.Results[0].Row != 1101 || deref(failed.Results[1].Message) != emailTaken {
+	if len(failed.Results) != 2 || failed.Results[0].Row != n+1 || deref(failed.Results[1].Message) != emailTaken {
 		t.Errorf("failed rows %+v", failed.Results)
 	}
 

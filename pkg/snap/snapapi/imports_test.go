@@ -325,13 +325,14 @@ func TestImportChunksDeliveredFiveTimes(t *testing.T) {
 		worker(ctx, ev)
 		return worker(ctx, ev)
 	}
-	job := f.accepted(f.group, f.importRows(f.group, importBody(groupRows(0, 1100)...)))
+	const n = jobs.MaxChunkRows + 100 // more than one chunk
+	job := f.accepted(f.group, f.importRows(f.group, importBody(groupRows(0, n)...)))
 	q.Drain()
 	got := f.importJob(f.group, job.ImportID)
-	if got.Status != "COMPLETED" || got.Counts.Processed != 1100 || got.Counts.Created != 1100 || got.Counts.Unchanged != 0 || got.Counts.Failed != 0 {
+	if got.Status != "COMPLETED" || got.Counts.Processed != n || got.Counts.Created != n || got.Counts.Unchanged != 0 || got.Counts.Failed != 0 {
 		t.Fatalf("job %+v", got)
 	}
-	if logins := f.logins(f.group); !slices.Equal(logins, loginsOf(0, 1100)) {
-		t.Fatalf("%d participants, want the 1,100 rows once each", len(logins))
+	if logins := f.logins(f.group); !slices.Equal(logins, loginsOf(0, n)) {
+		t.Fatalf("%d participants, want the %d rows once each", len(logins), n)
 	}
 }

@@ -19,10 +19,14 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/testkit"
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+	"github.com/participant-roster/roster/pkg/spot/spotapi"
 )
 
 // asyncEnv is a table whose import function queues large imports on a queue of its own, and a
-// poller that feeds that queue to the worker as Lambda's SQS event source would.
+// poller that feeds that queue to the worker as Lambda's SQS event source would. Nothing is
+// shared, so the long import tests run in parallel (after the rest of the package): this
+// package is among the last `go test ./...` starts, and two at a time keep both cores busy
+// to its end.
 type asyncEnv struct {
 	*client
 	sqs    *sqs.Client
@@ -139,11 +143,15 @@ func (a *asyncEnv) jobItems() int {
 	return int(out.Count)
 }
 
+// TestLargeImportRunsAsJob: one row over the synchronous limit is a job (two full chunks and
+// one of a single row), run by the worker to the end.
 func TestLargeImportRunsAsJob(t *testing.T) {
+	t.Parallel()
 	a := newAsyncEnv(t)
 	scr := a.screener("Big")
-	job := a.accepted(a.importRows(scr, "", rows(2500, "big")...))
-	if job.Counts.Total != 2500 || job.ScreenerID != scr || job.ImportMode != "UPDATES_ONLY" || len(job.Errors) != 0 {
+	const n = spotapi.MaxSyncRows + 1
+	job := a.accepted(a.importRows(scr, "", rows(n, "big")...))
+	if job.Counts.Total != n || job.ScreenerID != scr || job.ImportMode != "UPDATES_ONLY" || len(job.Errors) != 0 {
 		t.Fatalf("accepted job %+v", job)
 	}
 	if a.queued() == 0 {
@@ -152,13 +160,13 @@ func TestLargeImportRunsAsJob(t *testing.T) {
 	a.drain()
 	done := a.job(job.ID)
 	c := done.Counts
-	if done.Status != "COMPLETED" || c.Total != 2500 || c.Processed != 2500 || c.Created != 2500 || c.Updated != 0 ||
+	if done.Status != "COMPLETED" || c.Total != n || c.Processed != n || c.Created != n || c.Updated != 0 ||
 		c.Unchanged != 0 || c.Removed != 0 || c.Failed != 0 || len(done.Errors) != 0 || done.Reason != nil ||
 		done.StartedAt == nil || done.FinishedAt == nil {
 		t.Fatalf("finished job %+v", done)
 	}
-	if got := a.listScreener(scr).Total; got != 2500 {
-		t.Fatalf("roster has %d screener participants, want 2500", got)
+	if got := a.listScreener(scr).Total; got != n {
+		t.Fatalf("roster has %d screener participants, want %d", got, n)
 	}
 }
 

@@ -289,9 +289,6 @@ func TestCursorWalkWithConcurrentWriters(t *testing.T) {
 // first page reads, and so do offset pages there (the count buckets start their Query near the
 // offset), aligned with a bucket or not; the offset page and the cursor page agree.
 func TestPageCostIsFlat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("imports 3,000 rows")
-	}
 	c := newClient(t, testkit.NewEnv(t))
 	scr := c.screener("S")
 	for i := range 3 {

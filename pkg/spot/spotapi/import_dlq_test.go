@@ -51,6 +51,7 @@ func poisonOption(hits *atomic.Int32) func(*dynamodb.Options) {
 // read through its route, is FAILED with a reason naming the chunk, that chunk's rows failed
 // and the other chunks' rows created.
 func TestPoisonChunkThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	const maxReceives = 3
 	// Redeliveries after 1 s. One chunk a batch: the poison chunk's batch then fails at once,

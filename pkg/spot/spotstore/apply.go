@@ -2,7 +2,9 @@ package spotstore
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -64,12 +66,14 @@ func (s *Store) placed(ctx context.Context, w, scr string, changes []screening.C
 			links++
 		}
 	}
-	nextPtp, err := s.Allocate(ctx, participantsList(w), creates)
-	if err != nil {
-		return nil, err
-	}
-	nextLink, err := s.Allocate(ctx, rosterList(w, scr), links)
-	if err != nil {
+	var nextPtp, nextLink int64
+	var errPtp, errLink error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); nextPtp, errPtp = s.Allocate(ctx, participantsList(w), creates) }()
+	go func() { defer wg.Done(); nextLink, errLink = s.Allocate(ctx, rosterList(w, scr), links) }()
+	wg.Wait()
+	if err := errors.Join(errPtp, errLink); err != nil {
 		return nil, err
 	}
 	out := make([]placedChange, len(changes))
