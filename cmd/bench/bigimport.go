@@ -57,7 +57,7 @@ const (
 	awsPartitionWCU = 1000
 )
 
-// bigStack is measure 7's own service: a fresh table, the app over a traced client, import
+// bigStack is measure 7's (and 9's) own service: a fresh table, the app over a traced client, import
 // jobs sent to a fresh queue (with its DLQ), and the worker.
 type bigStack struct {
 	table        string
@@ -125,16 +125,11 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 	if serialRows <= 0 || serialRows > n {
 		serialRows = n
 	}
-	sqsEndpoint, stopSQS, err := localstack.SQSEndpoint(b.ctx)
-	if err != nil {
-		return section{}, fmt.Errorf("local SQS: %w", err)
-	}
-	defer stopSQS()
-	s, err := b.newBigStack(sqsEndpoint)
+	s, done, err := b.openBigStack()
 	if err != nil {
 		return section{}, err
 	}
-	defer s.close(b)
+	defer done()
 
 	r := bigResult{rows: n, serialRows: serialRows}
 	rs := rows("b", n)
@@ -256,6 +251,20 @@ func (b *bench) bigEvent(body string, n int) events.APIGatewayV2HTTPRequest {
 		ev.Headers["prefer"] = "respond-async" // a small (quick) run is a job too
 	}
 	return ev
+}
+
+// openBigStack starts a local SQS and a bigStack on it; done drops the stack's table and
+// queues and stops the SQS.
+func (b *bench) openBigStack() (s *bigStack, done func(), err error) {
+	sqsEndpoint, stopSQS, err := localstack.SQSEndpoint(b.ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("local SQS: %w", err)
+	}
+	if s, err = b.newBigStack(sqsEndpoint); err != nil {
+		stopSQS()
+		return nil, nil, err
+	}
+	return s, func() { s.close(b); stopSQS() }, nil
 }
 
 func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {

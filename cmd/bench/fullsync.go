@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
@@ -81,16 +80,11 @@ func (b *bench) measureFullSync(n int) (section, error) {
 	if n < 20 {
 		return section{}, fmt.Errorf("a FULL_SYNC of %d rows: at least 20, so that every kind of row occurs", n)
 	}
-	sqsEndpoint, stopSQS, err := localstack.SQSEndpoint(b.ctx)
-	if err != nil {
-		return section{}, fmt.Errorf("local SQS: %w", err)
-	}
-	defer stopSQS()
-	s, err := b.newBigStack(sqsEndpoint)
+	s, done, err := b.openBigStack()
 	if err != nil {
 		return section{}, err
 	}
-	defer s.close(b)
+	defer done()
 	r := fullSyncResult{plan: newSyncPlan(n)}
 
 	progress("measure 9: seeding a roster of %s participants (raw BatchWriteItem, %d writers)", thousands(n), seedWorkers)
