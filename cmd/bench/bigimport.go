@@ -66,6 +66,7 @@ type bigStack struct {
 	results      lambdahttp.Handler // the job's results (ListScreenerParticipantImportResultsFunction)
 	worker       jobqueue.Handler
 	sqs          *sqs.Client
+	untracedSQS  *sqs.Client // the bench's own look at the queues, left out of the trace
 	queue, dlq   string
 	ws, screener string
 	trace        *callTrace
@@ -305,7 +306,7 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.sqs = sqs.New(c.Options(), s.trace.sqsOption)
+	s.sqs, s.untracedSQS = sqs.New(c.Options(), s.trace.sqsOption), c
 	if s.queue, s.dlq, err = poller.CreateQueues(ctx, s.sqs, localstack.UniqueQueueName("bench-import"), queueVisibility, queueMaxReceives); err != nil {
 		return nil, err
 	}
@@ -442,6 +443,9 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 			p.job = job
 			break
 		}
+		if err := s.failedForGood(b.ctx, job); err != nil {
+			return p, err
+		}
 		if time.Now().After(deadline) {
 			return p, fmt.Errorf("job %s still %s after %s: %d of %d chunks, counts %+v",
 				job.ID, job.Status, time.Since(start).Round(time.Second), job.ChunksDone, job.Chunks, job.Counts)
@@ -500,6 +504,18 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 	return p, nil
 }
 
+// failedForGood stops a phase whose job can no longer complete: a chunk in the DLQ has had
+// its last receive, and the job, still running, would wait for the sweeper.
+func (s *bigStack) failedForGood(ctx context.Context, job jobs.Job) error {
+	dead, err := queueDepth(ctx, s.untracedSQS, s.dlq)
+	if err != nil || dead == 0 {
+		return err
+	}
+	last, _ := s.warnings.last.Load().(string)
+	return fmt.Errorf("job %s is still %s (%d of %d chunks done) with %d chunk(s) in the DLQ after %d receives; the last warning: %s",
+		job.ID, job.Status, job.ChunksDone, job.Chunks, dead, queueMaxReceives, last)
+}
+
 func queueDepth(ctx context.Context, c *sqs.Client, url string) (int, error) {
 	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(url),
@@ -527,11 +543,15 @@ func (b *bench) rosterTotal(s *bigStack) (int, error) {
 
 // warnLog takes the JSON log lines of the worker and poller: it drops them, as the bench drops
 // request lines, except warnings and errors, which it shows on stderr and counts.
-type warnLog struct{ count atomic.Int64 }
+type warnLog struct {
+	count atomic.Int64
+	last  atomic.Value // string: the last warning or error
+}
 
 func (w *warnLog) Write(p []byte) (int, error) {
 	if bytes.Contains(p, []byte(`"level":"WARN"`)) || bytes.Contains(p, []byte(`"level":"ERROR"`)) {
 		w.count.Add(1)
+		w.last.Store(string(bytes.TrimSpace(p)))
 		os.Stderr.Write(append([]byte("bench: import stack: "), p...))
 	}
 	return len(p), nil

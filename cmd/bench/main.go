@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -172,27 +173,39 @@ func run(c config) error {
 		{"8", func() (section, error) { return b.measureOverlap() }},
 		{"9", func() (section, error) { return b.measureFullSync(c.syncRows) }},
 	}
+	// A measure that fails is reported as failed, and the run goes on: one failure late in a
+	// long run should not cost the figures of the others. The run still exits non-zero.
+	var failed []string
 	for _, step := range steps {
 		if !c.only[step.name] {
 			continue
 		}
 		s, err := step.run()
 		if err != nil {
-			return fmt.Errorf("measure %s: %w", step.name, err)
+			progress("measure %s failed: %v", step.name, err)
+			failed = append(failed, fmt.Sprintf("measure %s: %v", step.name, err))
+			s = failedSection(step.name, err)
 		}
 		sections = append(sections, s)
 	}
 
 	doc := document(machineInfo(root, endpoint, time.Since(start)), sections, before)
 	fmt.Print(doc)
-	if c.out == "-" {
-		return nil
+	if c.out != "-" {
+		if err := os.WriteFile(c.out, []byte(doc), 0o644); err != nil {
+			return err
+		}
+		progress("wrote %s in %s", c.out, time.Since(start).Round(time.Second))
 	}
-	if err := os.WriteFile(c.out, []byte(doc), 0o644); err != nil {
-		return err
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "\n"))
 	}
-	progress("wrote %s in %s", c.out, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// failedSection stands in the report for a measure that failed, with what failed.
+func failedSection(measure string, err error) section {
+	return section{title: measure + ". Failed", intro: "**This measure failed**, so it has no figures in this run:\n\n```\n" + err.Error() + "\n```"}
 }
 
 func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
