@@ -17,7 +17,8 @@ import (
 )
 
 // machineInfo describes where the figures were measured.
-func machineInfo(root, endpoint string, took time.Duration) *table {
+// parts are the run times of its measures.
+func machineInfo(root, endpoint string, took time.Duration, parts []string) *table {
 	t := newTable("", "")
 	t.add("Date", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	t.add("CPUs (nproc)", fmt.Sprint(runtime.NumCPU()))
@@ -27,6 +28,7 @@ func machineInfo(root, endpoint string, took time.Duration) *table {
 	t.add("DynamoDB Local", dynamoDBLocalVersion(root)+", in memory, at "+endpoint)
 	t.add("Java", javaVersion())
 	t.add("Bench run time", took.Round(time.Second).String())
+	t.add("… of it, by measure", strings.Join(parts, ", "))
 	return t
 }
 

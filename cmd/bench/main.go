@@ -154,10 +154,14 @@ func run(c config) error {
 
 	var sections []section
 	var seed seeded
+	// How long each part took, so that `make bench` can be kept under its time budget.
+	var parts []string
 	if c.only["1"] || c.only["2"] {
+		t := time.Now()
 		if seed, err = b.seed(c.seedRows); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
+		parts = append(parts, "seed of 1 and 2: "+time.Since(t).Round(time.Second).String())
 	}
 	steps := []struct {
 		name string
@@ -180,7 +184,9 @@ func run(c config) error {
 		if !c.only[step.name] {
 			continue
 		}
+		t := time.Now()
 		s, err := step.run()
+		parts = append(parts, step.name+": "+time.Since(t).Round(time.Second).String())
 		if err != nil {
 			progress("measure %s failed: %v", step.name, err)
 			failed = append(failed, fmt.Sprintf("measure %s: %v", step.name, err))
@@ -189,7 +195,7 @@ func run(c config) error {
 		sections = append(sections, s)
 	}
 
-	doc := document(machineInfo(root, endpoint, time.Since(start)), sections, before)
+	doc := document(machineInfo(root, endpoint, time.Since(start), parts), sections, before)
 	fmt.Print(doc)
 	if c.out != "-" {
 		if err := os.WriteFile(c.out, []byte(doc), 0o644); err != nil {
