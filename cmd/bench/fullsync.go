@@ -118,7 +118,7 @@ func (b *bench) measureFullSync(n int) (section, error) {
 	}
 	progress("measure 9: seeded in %s; FULL_SYNC of %s rows (%.2f MiB body)", secs(r.seedTook), thousands(r.plan.rows()), float64(len(body))/(1<<20))
 	if r.job, err = b.bigImportPhase(s, ev, r.plan.rows(), r.plan.want()); err != nil {
-		return section{}, fmt.Errorf("FULL_SYNC: %w", err)
+		return seedSection(r), fmt.Errorf("FULL_SYNC: %w", err)
 	}
 	if r.rosterAfter, err = b.rosterTotal(s); err != nil {
 		return section{}, err
@@ -167,6 +167,15 @@ func (b *bench) seedRoster(s *bigStack, n int) (int, time.Duration, error) {
 	s.trace.see(items)
 	gc()
 	return len(items), took, nil
+}
+
+// seedSection is what measure 9 measured before its job: its seed and the roster read.
+func seedSection(r fullSyncResult) section {
+	t := newTable("Figure, before the FULL_SYNC", "Value")
+	t.add(fmt.Sprintf("Seed of %s participants: raw BatchWriteItem of the store's %s items (%d writers)", thousands(r.plan.roster), thousands(r.seedItems), seedWorkers), secs(r.seedTook))
+	t.add("Reading the whole roster once (store.Roster, the gsi1 Query a FULL_SYNC's finish makes): time / read units",
+		fmt.Sprintf("%s / %s", secs(r.rosterRead.d), units(r.rosterRead.read)))
+	return section{title: fmt.Sprintf("9. FULL_SYNC at scale: a %s-row roster", thousands(r.plan.roster)), tables: []*table{t}}
 }
 
 func fullSyncSection(r fullSyncResult) section {

@@ -73,7 +73,7 @@ func main() {
 	flag.IntVar(&c.snapWalkRows, "snap-walk-seed", 20000, "participants of the survey whose list is walked in pages of 5,000")
 	flag.IntVar(&c.snapWalks, "snap-walks", 3, "timed walks of the participant list of each kind (handler, raw Query)")
 	flag.IntVar(&c.bigImport, "big-import", 50000, "rows of the end-to-end import through SQS and the worker (and of its raw comparison)")
-	flag.IntVar(&c.bigSerial, "big-import-serial", 10000, "rows of the one-writer raw BatchWriteItem run of measure 7, for reference (0: all of -big-import)")
+	flag.IntVar(&c.bigSerial, "big-import-serial", 5000, "rows of the one-writer raw BatchWriteItem run of measure 7, for reference (0: all of -big-import)")
 	flag.IntVar(&c.syncRows, "sync-rows", 100000, "participants of the screener roster of measure 9's FULL_SYNC (85% sent unchanged, 10% renamed, 5% absent, as many new)")
 	only := flag.String("only", "1,2,3,4,5,6,7,8,9", "measures to run, comma-separated (a partial run is for trying things out)")
 	flag.StringVar(&c.out, "out", "", "report path (default <repo root>/BENCHMARK.md; - for stdout only)")
@@ -190,7 +190,7 @@ func run(c config) error {
 		if err != nil {
 			progress("measure %s failed: %v", step.name, err)
 			failed = append(failed, fmt.Sprintf("measure %s: %v", step.name, err))
-			s = failedSection(step.name, err)
+			s = failedSection(step.name, s, err)
 		}
 		sections = append(sections, s)
 	}
@@ -209,9 +209,15 @@ func run(c config) error {
 	return nil
 }
 
-// failedSection stands in the report for a measure that failed, with what failed.
-func failedSection(measure string, err error) section {
-	return section{title: measure + ". Failed", intro: "**This measure failed**, so it has no figures in this run:\n\n```\n" + err.Error() + "\n```"}
+// failedSection stands in the report for a measure that failed: what failed, and the tables
+// of what it measured before (partial, when the measure returns them with its error).
+func failedSection(measure string, partial section, err error) section {
+	title := partial.title
+	if title == "" {
+		title = measure + "."
+	}
+	return section{title: title + " (failed)", tables: partial.tables,
+		intro: "**This measure failed**; only what it measured before is below:\n\n```\n" + err.Error() + "\n```"}
 }
 
 func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
