@@ -57,7 +57,7 @@ const (
 	awsPartitionWCU = 1000
 )
 
-// bigStack is measure 7's own service: a fresh table, the app over a traced client, import
+// bigStack is measure 7's (and 9's) own service: a fresh table, the app over a traced client, import
 // jobs sent to a fresh queue (with its DLQ), and the worker.
 type bigStack struct {
 	table        string
@@ -66,6 +66,7 @@ type bigStack struct {
 	results      lambdahttp.Handler // the job's results (ListScreenerParticipantImportResultsFunction)
 	worker       jobqueue.Handler
 	sqs          *sqs.Client
+	untracedSQS  *sqs.Client // the bench's own look at the queues, left out of the trace
 	queue, dlq   string
 	ws, screener string
 	trace        *callTrace
@@ -125,16 +126,11 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 	if serialRows <= 0 || serialRows > n {
 		serialRows = n
 	}
-	sqsEndpoint, stopSQS, err := localstack.SQSEndpoint(b.ctx)
-	if err != nil {
-		return section{}, fmt.Errorf("local SQS: %w", err)
-	}
-	defer stopSQS()
-	s, err := b.newBigStack(sqsEndpoint)
+	s, done, err := b.openBigStack()
 	if err != nil {
 		return section{}, err
 	}
-	defer s.close(b)
+	defer done()
 
 	r := bigResult{rows: n, serialRows: serialRows}
 	rs := rows("b", n)
@@ -143,14 +139,8 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 		return section{}, err
 	}
 	ev := b.bigEvent(body, n)
-	evJSON, err := json.Marshal(ev)
-	if err != nil {
+	if r.bodyBytes, r.eventBytes, err = payloadSizes(ev, n); err != nil {
 		return section{}, err
-	}
-	r.bodyBytes, r.eventBytes = len(body), len(evJSON)
-	if len(body) > lambdaPayloadMax || len(evJSON) > lambdaPayloadMax {
-		return section{}, fmt.Errorf("the %d-row import is a %d-byte body (%d-byte event), over Lambda's %d-byte payload limit",
-			n, len(body), len(evJSON), lambdaPayloadMax)
 	}
 
 	if err := b.bigWarmUp(s, min(n, bigWarmUpRows)); err != nil {
@@ -241,12 +231,41 @@ func (b *bench) bigWarmUp(s *bigStack, n int) error {
 	return nil
 }
 
+// payloadSizes are the sizes of an n-row import's body and of its whole event, which must both
+// fit Lambda's request payload.
+func payloadSizes(ev events.APIGatewayV2HTTPRequest, n int) (body, event int, err error) {
+	evJSON, err := json.Marshal(ev)
+	if err != nil {
+		return 0, 0, err
+	}
+	body, event = len(ev.Body), len(evJSON)
+	if body > lambdaPayloadMax || event > lambdaPayloadMax {
+		return body, event, fmt.Errorf("the %d-row import is a %d-byte body (%d-byte event), over Lambda's %d-byte payload limit",
+			n, body, event, lambdaPayloadMax)
+	}
+	return body, event, nil
+}
+
 func (b *bench) bigEvent(body string, n int) events.APIGatewayV2HTTPRequest {
 	ev := b.event("POST", "/screener-participants-import", "", body)
 	if n <= spotapi.MaxSyncRows && len(body) <= spotapi.MaxSyncBytes {
 		ev.Headers["prefer"] = "respond-async" // a small (quick) run is a job too
 	}
 	return ev
+}
+
+// openBigStack starts a local SQS and a bigStack on it; done drops the stack's table and
+// queues and stops the SQS.
+func (b *bench) openBigStack() (s *bigStack, done func(), err error) {
+	sqsEndpoint, stopSQS, err := localstack.SQSEndpoint(b.ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("local SQS: %w", err)
+	}
+	if s, err = b.newBigStack(sqsEndpoint); err != nil {
+		stopSQS()
+		return nil, nil, err
+	}
+	return s, func() { s.close(b); stopSQS() }, nil
 }
 
 func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
@@ -287,7 +306,7 @@ func (b *bench) newBigStack(sqsEndpoint string) (*bigStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.sqs = sqs.New(c.Options(), s.trace.sqsOption)
+	s.sqs, s.untracedSQS = sqs.New(c.Options(), s.trace.sqsOption), c
 	if s.queue, s.dlq, err = poller.CreateQueues(ctx, s.sqs, localstack.UniqueQueueName("bench-import"), queueVisibility, queueMaxReceives); err != nil {
 		return nil, err
 	}
@@ -424,6 +443,9 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 			p.job = job
 			break
 		}
+		if err := s.failedForGood(b.ctx, job); err != nil {
+			return p, err
+		}
 		if time.Now().After(deadline) {
 			return p, fmt.Errorf("job %s still %s after %s: %d of %d chunks, counts %+v",
 				job.ID, job.Status, time.Since(start).Round(time.Second), job.ChunksDone, job.Chunks, job.Counts)
@@ -463,7 +485,7 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 	}
 	c := view.Counts
 	if view.Status != jobs.Completed || c.Total != n || c.Processed != want.Processed || c.Created != want.Created ||
-		c.Updated != want.Updated || c.Unchanged != want.Unchanged || c.Removed != 0 || c.Failed != 0 {
+		c.Updated != want.Updated || c.Unchanged != want.Unchanged || c.Removed != want.Removed || c.Failed != 0 {
 		reason := ""
 		if view.Reason != nil {
 			reason = *view.Reason
@@ -480,6 +502,18 @@ func (b *bench) bigImportPhase(s *bigStack, ev events.APIGatewayV2HTTPRequest, n
 		}
 	}
 	return p, nil
+}
+
+// failedForGood stops a phase whose job can no longer complete: a chunk in the DLQ has had
+// its last receive, and the job, still running, would wait for the sweeper.
+func (s *bigStack) failedForGood(ctx context.Context, job jobs.Job) error {
+	dead, err := queueDepth(ctx, s.untracedSQS, s.dlq)
+	if err != nil || dead == 0 {
+		return err
+	}
+	last, _ := s.warnings.last.Load().(string)
+	return fmt.Errorf("job %s is still %s (%d of %d chunks done) with %d chunk(s) in the DLQ after %d receives; the last warning: %s",
+		job.ID, job.Status, job.ChunksDone, job.Chunks, dead, queueMaxReceives, last)
 }
 
 func queueDepth(ctx context.Context, c *sqs.Client, url string) (int, error) {
@@ -509,12 +543,16 @@ func (b *bench) rosterTotal(s *bigStack) (int, error) {
 
 // warnLog takes the JSON log lines of the worker and poller: it drops them, as the bench drops
 // request lines, except warnings and errors, which it shows on stderr and counts.
-type warnLog struct{ count atomic.Int64 }
+type warnLog struct {
+	count atomic.Int64
+	last  atomic.Value // string: the last warning or error
+}
 
 func (w *warnLog) Write(p []byte) (int, error) {
 	if bytes.Contains(p, []byte(`"level":"WARN"`)) || bytes.Contains(p, []byte(`"level":"ERROR"`)) {
 		w.count.Add(1)
-		os.Stderr.Write(append([]byte("bench: measure 7: "), p...))
+		w.last.Store(string(bytes.TrimSpace(p)))
+		os.Stderr.Write(append([]byte("bench: import stack: "), p...))
 	}
 	return len(p), nil
 }

@@ -17,7 +17,8 @@ import (
 )
 
 // machineInfo describes where the figures were measured.
-func machineInfo(root, endpoint string, took time.Duration) *table {
+// parts are the run times of its measures.
+func machineInfo(root, endpoint string, took time.Duration, parts []string) *table {
 	t := newTable("", "")
 	t.add("Date", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	t.add("CPUs (nproc)", fmt.Sprint(runtime.NumCPU()))
@@ -27,6 +28,7 @@ func machineInfo(root, endpoint string, took time.Duration) *table {
 	t.add("DynamoDB Local", dynamoDBLocalVersion(root)+", in memory, at "+endpoint)
 	t.add("Java", javaVersion())
 	t.add("Bench run time", took.Round(time.Second).String())
+	t.add("… of it, by measure", strings.Join(parts, ", "))
 	return t
 }
 
@@ -145,7 +147,9 @@ const howToRead = `## How to read this
   from its own keys and items (` + "`cmd/bench/raw.go`" + `). Before measuring, the bench imports a row and adds a
   Snap participant through the handlers (measure 7: a row through the worker, after its warm-up), reads
   what they wrote by those raw keys and stops unless it is attribute for attribute what the raw side
-  writes (write times aside).
+  writes (write times aside). A roster that only sets a measure up (measure 9's) is seeded with the
+  store's own items instead (` + "`spotstore.SeedItems`" + `, whose test checks them against what the API writes),
+  by BatchWriteItem.
 - **p50 / p95** are nearest-rank percentiles of per-request wall times; a **ratio** is handler ÷ raw at
   the same percentile. A "median" over rounds is the middle round.
 - **Units** are read/write capacity units as DynamoDB Local reports them (every call asks for
