@@ -367,3 +367,37 @@ func numberSet(seqs []int64) types.AttributeValue {
 	}
 	return &types.AttributeValueMemberNS{Value: ns}
 }
+
+// SeedCounted returns the items a counted list keeps for records at places 1..n: its next
+// place, its buckets' members and its index counts, as Allocate and AssertMembership leave
+// them, for loading a large list with plain puts (the benchmark's seeds).
+func SeedCounted(c Counted, n int64) []Item {
+	if n <= 0 {
+		return nil
+	}
+	seq := c.seqKey().AV()
+	seq["next"] = N(n)
+	out := []Item{seq}
+	counts := map[int64]Item{}
+	for b := int64(0); b <= n/BucketSize; b++ {
+		var members []int64
+		for s := max(b*BucketSize, 1); s < (b+1)*BucketSize && s <= n; s++ {
+			members = append(members, s)
+		}
+		if len(members) == 0 {
+			continue
+		}
+		bucket := c.bucketKey(b).AV()
+		bucket["m"] = numberSet(members)
+		out = append(out, bucket)
+		g := b / IndexFanout
+		if counts[g] == nil {
+			counts[g] = c.indexKey(g).AV()
+		}
+		counts[g][countAttr(b)] = N(int64(len(members)))
+	}
+	for _, g := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, counts[g])
+	}
+	return out
+}

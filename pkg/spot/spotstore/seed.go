@@ -14,9 +14,10 @@ import (
 // SeedItems returns every item the store keeps for a fresh workspace w whose only screener is
 // scr and whose participants ps are each linked to it once, by the screener participants sps:
 // the participants (their links set from sps), their email and external-uid markers, the
-// screener participants, the screener item heading its roster with its participantCount, and
-// the counter items of the participants, screener participants and screeners partitions, all
-// with absolute totals. The workspace item itself is CreateWorkspace's.
+// screener participants, the screener item, the count buckets of the participants list and
+// the roster (participants take places 1..len(ps) in the order given, screener participants
+// 1..len(sps)), and the counter items of the screener participants and screeners partitions,
+// all with absolute totals. The workspace item itself is CreateWorkspace's.
 //
 // Written with plain puts (BatchWriteItem) they make the same roster an import would, at a
 // fraction of the cost: the benchmark seeds large rosters with them. They are built with the
@@ -31,17 +32,16 @@ func SeedItems(w string, scr screening.Screener, ps []screening.Participant, sps
 	if err != nil {
 		return nil, err
 	}
-	records := make([]any, 0, len(ps)+len(sps)+4)
-	for _, p := range ps {
+	records := make([]any, 0, len(ps)+len(sps)+1)
+	for i, p := range ps {
 		p.Links = map[string]string{scr.ID: linkOf[p.ID]}
-		records = append(records, newParticipantItem(w, p))
+		records = append(records, newParticipantItem(w, p, int64(i+1)))
 	}
-	for _, sp := range sps {
+	for i, sp := range sps {
+		sp.Seq = int64(i + 1)
 		records = append(records, newScreenerParticipantItem(w, sp))
 	}
-	head := newScreenerItem(w, scr)
-	head.ParticipantCount = len(sps)
-	records = append(records, head)
+	records = append(records, newScreenerItem(w, scr))
 	items := make([]ddb.Item, 0, len(records)+len(markers)+3)
 	for _, r := range records {
 		it, err := attributevalue.MarshalMap(r)
@@ -51,8 +51,9 @@ func SeedItems(w string, scr screening.Screener, ps []screening.Participant, sps
 		items = append(items, it)
 	}
 	items = append(items, markers...)
+	items = append(items, ddb.SeedCounted(participantsList(w), int64(len(ps)))...)
+	items = append(items, ddb.SeedCounted(rosterList(w, scr.ID), int64(len(sps)))...)
 	return append(items,
-		seedCounter(participantsPartition(w), len(ps)),
 		seedCounter(screenerParticipantsPartition(w), len(sps)),
 		seedCounter(screenersPartition(w), 1)), nil
 }

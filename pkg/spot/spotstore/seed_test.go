@@ -243,8 +243,9 @@ func TestSeedItemsRefusesARosterTheStoreCannotHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// participant, screener participant, screener, email marker, three counters
-	if !slices.ContainsFunc(items, func(it ddb.Item) bool { return str(it[ddb.AttrSK]) == "a@example.com" }) || len(items) != 7 {
-		t.Errorf("one linked participant: %d items, want 7 with its email marker", len(items))
+	// participant, screener participant, screener, email marker, two counters, and for each of
+	// the two counted lists its next place, one bucket and one index item
+	if !slices.ContainsFunc(items, func(it ddb.Item) bool { return str(it[ddb.AttrSK]) == "a@example.com" }) || len(items) != 12 {
+		t.Errorf("one linked participant: %d items, want 12 with its email marker", len(items))
 	}
 }
