@@ -5,9 +5,11 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/snapstore"
 	"github.com/participant-roster/roster/pkg/snap/survey"
@@ -100,6 +102,41 @@ func TestTheHoldItemLivesAndDiesWithItsSurvey(t *testing.T) {
 	}
 	_, err = st.AddSnapParticipant(ctx, ws, again, loginParticipant("kept")) // its login is free again
 	must(t, err)
+}
+
+// A survey stored before surveys had hold items (no version, no hold item) gets its hold item
+// when it is first read, and takes participant writes as any survey does.
+func TestASurveyFromBeforeHoldItemsGetsOne(t *testing.T) {
+	env := testkit.NewEnv(t)
+	ctx := context.Background()
+	st := env.App.SnapStore
+	ws := ids.New(ids.Workspace)
+	sv := survey.Survey{ID: "0f0f0f0f-0000-4000-8000-0000000000b1", Settings: survey.Settings{Logins: true}}
+	legacy := struct {
+		PK      string        `dynamodbav:"pk"`
+		SK      string        `dynamodbav:"sk"`
+		Type    string        `dynamodbav:"type"`
+		Survey  survey.Survey `dynamodbav:"survey"`
+		CaseSeq int           `dynamodbav:"caseSeq"`
+	}{PK: "WS#" + ws + "#SURVEY", SK: sv.ID, Type: "Survey", Survey: sv}
+	_, err := env.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &env.Table, Item: ddb.MustMarshal(legacy)})
+	must(t, err)
+	if _, found := hold(t, st, ws, sv.ID); found {
+		t.Fatal("the legacy survey has a hold item before it was read")
+	}
+	read, held, err := st.GetSurvey(ctx, ws, sv.ID)
+	must(t, err)
+	if h, found := hold(t, st, ws, sv.ID); !found || h.Version != 0 || read.Version != 0 || held {
+		t.Fatalf("after the first read: hold %+v (found %v), survey at %d, held %v; want a free hold item at version 0", h, found, read.Version, held)
+	}
+	_, err = st.AddSnapParticipant(ctx, ws, read, loginParticipant("first"))
+	must(t, err)
+	must(t, st.PutSurvey(ctx, ws, sv))
+	if h, _ := hold(t, st, ws, sv.ID); h.Version != 1 {
+		t.Fatalf("after a change the hold item is at %d, want 1", h.Version)
+	}
+	_, err = st.AddSnapParticipant(ctx, ws, read, loginParticipant("second"))
+	wantErr(t, "add under the legacy version after a change", err, survey.ErrSurveyChanged)
 }
 
 func must(t *testing.T, err error) {

@@ -167,11 +167,12 @@ func (s *Store) getSurvey(ctx context.Context, w, id string, consistent bool) (s
 		return survey.Survey{}, false, err
 	}
 	var sv surveyItem
-	var hold holdItem
+	var hold *holdItem
 	for _, it := range items {
-		target := any(&hold)
-		if pk, ok := it[ddb.AttrPK].(*types.AttributeValueMemberS); ok && pk.Value == surveysPartition(w) {
-			target = &sv
+		var target any = &sv
+		if pk, ok := it[ddb.AttrPK].(*types.AttributeValueMemberS); !ok || pk.Value != surveysPartition(w) {
+			hold = &holdItem{}
+			target = hold
 		}
 		if err := attributevalue.UnmarshalMap(it, target); err != nil {
 			return survey.Survey{}, false, err
@@ -180,8 +181,43 @@ func (s *Store) getSurvey(ctx context.Context, w, id string, consistent bool) (s
 	if sv.PK == "" {
 		return survey.Survey{}, false, vocab.ErrNotFound
 	}
-	sv.Survey.Version = sv.Version
-	return sv.Survey, hold.ImportJobID != "", nil
+	switch {
+	case hold != nil:
+		return sv.survey(), hold.ImportJobID != "", nil
+	case sv.Version > 0: // deleted between the two reads: its hold item went with it
+		return survey.Survey{}, false, vocab.ErrNotFound
+	}
+	if err := s.addMissingHold(ctx, w, sv.SK); err != nil {
+		return survey.Survey{}, false, err
+	}
+	return sv.survey(), false, nil
+}
+
+// addMissingHold gives a survey stored before surveys had hold items (so without a version)
+// its hold item, at version 0, so that participant writes can check it; if the survey has
+// changed or gone meanwhile (and so has its own hold item, or none is wanted) nothing is
+// written. A table is upgraded with no import job running (README), so no such survey is held.
+func (s *Store) addMissingHold(ctx context.Context, w, id string) error {
+	k := holdKey(w, id)
+	put, err := s.Put(holdItem{PK: k.PK, SK: k.SK, Type: "SurveyHold"}, "attribute_not_exists(pk)")
+	if err != nil {
+		return err
+	}
+	_, err = s.TransactConditional(ctx, []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.TableName, Key: surveyKey(w, id).AV(),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(version)"),
+	}}, put})
+	if err != nil {
+		return fmt.Errorf("store: add the hold item of survey %s: %w", id, err)
+	}
+	return nil
+}
+
+// survey is the stored survey at its version.
+func (it surveyItem) survey() survey.Survey {
+	sv := it.Survey
+	sv.Version = it.Version
+	return sv
 }
 
 // getTwo reads two items in one BatchGetItem call (more only for what DynamoDB leaves
@@ -217,7 +253,7 @@ func (s *Store) ListSurveys(ctx context.Context, w string) ([]survey.Survey, err
 	}
 	out := make([]survey.Survey, len(decoded))
 	for i, it := range decoded {
-		out[i] = it.Survey
+		out[i] = it.survey()
 	}
 	return out, nil
 }

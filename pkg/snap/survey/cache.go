@@ -50,7 +50,7 @@ func (c *surveyCache) get(workspace, surveyID string) (Survey, bool) {
 }
 
 func (c *surveyCache) put(workspace string, sv SurveyState) {
-	if sv.Locked || c.ttl <= 0 {
+	if sv.Locked {
 		return
 	}
 	c.mu.Lock()

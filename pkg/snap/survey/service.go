@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -77,12 +76,8 @@ type Service struct {
 
 // NewService returns the service over store, caching surveys for participant writes for
 // SurveyCacheTTL.
-func NewService(store Store) *Service { return NewServiceCaching(store, SurveyCacheTTL) }
-
-// NewServiceCaching returns the service over store, caching surveys for participant writes for
-// ttl (0: not at all).
-func NewServiceCaching(store Store, ttl time.Duration) *Service {
-	return &Service{store: store, surveys: newSurveyCache(ttl)}
+func NewService(store Store) *Service {
+	return &Service{store: store, surveys: newSurveyCache(SurveyCacheTTL)}
 }
 
 // User reads the API user a username (the credential's name) names.
