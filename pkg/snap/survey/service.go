@@ -108,7 +108,7 @@ func (s *Service) Survey(ctx context.Context, c Caller, id string) (SurveyState,
 	if !ok {
 		return SurveyState{}, vocab.ErrNotFound
 	}
-	return s.accessible(c, s.store.GetSurvey)(ctx, canon)
+	return s.accessible(ctx, c, canon, s.store.GetSurvey)
 }
 
 // SurveyToWrite is Survey for a participant write: the instance's cached copy when it has one
@@ -124,7 +124,7 @@ func (s *Service) SurveyToWrite(ctx context.Context, c Caller, id string) (Surve
 		}
 		return SurveyState{Survey: sv, cached: true}, nil
 	}
-	st, err := s.accessible(c, s.store.GetSurvey)(ctx, canon)
+	st, err := s.accessible(ctx, c, canon, s.store.GetSurvey)
 	if err == nil {
 		s.surveys.put(c.WorkspaceID, st)
 	}
@@ -135,17 +135,15 @@ type surveyRead func(ctx context.Context, ws, id string) (Survey, bool, error)
 
 // accessible reads a survey with read and refuses (vocab.ErrNotFound) one the caller may not
 // access.
-func (s *Service) accessible(c Caller, read surveyRead) func(ctx context.Context, id string) (SurveyState, error) {
-	return func(ctx context.Context, id string) (SurveyState, error) {
-		sv, locked, err := read(ctx, c.WorkspaceID, id)
-		if err != nil {
-			return SurveyState{}, err
-		}
-		if !sv.CanAccess(c.UserID) {
-			return SurveyState{}, vocab.ErrNotFound
-		}
-		return SurveyState{Survey: sv, Locked: locked}, nil
+func (s *Service) accessible(ctx context.Context, c Caller, id string, read surveyRead) (SurveyState, error) {
+	sv, locked, err := read(ctx, c.WorkspaceID, id)
+	if err != nil {
+		return SurveyState{}, err
 	}
+	if !sv.CanAccess(c.UserID) {
+		return SurveyState{}, vocab.ErrNotFound
+	}
+	return SurveyState{Survey: sv, Locked: locked}, nil
 }
 
 // underSurvey runs a participant write (its reads, validation and store write) under sv and,
@@ -161,7 +159,7 @@ func (s *Service) underSurvey(ctx context.Context, c Caller, sv SurveyState, wri
 		return sv, err
 	}
 	s.surveys.drop(c.WorkspaceID, sv.ID)
-	now, readErr := s.accessible(c, s.store.GetSurveyConsistent)(ctx, sv.ID)
+	now, readErr := s.accessible(ctx, c, sv.ID, s.store.GetSurveyConsistent)
 	switch {
 	case errors.Is(readErr, vocab.ErrNotFound):
 		return sv, ErrNoSurveyAccess
