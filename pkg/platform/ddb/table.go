@@ -96,6 +96,16 @@ func (t *Table) get(ctx context.Context, k Key, out any, consistent bool) (bool,
 // retries what DynamoDB leaves unprocessed. Repeated keys are read once (DynamoDB rejects a
 // batch that names a key twice).
 func (t *Table) BatchGet(ctx context.Context, keys []Key) ([]Item, error) {
+	return t.batchGet(ctx, keys, true)
+}
+
+// BatchGetEventually is BatchGet with eventually consistent reads (half the read units), for
+// reads that decide no write by themselves.
+func (t *Table) BatchGetEventually(ctx context.Context, keys []Key) ([]Item, error) {
+	return t.batchGet(ctx, keys, false)
+}
+
+func (t *Table) batchGet(ctx context.Context, keys []Key, consistent bool) ([]Item, error) {
 	keys = unique(keys)
 	var out []Item
 	for start := 0; start < len(keys); start += 100 {
@@ -104,7 +114,7 @@ func (t *Table) BatchGet(ctx context.Context, keys []Key) ([]Item, error) {
 		for i, k := range chunk {
 			avs[i] = k.AV()
 		}
-		req := map[string]types.KeysAndAttributes{t.TableName: {Keys: avs, ConsistentRead: aws.Bool(true)}}
+		req := map[string]types.KeysAndAttributes{t.TableName: {Keys: avs, ConsistentRead: aws.Bool(consistent)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff.Store.Wait(ctx, attempt); err != nil {

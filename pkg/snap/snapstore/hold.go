@@ -36,22 +36,22 @@ func (s *Store) HoldsFor() string { return snapjobs.Name }
 
 // TakeHold makes a new job the holder of its survey's roster.
 func (s *Store) TakeHold(w, surveyID, jobID string) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.TableName), Key: holdKey(w, surveyID).AV(),
-		UpdateExpression:          aws.String("SET importJobId = :j"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
-	}}
+	return s.holdUpdate(w, surveyID, jobID, "SET importJobId = :j", "attribute_exists(pk) AND attribute_not_exists(importJobId)")
 }
 
 // ReleaseHold frees a survey's roster held by a job.
 func (s *Store) ReleaseHold(w, surveyID, jobID string) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
+	return s.holdUpdate(w, surveyID, jobID, "REMOVE importJobId", "importJobId = :j")
+}
+
+// holdUpdate is a change of a survey's holder; :j is the job's id.
+func (s *Store) holdUpdate(w, surveyID, jobID, update, condition string) types.TransactWriteItem {
+	u := &types.Update{
 		TableName: aws.String(s.TableName), Key: holdKey(w, surveyID).AV(),
-		UpdateExpression:          aws.String("REMOVE importJobId"),
-		ConditionExpression:       aws.String("importJobId = :j"),
+		UpdateExpression: aws.String(update), ConditionExpression: aws.String(condition),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
-	}}
+	}
+	return types.TransactWriteItem{Update: u}
 }
 
 // TargetExists reports whether the survey is there (a failed TakeHold: held, or gone).

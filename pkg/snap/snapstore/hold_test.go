@@ -18,6 +18,12 @@ import (
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
+// newWorkspace is a table and a workspace id of its own.
+func newWorkspace(t *testing.T) (*testkit.Env, *snapstore.Store, string) {
+	env := testkit.NewEnv(t)
+	return env, env.App.SnapStore, ids.New(ids.Workspace)
+}
+
 type holdRecord struct {
 	Type        string `dynamodbav:"type"`
 	ImportJobID string `dynamodbav:"importJobId"`
@@ -51,10 +57,8 @@ func loginParticipant(login string) survey.Participant {
 // an import holds the roster changes nothing, and the hold item (with the participants) goes
 // with the survey.
 func TestTheHoldItemLivesAndDiesWithItsSurvey(t *testing.T) {
-	env := testkit.NewEnv(t)
+	_, st, ws := newWorkspace(t)
 	ctx := context.Background()
-	st := env.App.SnapStore
-	ws := ids.New(ids.Workspace)
 	sv := survey.Survey{ID: "0f0f0f0f-0000-4000-8000-0000000000a1", Settings: survey.Settings{Logins: true}}
 	must(t, st.PutSurvey(ctx, ws, sv))
 	if h, found := hold(t, st, ws, sv.ID); !found || h.Type != "SurveyHold" || h.Version != 1 || h.ImportJobID != "" {
@@ -107,10 +111,8 @@ func TestTheHoldItemLivesAndDiesWithItsSurvey(t *testing.T) {
 // A survey stored before surveys had hold items (no version, no hold item) gets its hold item
 // when it is first read, and takes participant writes as any survey does.
 func TestASurveyFromBeforeHoldItemsGetsOne(t *testing.T) {
-	env := testkit.NewEnv(t)
+	env, st, ws := newWorkspace(t)
 	ctx := context.Background()
-	st := env.App.SnapStore
-	ws := ids.New(ids.Workspace)
 	sv := survey.Survey{ID: "0f0f0f0f-0000-4000-8000-0000000000b1", Settings: survey.Settings{Logins: true}}
 	legacy := struct {
 		PK      string        `dynamodbav:"pk"`

@@ -162,7 +162,11 @@ func (s *Store) GetSurveyConsistent(ctx context.Context, w, id string) (survey.S
 }
 
 func (s *Store) getSurvey(ctx context.Context, w, id string, consistent bool) (survey.Survey, bool, error) {
-	items, err := s.getTwo(ctx, surveyKey(w, id), holdKey(w, id), consistent)
+	read := s.BatchGetEventually
+	if consistent {
+		read = s.BatchGet
+	}
+	items, err := read(ctx, []ddb.Key{surveyKey(w, id), holdKey(w, id)})
 	if err != nil {
 		return survey.Survey{}, false, err
 	}
@@ -184,7 +188,7 @@ func (s *Store) getSurvey(ctx context.Context, w, id string, consistent bool) (s
 	switch {
 	case hold != nil:
 		return sv.survey(), hold.ImportJobID != "", nil
-	case sv.Version > 0: // deleted between the two reads: its hold item went with it
+	case sv.Version > 0: // deleted between the two reads (its hold item went with it), or just made and its hold not yet seen
 		return survey.Survey{}, false, vocab.ErrNotFound
 	}
 	if err := s.addMissingHold(ctx, w, sv.SK); err != nil {
@@ -218,27 +222,6 @@ func (it surveyItem) survey() survey.Survey {
 	sv := it.Survey
 	sv.Version = it.Version
 	return sv
-}
-
-// getTwo reads two items in one BatchGetItem call (more only for what DynamoDB leaves
-// unprocessed); missing items are left out.
-func (s *Store) getTwo(ctx context.Context, a, b ddb.Key, consistent bool) ([]ddb.Item, error) {
-	req := map[string]types.KeysAndAttributes{s.TableName: {Keys: []ddb.Item{a.AV(), b.AV()}, ConsistentRead: aws.Bool(consistent)}}
-	var out []ddb.Item
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := backoff.Store.Wait(ctx, attempt); err != nil {
-				return nil, err
-			}
-		}
-		res, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("store: get %s/%s: %w", a.PK, a.SK, err)
-		}
-		out = append(out, res.Responses[s.TableName]...)
-		req = res.UnprocessedKeys
-	}
-	return out, nil
 }
 
 // ListSurveys reads every survey of a workspace, in id order.

@@ -270,16 +270,21 @@ func (s *Service) replaceParticipant(ctx context.Context, c Caller, sv SurveySta
 // DeleteParticipant removes the participant uniqueID names.
 func (s *Service) DeleteParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string) error {
 	_, err := s.underSurvey(ctx, c, sv, func(sv SurveyState) error {
-		if err := sv.Writable(); err != nil {
-			return err
-		}
-		p, err := s.Participant(ctx, c, sv.Survey, uniqueID)
+		p, err := s.participantToChange(ctx, c, sv, uniqueID)
 		if err != nil {
 			return err
 		}
 		return s.store.DeleteSnapParticipant(ctx, c.WorkspaceID, sv.Survey, p)
 	})
 	return err
+}
+
+// participantToChange finds the participant a write changes, once the roster is writable.
+func (s *Service) participantToChange(ctx context.Context, c Caller, sv SurveyState, uniqueID string) (StoredParticipant, error) {
+	if err := sv.Writable(); err != nil {
+		return StoredParticipant{}, err
+	}
+	return s.Participant(ctx, c, sv.Survey, uniqueID)
 }
 
 // Subjects lists a participant's subjects; a survey without logins has none to ask about
@@ -379,10 +384,7 @@ func (s *Service) DeleteSubject(ctx context.Context, c Caller, sv SurveyState, u
 // participant answers before a bad body.
 func (s *Service) changeParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string, change func(Survey, StoredParticipant) (Participant, error)) error {
 	_, err := s.underSurvey(ctx, c, sv, func(sv SurveyState) error {
-		if err := sv.Writable(); err != nil {
-			return err
-		}
-		p, err := s.Participant(ctx, c, sv.Survey, uniqueID)
+		p, err := s.participantToChange(ctx, c, sv, uniqueID)
 		if err != nil {
 			return err
 		}
