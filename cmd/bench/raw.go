@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ func rawRosterPartition(w, screener string) string {
 }
 
 func rawSurveyKey(w, surveyID string) rawItem { return rawKey(rawWorkspace(w)+"#SURVEY", surveyID) }
+func rawSurveyHoldKey(w, surveyID string) rawItem {
+	return rawKey(rawSurveyPartition(w, surveyID, "HOLD"), "HOLD")
+}
 func rawSurveyPartition(w, surveyID, kind string) string {
 	return rawWorkspace(w) + "#SURVEY#" + surveyID + "#" + kind
 }
@@ -192,10 +196,11 @@ func (b *bench) rawImportItems(screener string, rs []importRow) ([]rawItem, erro
 	return out, nil
 }
 
-// rawSnapAddOps are the writes of adding participant p, with id id, to a survey in one
-// TransactWriteItems: the check that the survey exists and no import holds its roster, the
-// participant, and its login and email markers (those it has).
-func (b *bench) rawSnapAddOps(surveyID, id string, p survey.Participant) ([]types.TransactWriteItem, error) {
+// rawSnapAddOps are the writes of adding participant p, with id id, to a survey at version
+// version in one TransactWriteItems: the check on the survey's hold item that the survey is at
+// that version and no import holds its roster, the participant, and its login and email
+// markers (those it has).
+func (b *bench) rawSnapAddOps(surveyID string, version int64, id string, p survey.Participant) ([]types.TransactWriteItem, error) {
 	pk, sk := keyStrings(rawSnapParticipantKey(b.ws, surveyID, id))
 	records := []any{rawSnapParticipant{PK: pk, SK: sk, Type: "SnapParticipant", Participant: p, Version: 1}}
 	login, email := p.UniqueKeys()
@@ -209,8 +214,9 @@ func (b *bench) rawSnapAddOps(surveyID, id string, p survey.Participant) ([]type
 		return nil, err
 	}
 	ops := []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(b.table), Key: rawSurveyKey(b.ws, surveyID),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
+		TableName: aws.String(b.table), Key: rawSurveyHoldKey(b.ws, surveyID),
+		ConditionExpression:       aws.String("version = :v AND attribute_not_exists(importJobId)"),
+		ExpressionAttributeValues: rawItem{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}},
 	}}}
 	for _, it := range items {
 		ops = append(ops, types.TransactWriteItem{Put: &types.Put{
@@ -305,7 +311,7 @@ func (b *bench) checkRawSnap() error {
 	if err != nil {
 		return err
 	}
-	ops, err := b.rawSnapAddOps(t.surveyID, id, p)
+	ops, err := b.rawSnapAddOps(t.surveyID, t.version, id, p)
 	if err != nil {
 		return err
 	}
@@ -324,6 +330,13 @@ func (b *bench) checkRawSnap() error {
 	}
 	if typ := stringAttr(sv, "type"); typ != "Survey" {
 		return fmt.Errorf("the raw survey key reads an item of type %q, not the survey", typ)
+	}
+	hold, err := b.rawGet(b.table, rawSurveyHoldKey(b.ws, t.surveyID))
+	if err != nil {
+		return err
+	}
+	if typ := stringAttr(hold, "type"); typ != "SurveyHold" {
+		return fmt.Errorf("the raw survey hold key reads an item of type %q, not the survey's hold", typ)
 	}
 	out, err := b.client.Query(b.ctx, rawSnapParticipantsQuery(b.table, b.ws, t.surveyID))
 	if err != nil {

@@ -193,7 +193,11 @@ func seedSnap(ctx context.Context, st *snapstore.Store) error {
 		if err := st.PutSurvey(ctx, WorkspaceID, sv); err != nil {
 			return err
 		}
-		byID[sv.ID] = sv
+		stored, _, err := st.GetSurveyConsistent(ctx, WorkspaceID, sv.ID) // at its new version
+		if err != nil {
+			return err
+		}
+		byID[sv.ID] = stored
 	}
 	for _, sp := range snapParticipants {
 		sv := byID[sp.surveyID]
@@ -201,7 +205,7 @@ func seedSnap(ctx context.Context, st *snapstore.Store) error {
 		if err != nil {
 			return err
 		}
-		_, err = st.AddSnapParticipant(ctx, WorkspaceID, sv.ID, p)
+		_, err = st.AddSnapParticipant(ctx, WorkspaceID, sv, p)
 		if err != nil && !errors.Is(err, survey.ErrLoginTaken) && !errors.Is(err, survey.ErrEmailTaken) {
 			return fmt.Errorf("participant %s of %q: %w", p.UniqueID(sv.Settings), sv.Name, err)
 		}

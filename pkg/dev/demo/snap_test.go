@@ -162,7 +162,8 @@ func TestSnapSeedResumes(t *testing.T) {
 	login := "alice"
 	p := survey.Participant{Enabled: true, Invitation: &survey.Invitation{EmailAddress: "alice@example.com"},
 		Login: &survey.Login{Login: &login, Status: survey.NotStarted, Subjects: []survey.Subject{{Name: "L1", Status: survey.NotStarted}}}}
-	if _, err := st.AddSnapParticipant(ctx, demo.WorkspaceID, group.ID, p); err != nil {
+	group.Version = 1 // a new survey's
+	if _, err := st.AddSnapParticipant(ctx, demo.WorkspaceID, group, p); err != nil {
 		t.Fatal(err)
 	}
 	// Seed then fails reading the Spot demo, which this table lacks; the Snap part runs first.

@@ -64,11 +64,12 @@ func TestSnapWritesRetryTransactionConflicts(t *testing.T) {
 	if err := env.App.SnapStore.PutSurvey(ctx, ws, sv); err != nil {
 		t.Fatal(err)
 	}
+	sv.Version = 1 // a new survey's
 	tbl, c := faultyTable(t, env, 3)
 	st := snapstore.New(tbl)
 	login := "racer"
 	p := survey.Participant{Enabled: true, Login: &survey.Login{Login: &login, Subjects: []survey.Subject{{Name: ""}}}}
-	if _, err := st.AddSnapParticipant(ctx, ws, sv.ID, p); err != nil {
+	if _, err := st.AddSnapParticipant(ctx, ws, sv, p); err != nil {
 		t.Fatalf("add after 3 conflicts: %v", err)
 	}
 	if got := c.calls.Load(); got != 4 {
@@ -79,7 +80,7 @@ func TestSnapWritesRetryTransactionConflicts(t *testing.T) {
 		t.Fatalf("stored %+v, %v", stored, err)
 	}
 	// The retried write is not a duplicate: a second add of the login is refused.
-	if _, err := env.App.SnapStore.AddSnapParticipant(ctx, ws, sv.ID, p); !errors.Is(err, survey.ErrLoginTaken) {
+	if _, err := env.App.SnapStore.AddSnapParticipant(ctx, ws, sv, p); !errors.Is(err, survey.ErrLoginTaken) {
 		t.Fatalf("second add: %v", err)
 	}
 }

@@ -100,8 +100,9 @@ func (t *Table) BatchGet(ctx context.Context, keys []Key) ([]Item, error) {
 }
 
 // BatchGetEventual is BatchGet with eventually consistent reads, at half the read units: for
-// items a plan only routes by, whose writes are conditioned on what the plan expects (a stale
-// read then fails a condition and the plan is made again).
+// reads that decide no write by themselves (a plan's routing reads, whose writes are
+// conditioned on what the plan expects, so a stale read fails a condition and the plan is
+// made again).
 func (t *Table) BatchGetEventual(ctx context.Context, keys []Key) ([]Item, error) {
 	return t.batchGet(ctx, keys, false)
 }

@@ -135,8 +135,20 @@ func surveyOf(ctx context.Context) survey.SurveyState {
 // user cannot see is a 401, as the vendor answers. The handler then runs (behind the
 // Idempotency-Key guard on an Idempotent route).
 func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
+	return a.withSurveyFrom((*survey.Service).Survey, h)
+}
+
+// withSurveyToWrite is withSurvey for a participant write: the survey may come from the
+// instance's cache (survey.Service.SurveyToWrite), which the write's own check keeps exact.
+func (a *API) withSurveyToWrite(h http.HandlerFunc) http.HandlerFunc {
+	return a.withSurveyFrom((*survey.Service).SurveyToWrite, h)
+}
+
+type surveyLoader func(s *survey.Service, ctx context.Context, c survey.Caller, id string) (survey.SurveyState, error)
+
+func (a *API) withSurveyFrom(load surveyLoader, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sv, err := a.Service.Survey(r.Context(), callOf(r.Context()).caller(), r.PathValue("surveyId"))
+		sv, err := load(a.Service, r.Context(), callOf(r.Context()).caller(), r.PathValue("surveyId"))
 		if errors.Is(err, vocab.ErrNotFound) {
 			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
 			return
@@ -156,6 +168,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &invalid):
 		WriteMessage(w, http.StatusBadRequest, invalid.Message)
+	case errors.Is(err, survey.ErrNoSurveyAccess):
+		WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
 	case errors.Is(err, survey.ErrRosterLocked), errors.Is(err, jobs.ErrTargetHeld):
 		WriteMessage(w, http.StatusBadRequest, survey.MsgImportInProgress)
 	case errors.Is(err, survey.ErrLoginTaken):
@@ -166,7 +180,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		WriteMessage(w, http.StatusNotFound, MsgSubjectNotFound)
 	case errors.Is(err, vocab.ErrNotFound):
 		WriteMessage(w, http.StatusNotFound, MsgParticipantNotFound)
-	case errors.Is(err, vocab.ErrConflict):
+	case errors.Is(err, vocab.ErrConflict), errors.Is(err, survey.ErrSurveyChanged):
 		WriteMessage(w, http.StatusConflict, MsgRetry)
 	default:
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))

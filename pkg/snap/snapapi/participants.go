@@ -178,8 +178,8 @@ func (a *API) addParticipant(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	p, err := a.Service.AddParticipant(r.Context(), c.caller(), sv, body)
+	c := callOf(r.Context())
+	p, sv, err := a.Service.AddParticipant(r.Context(), c.caller(), surveyOf(r.Context()), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -193,8 +193,8 @@ func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sv, c := surveyOf(r.Context()), callOf(r.Context())
-	p, err := a.Service.ReplaceParticipant(r.Context(), c.caller(), sv, r.PathValue("participantUniqueId"), body)
+	c := callOf(r.Context())
+	p, sv, err := a.Service.ReplaceParticipant(r.Context(), c.caller(), surveyOf(r.Context()), r.PathValue("participantUniqueId"), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

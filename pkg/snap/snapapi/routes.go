@@ -54,17 +54,17 @@ var Routes = routes.Table[*API]{
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapAddParticipantFunction", Dir: "snap-add-participant",
 			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participants", Idempotent: true},
-		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.addParticipant)) },
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurveyToWrite(a.addParticipant)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapUpdateParticipantFunction", Dir: "snap-update-participant",
 			Method: "PUT", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}"},
-		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.updateParticipant)) },
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurveyToWrite(a.updateParticipant)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapDeleteParticipantFunction", Dir: "snap-delete-participant",
 			Method: "DELETE", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}"},
-		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.deleteParticipant)) },
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurveyToWrite(a.deleteParticipant)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapListParticipantSubjectsFunction", Dir: "snap-list-participant-subjects",
@@ -79,17 +79,17 @@ var Routes = routes.Table[*API]{
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapAddParticipantSubjectFunction", Dir: "snap-add-participant-subject",
 			Method: "POST", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects", Idempotent: true},
-		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.addSubject)) },
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurveyToWrite(a.addSubject)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapUpdateParticipantSubjectFunction", Dir: "snap-update-participant-subject",
 			Method: "PUT", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}"},
-		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.updateSubject)) },
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurveyToWrite(a.updateSubject)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapDeleteParticipantSubjectFunction", Dir: "snap-delete-participant-subject",
 			Method: "DELETE", Path: "/snaponline/api/surveys/{surveyId}/participants/{participantUniqueId}/subjects/{subjectName}"},
-		Handler: func(a *API) http.Handler { return a.authed(a.withSurvey(a.deleteSubject)) },
+		Handler: func(a *API) http.Handler { return a.authed(a.withSurveyToWrite(a.deleteSubject)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapImportParticipantsFunction", Dir: "snap-import-participants",

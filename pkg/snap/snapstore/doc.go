@@ -14,6 +14,7 @@
 //	| 16 | find a survey participant by login (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#LOGIN, sk=<lower login>|
 //	| 17 | find a survey participant by email (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#EMAIL, sk=<lower email>|
 //	| 18 | page a survey's responses in creation order      | table | pk=WS#<ws>#SURVEY#<guid>#RESP, sk=<respId>      |
+//	| 28 | check / take / release a survey's roster hold    | table | pk=WS#<ws>#SURVEY#<guid>#HOLD, sk=HOLD          |
 //
 // The user lookup (13) is the only partition here not led by the tenant: it is what finds the
 // tenant. Pages (15, 18) resume after a progress token's id with ExclusiveStartKey, so a token
@@ -21,12 +22,21 @@
 //
 // # The roster hold
 //
-// A survey item's importJobId marks its roster held by a bulk import job: set in the
-// transaction that creates the job and removed in the one that ends it (the jobs adapter runs
-// TakeHold and ReleaseHold in its own transactions), so a job that exists and is not finished
-// always holds its roster, and a finished one never does. Every participant write of the API
-// checks that it is absent (rosterOpen), and every write of the import that it names the job
-// (rosterHeldBy), with a ConditionCheck in the same transaction: no window between check and
-// write. Login and email are unique per survey by marker items written in the same
-// transaction as the participant.
+// Each survey has a small hold item of its own (28), written in the transaction that creates
+// the survey and deleted in the one that deletes it. It carries the survey's version, which
+// every change of the survey moves on (on the survey item and the hold item, in one
+// transaction), and, while a bulk import job holds the roster, the job's importJobId: set in
+// the transaction that creates the job and removed in the one that ends it (the jobs adapter
+// runs TakeHold and ReleaseHold in its own transactions), so a job that exists and is not
+// finished always holds its roster, and a finished one never does.
+//
+// Every participant write of the API checks, with a ConditionCheck of the hold item in the
+// same transaction (rosterOpen), that the survey is still at the version the write was decided
+// under and that no import holds the roster; every write of an import checks that the hold
+// names its job (rosterHeldBy). No window between check and write, and the check prices a
+// small item, not the survey's whole definition. Because of the version, the survey service
+// may decide a write under a cached copy of the survey (survey.Service.SurveyToWrite): a survey
+// changed, deleted or held since fails the check (survey.ErrSurveyChanged), and is read again.
+// Login and email are unique per survey by marker items written in the same transaction as
+// the participant.
 package snapstore

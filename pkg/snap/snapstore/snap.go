@@ -65,12 +65,13 @@ type snapUserItem struct {
 }
 
 type surveyItem struct {
-	PK          string        `dynamodbav:"pk"`
-	SK          string        `dynamodbav:"sk"`
-	Type        string        `dynamodbav:"type"`
-	Survey      survey.Survey `dynamodbav:"survey"`
-	ImportJobID string        `dynamodbav:"importJobId,omitempty"`
-	CaseSeq     int           `dynamodbav:"caseSeq"`
+	PK      string        `dynamodbav:"pk"`
+	SK      string        `dynamodbav:"sk"`
+	Type    string        `dynamodbav:"type"`
+	Survey  survey.Survey `dynamodbav:"survey"`
+	CaseSeq int           `dynamodbav:"caseSeq"`
+	// Version is the survey's, bumped with its hold item's in every change of the survey.
+	Version int64 `dynamodbav:"version"`
 }
 
 type snapParticipantItem struct {
@@ -149,17 +150,78 @@ func (s *Store) SetSnapUserKey(ctx context.Context, w, username, secretHash stri
 	return err
 }
 
-// GetSurvey reads a survey of a workspace, and whether an import holds its roster.
+// GetSurvey reads a survey of a workspace, and whether an import holds its roster (one
+// eventually consistent call for the survey and its hold item).
 func (s *Store) GetSurvey(ctx context.Context, w, id string) (survey.Survey, bool, error) {
-	var it surveyItem
-	found, err := s.GetItem(ctx, surveyKey(w, id), &it)
+	return s.getSurvey(ctx, w, id, false)
+}
+
+// GetSurveyConsistent is GetSurvey with a strongly consistent read.
+func (s *Store) GetSurveyConsistent(ctx context.Context, w, id string) (survey.Survey, bool, error) {
+	return s.getSurvey(ctx, w, id, true)
+}
+
+func (s *Store) getSurvey(ctx context.Context, w, id string, consistent bool) (survey.Survey, bool, error) {
+	read := s.BatchGetEventual
+	if consistent {
+		read = s.BatchGet
+	}
+	items, err := read(ctx, []ddb.Key{surveyKey(w, id), holdKey(w, id)})
 	if err != nil {
 		return survey.Survey{}, false, err
 	}
-	if !found {
+	var sv surveyItem
+	var hold *holdItem
+	for _, it := range items {
+		var target any = &sv
+		if pk, ok := it[ddb.AttrPK].(*types.AttributeValueMemberS); !ok || pk.Value != surveysPartition(w) {
+			hold = &holdItem{}
+			target = hold
+		}
+		if err := attributevalue.UnmarshalMap(it, target); err != nil {
+			return survey.Survey{}, false, err
+		}
+	}
+	if sv.PK == "" {
 		return survey.Survey{}, false, vocab.ErrNotFound
 	}
-	return it.Survey, it.ImportJobID != "", nil
+	switch {
+	case hold != nil:
+		return sv.survey(), hold.ImportJobID != "", nil
+	case sv.Version > 0: // deleted between the two reads (its hold item went with it), or just made and its hold not yet seen
+		return survey.Survey{}, false, vocab.ErrNotFound
+	}
+	if err := s.addMissingHold(ctx, w, sv.SK); err != nil {
+		return survey.Survey{}, false, err
+	}
+	return sv.survey(), false, nil
+}
+
+// addMissingHold gives a survey stored before surveys had hold items (so without a version)
+// its hold item, at version 0, so that participant writes can check it; if the survey has
+// changed or gone meanwhile (and so has its own hold item, or none is wanted) nothing is
+// written. A table is upgraded with no import job running (README), so no such survey is held.
+func (s *Store) addMissingHold(ctx context.Context, w, id string) error {
+	k := holdKey(w, id)
+	put, err := s.Put(holdItem{PK: k.PK, SK: k.SK, Type: "SurveyHold"}, "attribute_not_exists(pk)")
+	if err != nil {
+		return err
+	}
+	_, err = s.TransactConditional(ctx, []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.TableName, Key: surveyKey(w, id).AV(),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(version)"),
+	}}, put})
+	if err != nil {
+		return fmt.Errorf("store: add the hold item of survey %s: %w", id, err)
+	}
+	return nil
+}
+
+// survey is the stored survey at its version.
+func (it surveyItem) survey() survey.Survey {
+	sv := it.Survey
+	sv.Version = it.Version
+	return sv
 }
 
 // ListSurveys reads every survey of a workspace, in id order.
@@ -174,24 +236,73 @@ func (s *Store) ListSurveys(ctx context.Context, w string) ([]survey.Survey, err
 	}
 	out := make([]survey.Survey, len(decoded))
 	for i, it := range decoded {
-		out[i] = it.Survey
+		out[i] = it.survey()
 	}
 	return out, nil
 }
 
-// PutSurvey creates a survey, or replaces its definition keeping its lock and case sequence.
+// PutSurvey creates a survey with its hold item, or replaces its definition keeping its hold
+// and case sequence; either way the survey's version moves on (on both items, in one
+// transaction), so no participant write decided under the survey as it was goes through.
 func (s *Store) PutSurvey(ctx context.Context, w string, sv survey.Survey) error {
 	av, err := attributevalue.Marshal(sv)
 	if err != nil {
 		return err
 	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.TableName, Key: surveyKey(w, sv.ID).AV(),
-		UpdateExpression:          aws.String("SET survey = :s, #type = :t, caseSeq = if_not_exists(caseSeq, :zero)"),
-		ExpressionAttributeNames:  map[string]string{"#type": "type"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":s": av, ":t": ddb.S("Survey"), ":zero": &types.AttributeValueMemberN{Value: "0"}},
+	one := &types.AttributeValueMemberN{Value: "1"}
+	return s.TransactWrite(ctx, []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.TableName, Key: surveyKey(w, sv.ID).AV(),
+			UpdateExpression:         aws.String("SET survey = :s, #type = :t, caseSeq = if_not_exists(caseSeq, :zero) ADD version :one"),
+			ExpressionAttributeNames: map[string]string{"#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":s": av, ":t": ddb.S("Survey"), ":zero": &types.AttributeValueMemberN{Value: "0"}, ":one": one,
+			},
+		}},
+		{Update: &types.Update{
+			TableName: &s.TableName, Key: holdKey(w, sv.ID).AV(),
+			UpdateExpression:          aws.String("SET #type = :t ADD version :one"),
+			ExpressionAttributeNames:  map[string]string{"#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": ddb.S("SurveyHold"), ":one": one},
+		}},
 	})
-	return err
+}
+
+// DeleteSurvey deletes a survey with its hold item, in one transaction, unless an import holds
+// its roster (survey.ErrRosterLocked); from then on no participant write of it goes through.
+// Its participants, markers and responses are deleted after.
+func (s *Store) DeleteSurvey(ctx context.Context, w, id string) error {
+	failed, err := s.TransactConditional(ctx, []types.TransactWriteItem{
+		s.DeleteOp(surveyKey(w, id), "attribute_exists(pk)", nil),
+		s.DeleteOp(holdKey(w, id), "attribute_not_exists(importJobId)", nil),
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: delete survey %s: %w", id, err)
+	case failed == 0:
+		return vocab.ErrNotFound
+	case failed == 1:
+		return survey.ErrRosterLocked
+	}
+	for _, kind := range []string{"PTP", "LOGIN", "EMAIL", "RESP"} {
+		if err := s.deletePartition(ctx, surveyPartition(w, id, kind)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletePartition deletes every item of a partition.
+func (s *Store) deletePartition(ctx context.Context, pk string) error {
+	items, err := s.QueryAll(ctx, ddb.Partition{PK: pk})
+	if err != nil {
+		return err
+	}
+	deletes := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		deletes[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: ddb.Item{ddb.AttrPK: it[ddb.AttrPK], ddb.AttrSK: it[ddb.AttrSK]}}}
+	}
+	return s.BatchWrite(ctx, deletes)
 }
 
 // GetSnapParticipant finds a participant by its unique id: the login on a logged-on survey,
@@ -281,30 +392,22 @@ func snapMarkers(w, surveyID string, p survey.Participant) (login, email *ddb.Ke
 	return login, email
 }
 
-// rosterOpen is the check every participant write makes on its survey, in the same
-// transaction: the survey exists and no import holds its roster.
-func (s *Store) rosterOpen(w, surveyID string) types.TransactWriteItem {
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
-	}}
-}
-
 // AddSnapParticipant stores a new participant with its unique markers.
-func (s *Store) AddSnapParticipant(ctx context.Context, w, surveyID string, p survey.Participant) (survey.StoredParticipant, error) {
+func (s *Store) AddSnapParticipant(ctx context.Context, w string, sv survey.Survey, p survey.Participant) (survey.StoredParticipant, error) {
+	surveyID := sv.ID
 	sp := survey.StoredParticipant{ID: ids.New(ids.SnapParticipant), Version: 1, Participant: p}
 	k := snapParticipantKey(w, surveyID, sp.ID)
 	put, err := s.Put(snapParticipantItem{PK: k.PK, SK: k.SK, Type: "SnapParticipant", Participant: p, Version: 1}, "attribute_not_exists(pk)")
 	if err != nil {
 		return sp, err
 	}
-	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID), put}
+	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID, sv.Version), put}
 	login, email := snapMarkers(w, surveyID, p)
 	claims, err := s.claimMarkers(sp.ID, login, email)
 	if err != nil {
 		return sp, err
 	}
-	return sp, s.snapTransact(ctx, w, surveyID, append(ops, claims.ops...), claims)
+	return sp, s.snapTransact(ctx, append(ops, claims.ops...), claims)
 }
 
 type markerClaims struct {
@@ -332,9 +435,10 @@ func (s *Store) claimMarkers(participantID string, login, email *ddb.Key) (marke
 }
 
 // snapTransact writes a participant change, retrying what DynamoDB cancels for contention
-// (every write to a survey checks the same survey item, so concurrent writes can collide), and
-// names what failed: the lock, a taken login or email, or (a version check) a concurrent change.
-func (s *Store) snapTransact(ctx context.Context, w, surveyID string, ops []types.TransactWriteItem, claims markerClaims) error {
+// (every write to a survey checks the same hold item, so concurrent writes can collide), and
+// names what failed: the survey's check, a taken login or email, or (a version check) a
+// concurrent change.
+func (s *Store) snapTransact(ctx context.Context, ops []types.TransactWriteItem, claims markerClaims) error {
 	for attempt := 0; ; attempt++ {
 		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
 		if err == nil {
@@ -343,7 +447,7 @@ func (s *Store) snapTransact(ctx context.Context, w, surveyID string, ops []type
 		retry, conflict := ddb.Classify(err)
 		switch {
 		case conflict:
-			return s.whyCanceled(ctx, w, surveyID, err, len(ops)-len(claims.ops), claims)
+			return whyCanceled(err, len(ops)-len(claims.ops), claims)
 		case !retry || attempt+1 >= ddb.MaxAttempts:
 			return fmt.Errorf("store: participant write: %w", err)
 		}
@@ -354,8 +458,9 @@ func (s *Store) snapTransact(ctx context.Context, w, surveyID string, ops []type
 }
 
 // whyCanceled maps the failed condition of a canceled participant write to its error; first is
-// the index of the first marker claim among the ops.
-func (s *Store) whyCanceled(ctx context.Context, w, surveyID string, err error, first int, claims markerClaims) error {
+// the index of the first marker claim among the ops. The survey's check (the first op) failing
+// is survey.ErrSurveyChanged: the caller reads the survey again to learn how.
+func whyCanceled(err error, first int, claims markerClaims) error {
 	var canceled *types.TransactionCanceledException
 	errors.As(err, &canceled)
 	for i, r := range canceled.CancellationReasons {
@@ -364,10 +469,7 @@ func (s *Store) whyCanceled(ctx context.Context, w, surveyID string, err error, 
 		}
 		switch {
 		case i == 0:
-			if _, locked, err := s.GetSurvey(ctx, w, surveyID); err == nil && locked {
-				return survey.ErrRosterLocked
-			}
-			return vocab.ErrNotFound
+			return survey.ErrSurveyChanged
 		case claims.loginAt >= 0 && i == first+claims.loginAt:
 			return survey.ErrLoginTaken
 		case claims.emailAt >= 0 && i == first+claims.emailAt:
@@ -379,7 +481,8 @@ func (s *Store) whyCanceled(ctx context.Context, w, surveyID string, err error, 
 
 // ReplaceSnapParticipant writes a participant's new state under its version, moving its email
 // marker if the email changed (the login, its unique id on logged-on surveys, cannot change).
-func (s *Store) ReplaceSnapParticipant(ctx context.Context, w, surveyID string, before survey.StoredParticipant, after survey.Participant) error {
+func (s *Store) ReplaceSnapParticipant(ctx context.Context, w string, sv survey.Survey, before survey.StoredParticipant, after survey.Participant) error {
+	surveyID := sv.ID
 	k := snapParticipantKey(w, surveyID, before.ID)
 	put, err := s.Put(snapParticipantItem{PK: k.PK, SK: k.SK, Type: "SnapParticipant", Participant: after, Version: before.Version + 1},
 		"version = :v")
@@ -387,7 +490,7 @@ func (s *Store) ReplaceSnapParticipant(ctx context.Context, w, surveyID string, 
 		return err
 	}
 	put.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(before.Version, 10)}}
-	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID), put}
+	ops := []types.TransactWriteItem{s.rosterOpen(w, surveyID, sv.Version), put}
 	oldLogin, oldEmail := snapMarkers(w, surveyID, before.Participant)
 	newLogin, newEmail := snapMarkers(w, surveyID, after)
 	var claimLogin, claimEmail *ddb.Key
@@ -406,13 +509,14 @@ func (s *Store) ReplaceSnapParticipant(ctx context.Context, w, surveyID string, 
 	if err != nil {
 		return err
 	}
-	return s.snapTransact(ctx, w, surveyID, append(ops, claims.ops...), claims)
+	return s.snapTransact(ctx, append(ops, claims.ops...), claims)
 }
 
 // DeleteSnapParticipant removes a participant and frees its login and email.
-func (s *Store) DeleteSnapParticipant(ctx context.Context, w, surveyID string, p survey.StoredParticipant) error {
+func (s *Store) DeleteSnapParticipant(ctx context.Context, w string, sv survey.Survey, p survey.StoredParticipant) error {
+	surveyID := sv.ID
 	ops := []types.TransactWriteItem{
-		s.rosterOpen(w, surveyID),
+		s.rosterOpen(w, surveyID, sv.Version),
 		s.DeleteOp(snapParticipantKey(w, surveyID, p.ID), "attribute_exists(pk)", nil),
 	}
 	login, email := snapMarkers(w, surveyID, p.Participant)
@@ -421,7 +525,7 @@ func (s *Store) DeleteSnapParticipant(ctx context.Context, w, surveyID string, p
 			ops = append(ops, s.DeleteOp(*m, "participantId = :me", map[string]types.AttributeValue{":me": ddb.S(p.ID)}))
 		}
 	}
-	return s.snapTransact(ctx, w, surveyID, ops, markerClaims{loginAt: -1, emailAt: -1})
+	return s.snapTransact(ctx, ops, markerClaims{loginAt: -1, emailAt: -1})
 }
 
 // AddResponse stores a response with the survey's next case id.

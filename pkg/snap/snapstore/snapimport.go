@@ -2,11 +2,9 @@ package snapstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/participant-roster/roster/pkg/jobs"
@@ -16,47 +14,6 @@ import (
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
-
-// HoldsFor: a Snap import job holds its survey's roster (jobstore.TargetHolder).
-func (s *Store) HoldsFor() string { return snapjobs.Name }
-
-// TakeHold makes a new job the holder of its survey's roster.
-func (s *Store) TakeHold(w, surveyID, jobID string) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
-		UpdateExpression:          aws.String("SET importJobId = :j"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(importJobId)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
-	}}
-}
-
-// ReleaseHold frees a survey's roster held by a job.
-func (s *Store) ReleaseHold(w, surveyID, jobID string) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
-		UpdateExpression:          aws.String("REMOVE importJobId"),
-		ConditionExpression:       aws.String("importJobId = :j"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
-	}}
-}
-
-// TargetExists reports whether the survey is there (a failed TakeHold: held, or gone).
-func (s *Store) TargetExists(ctx context.Context, w, surveyID string) (bool, error) {
-	_, _, err := s.GetSurvey(ctx, w, surveyID)
-	if errors.Is(err, vocab.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// rosterHeldBy is the check each of an import's writes makes: its job still holds the roster.
-func (s *Store) rosterHeldBy(w, surveyID, jobID string) types.TransactWriteItem {
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(s.TableName), Key: surveyKey(w, surveyID).AV(),
-		ConditionExpression:       aws.String("importJobId = :j"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":j": ddb.S(jobID)},
-	}}
-}
 
 // SnapImports is the Snap import chunks' store (snapjobs.Store) over this table.
 func (s *Store) SnapImports() snapjobs.Store { return snapImports{s} }

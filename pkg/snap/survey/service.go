@@ -12,26 +12,29 @@ import (
 )
 
 // Store is what the survey service needs from persistence. Every method is scoped to one
-// workspace; records of other workspaces are vocab.ErrNotFound. Each participant write checks,
-// atomically with the write, that the survey exists (vocab.ErrNotFound) and that no import holds
-// its roster (ErrRosterLocked); it fails with ErrLoginTaken or ErrEmailTaken when another
-// participant of the survey has the login or email, and, for a participant read before, with
-// vocab.ErrConflict when that participant changed since.
+// workspace; records of other workspaces are vocab.ErrNotFound. Each participant write is made
+// under the survey as it was read (its Version), and checks, atomically with the write, that
+// the survey is still at that version and that no import holds its roster (ErrSurveyChanged
+// when either fails: changed, deleted or held since); it fails with ErrLoginTaken or
+// ErrEmailTaken when another participant of the survey has the login or email, and, for a
+// participant read before, with vocab.ErrConflict when that participant changed since.
 type Store interface {
 	GetSnapUser(ctx context.Context, username string) (User, error)
 	ListSurveys(ctx context.Context, ws string) ([]Survey, error)
-	// GetSurvey also reports whether an import holds the survey's roster.
+	// GetSurvey also reports whether an import holds the survey's roster (an eventually
+	// consistent read); GetSurveyConsistent reads both strongly consistently.
 	GetSurvey(ctx context.Context, ws, id string) (Survey, bool, error)
+	GetSurveyConsistent(ctx context.Context, ws, id string) (Survey, bool, error)
 	// ListResponses and ListSnapParticipants page in creation order after the record with id
 	// after ("" for the start); more says whether anything follows the page.
 	ListResponses(ctx context.Context, ws, surveyID, after string, max int) (page []Response, more bool, err error)
 	ListSnapParticipants(ctx context.Context, ws, surveyID, after string, max int) (page []StoredParticipant, more bool, err error)
 	// GetSnapParticipant finds a participant by its unique id (see Participant.UniqueID).
 	GetSnapParticipant(ctx context.Context, ws string, sv Survey, uniqueID string) (StoredParticipant, error)
-	AddSnapParticipant(ctx context.Context, ws, surveyID string, p Participant) (StoredParticipant, error)
+	AddSnapParticipant(ctx context.Context, ws string, sv Survey, p Participant) (StoredParticipant, error)
 	// ReplaceSnapParticipant writes after in place of before, guarded by before's version.
-	ReplaceSnapParticipant(ctx context.Context, ws, surveyID string, before StoredParticipant, after Participant) error
-	DeleteSnapParticipant(ctx context.Context, ws, surveyID string, p StoredParticipant) error
+	ReplaceSnapParticipant(ctx context.Context, ws string, sv Survey, before StoredParticipant, after Participant) error
+	DeleteSnapParticipant(ctx context.Context, ws string, sv Survey, p StoredParticipant) error
 }
 
 // A participant is stored as one record, and a record of the store holds at most 400 KB: a
@@ -54,6 +57,7 @@ type Caller struct {
 type SurveyState struct {
 	Survey
 	Locked bool
+	cached bool // read from the instance's cache, not from the store by this call
 }
 
 // Writable is ErrRosterLocked while an import holds the roster, else nil.
@@ -66,11 +70,15 @@ func (sv SurveyState) Writable() error {
 
 // Service runs the Snap API's use cases over a store.
 type Service struct {
-	store Store
+	store   Store
+	surveys *surveyCache // for participant writes (SurveyToWrite)
 }
 
-// NewService returns the service over store.
-func NewService(store Store) *Service { return &Service{store: store} }
+// NewService returns the service over store, caching surveys for participant writes for
+// SurveyCacheTTL.
+func NewService(store Store) *Service {
+	return &Service{store: store, surveys: newSurveyCache(SurveyCacheTTL)}
+}
 
 // User reads the API user a username (the credential's name) names.
 func (s *Service) User(ctx context.Context, username string) (User, error) {
@@ -100,7 +108,35 @@ func (s *Service) Survey(ctx context.Context, c Caller, id string) (SurveyState,
 	if !ok {
 		return SurveyState{}, vocab.ErrNotFound
 	}
-	sv, locked, err := s.store.GetSurvey(ctx, c.WorkspaceID, canon)
+	return s.accessible(ctx, c, canon, s.store.GetSurvey)
+}
+
+// SurveyToWrite is Survey for a participant write: the instance's cached copy when it has one
+// (no read), which the write's own check against the store keeps exact (see underSurvey).
+func (s *Service) SurveyToWrite(ctx context.Context, c Caller, id string) (SurveyState, error) {
+	canon, ok := ParseSurveyID(id)
+	if !ok {
+		return SurveyState{}, vocab.ErrNotFound
+	}
+	if sv, ok := s.surveys.get(c.WorkspaceID, canon); ok {
+		if !sv.CanAccess(c.UserID) {
+			return SurveyState{}, vocab.ErrNotFound
+		}
+		return SurveyState{Survey: sv, cached: true}, nil
+	}
+	st, err := s.accessible(ctx, c, canon, s.store.GetSurvey)
+	if err == nil {
+		s.surveys.put(c.WorkspaceID, st)
+	}
+	return st, err
+}
+
+type surveyRead func(ctx context.Context, ws, id string) (Survey, bool, error)
+
+// accessible reads a survey with read and refuses (vocab.ErrNotFound) one the caller may not
+// access.
+func (s *Service) accessible(ctx context.Context, c Caller, id string, read surveyRead) (SurveyState, error) {
+	sv, locked, err := read(ctx, c.WorkspaceID, id)
 	if err != nil {
 		return SurveyState{}, err
 	}
@@ -108,6 +144,33 @@ func (s *Service) Survey(ctx context.Context, c Caller, id string) (SurveyState,
 		return SurveyState{}, vocab.ErrNotFound
 	}
 	return SurveyState{Survey: sv, Locked: locked}, nil
+}
+
+// underSurvey runs a participant write (its reads, validation and store write) under sv and,
+// when that may have been the wrong survey, once more under the survey as it is now: when the
+// store's check found the survey changed, deleted or held since sv was read, or when sv came
+// from the cache and the write failed in any way (a refusal computed from stale settings
+// would be wrong too). The survey is then read again, strongly consistently, into the cache;
+// one that is gone or no longer accessible is ErrNoSurveyAccess. It returns the survey the
+// write's outcome was decided under.
+func (s *Service) underSurvey(ctx context.Context, c Caller, sv SurveyState, write func(SurveyState) error) (SurveyState, error) {
+	err := write(sv)
+	if err == nil || !(sv.cached || errors.Is(err, ErrSurveyChanged)) {
+		return sv, err
+	}
+	s.surveys.drop(c.WorkspaceID, sv.ID)
+	now, readErr := s.accessible(ctx, c, sv.ID, s.store.GetSurveyConsistent)
+	switch {
+	case errors.Is(readErr, vocab.ErrNotFound):
+		return sv, ErrNoSurveyAccess
+	case readErr != nil:
+		return sv, readErr
+	}
+	s.surveys.put(c.WorkspaceID, now)
+	if !errors.Is(err, ErrSurveyChanged) && now.Version == sv.Version && now.Locked == sv.Locked {
+		return now, err // decided under the survey as it is
+	}
+	return now, write(now)
 }
 
 // Responses pages a survey's responses in creation order after response id after.
@@ -133,8 +196,19 @@ func couldNameParticipant(uniqueID string) bool {
 	return uniqueID != "" && len(uniqueID) <= MaxUniqueIDBytes && utf8.ValidString(uniqueID)
 }
 
-// AddParticipant adds the participant an Add Participant body describes.
-func (s *Service) AddParticipant(ctx context.Context, c Caller, sv SurveyState, body []byte) (Participant, error) {
+// AddParticipant adds the participant an Add Participant body describes, and returns the
+// survey it was decided under (see underSurvey).
+func (s *Service) AddParticipant(ctx context.Context, c Caller, sv SurveyState, body []byte) (Participant, SurveyState, error) {
+	var added Participant
+	sv, err := s.underSurvey(ctx, c, sv, func(sv SurveyState) error {
+		var err error
+		added, err = s.addParticipant(ctx, c, sv, body)
+		return err
+	})
+	return added, sv, err
+}
+
+func (s *Service) addParticipant(ctx context.Context, c Caller, sv SurveyState, body []byte) (Participant, error) {
 	if err := sv.Writable(); err != nil {
 		return Participant{}, err
 	}
@@ -145,7 +219,7 @@ func (s *Service) AddParticipant(ctx context.Context, c Caller, sv SurveyState, 
 	if !fits(p) {
 		return Participant{}, reject(MsgParticipantTooLarge)
 	}
-	if _, err := s.store.AddSnapParticipant(ctx, c.WorkspaceID, sv.ID, p); err != nil {
+	if _, err := s.store.AddSnapParticipant(ctx, c.WorkspaceID, sv.Survey, p); err != nil {
 		return Participant{}, err
 	}
 	return p, nil
@@ -155,8 +229,18 @@ func (s *Service) AddParticipant(ctx context.Context, c Caller, sv SurveyState, 
 // body describes. The stored participant is read before the body is validated, since
 // validation keeps what the caller cannot change (statuses, subjects, an interviewer it may not
 // manage); a participant that does not exist is MsgParticipantToUpdateNotFound, after the body's
-// own checks.
-func (s *Service) ReplaceParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string, body []byte) (Participant, error) {
+// own checks. It returns the survey it was decided under (see underSurvey).
+func (s *Service) ReplaceParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string, body []byte) (Participant, SurveyState, error) {
+	var replaced Participant
+	sv, err := s.underSurvey(ctx, c, sv, func(sv SurveyState) error {
+		var err error
+		replaced, err = s.replaceParticipant(ctx, c, sv, uniqueID, body)
+		return err
+	})
+	return replaced, sv, err
+}
+
+func (s *Service) replaceParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string, body []byte) (Participant, error) {
 	if err := sv.Writable(); err != nil {
 		return Participant{}, err
 	}
@@ -177,7 +261,7 @@ func (s *Service) ReplaceParticipant(ctx context.Context, c Caller, sv SurveySta
 	case !fits(p):
 		return Participant{}, reject(MsgParticipantTooLarge)
 	}
-	if err := s.store.ReplaceSnapParticipant(ctx, c.WorkspaceID, sv.ID, existing, p); err != nil {
+	if err := s.store.ReplaceSnapParticipant(ctx, c.WorkspaceID, sv.Survey, existing, p); err != nil {
 		return Participant{}, err
 	}
 	return p, nil
@@ -185,14 +269,22 @@ func (s *Service) ReplaceParticipant(ctx context.Context, c Caller, sv SurveySta
 
 // DeleteParticipant removes the participant uniqueID names.
 func (s *Service) DeleteParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string) error {
+	_, err := s.underSurvey(ctx, c, sv, func(sv SurveyState) error {
+		p, err := s.participantToChange(ctx, c, sv, uniqueID)
+		if err != nil {
+			return err
+		}
+		return s.store.DeleteSnapParticipant(ctx, c.WorkspaceID, sv.Survey, p)
+	})
+	return err
+}
+
+// participantToChange finds the participant a write changes, once the roster is writable.
+func (s *Service) participantToChange(ctx context.Context, c Caller, sv SurveyState, uniqueID string) (StoredParticipant, error) {
 	if err := sv.Writable(); err != nil {
-		return err
+		return StoredParticipant{}, err
 	}
-	p, err := s.Participant(ctx, c, sv.Survey, uniqueID)
-	if err != nil {
-		return err
-	}
-	return s.store.DeleteSnapParticipant(ctx, c.WorkspaceID, sv.ID, p)
+	return s.Participant(ctx, c, sv.Survey, uniqueID)
 }
 
 // Subjects lists a participant's subjects; a survey without logins has none to ask about
@@ -243,10 +335,10 @@ func subjectAtPath(sv Survey, subjects []Subject, pathName string) (Subject, boo
 // AddSubject adds the subject an Add Participant Subject body describes to a participant.
 func (s *Service) AddSubject(ctx context.Context, c Caller, sv SurveyState, uniqueID string, body []byte) (Subject, error) {
 	var added Subject
-	err := s.changeParticipant(ctx, c, sv, uniqueID, func(p StoredParticipant) (Participant, error) {
+	err := s.changeParticipant(ctx, c, sv, uniqueID, func(sv Survey, p StoredParticipant) (Participant, error) {
 		in, err := DecodeSubject(body)
 		if err == nil {
-			added, err = ValidateNewSubject(sv.Survey, p.Participant, in)
+			added, err = ValidateNewSubject(sv, p.Participant, in)
 		}
 		if err != nil {
 			return Participant{}, err
@@ -263,10 +355,10 @@ func (s *Service) AddSubject(ctx context.Context, c Caller, sv SurveyState, uniq
 // Subject body's.
 func (s *Service) UpdateSubject(ctx context.Context, c Caller, sv SurveyState, uniqueID, pathName string, body []byte) (Subject, error) {
 	var updated Subject
-	err := s.changeParticipant(ctx, c, sv, uniqueID, func(p StoredParticipant) (Participant, error) {
+	err := s.changeParticipant(ctx, c, sv, uniqueID, func(sv Survey, p StoredParticipant) (Participant, error) {
 		in, err := DecodeSubject(body)
 		if err == nil {
-			updated, err = ValidateSubjectUpdate(sv.Survey, p.Participant, pathName, in)
+			updated, err = ValidateSubjectUpdate(sv, p.Participant, pathName, in)
 		}
 		if err != nil {
 			return Participant{}, err
@@ -281,30 +373,31 @@ func (s *Service) UpdateSubject(ctx context.Context, c Caller, sv SurveyState, u
 
 // DeleteSubject removes the subject pathName names from a participant.
 func (s *Service) DeleteSubject(ctx context.Context, c Caller, sv SurveyState, uniqueID, pathName string) error {
-	return s.changeParticipant(ctx, c, sv, uniqueID, func(p StoredParticipant) (Participant, error) {
-		return ValidateSubjectDelete(sv.Survey, p.Participant, pathName)
+	return s.changeParticipant(ctx, c, sv, uniqueID, func(sv Survey, p StoredParticipant) (Participant, error) {
+		return ValidateSubjectDelete(sv, p.Participant, pathName)
 	})
 }
 
-// changeParticipant runs a subject write: read the participant, let change compute its new
-// state, and store it under the participant's version. The body is decoded only once the
-// participant is found, so a missing participant answers before a bad body.
-func (s *Service) changeParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string, change func(StoredParticipant) (Participant, error)) error {
-	if err := sv.Writable(); err != nil {
-		return err
-	}
-	p, err := s.Participant(ctx, c, sv.Survey, uniqueID)
-	if err != nil {
-		return err
-	}
-	after, err := change(p)
-	if err != nil {
-		return err
-	}
-	if !fits(after) {
-		return reject(MsgParticipantTooLarge)
-	}
-	return s.store.ReplaceSnapParticipant(ctx, c.WorkspaceID, sv.ID, p, after)
+// changeParticipant runs a subject write under the survey (see underSurvey): read the
+// participant, let change compute its new state from it and the survey, and store it under the
+// participant's version. The body is decoded only once the participant is found, so a missing
+// participant answers before a bad body.
+func (s *Service) changeParticipant(ctx context.Context, c Caller, sv SurveyState, uniqueID string, change func(Survey, StoredParticipant) (Participant, error)) error {
+	_, err := s.underSurvey(ctx, c, sv, func(sv SurveyState) error {
+		p, err := s.participantToChange(ctx, c, sv, uniqueID)
+		if err != nil {
+			return err
+		}
+		after, err := change(sv.Survey, p)
+		if err != nil {
+			return err
+		}
+		if !fits(after) {
+			return reject(MsgParticipantTooLarge)
+		}
+		return s.store.ReplaceSnapParticipant(ctx, c.WorkspaceID, sv.Survey, p, after)
+	})
+	return err
 }
 
 // ErrNoImportRows: a bulk import names no participant.

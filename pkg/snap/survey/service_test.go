@@ -18,6 +18,7 @@ type memStore struct {
 	locked       map[string]bool
 	participants map[string][]survey.StoredParticipant // by survey id
 	reads        int                                   // participant reads
+	surveyReads  int
 	writes       int
 	failReads    error // returned by every participant read when set
 }
@@ -46,11 +47,22 @@ func (m *memStore) ListSurveys(context.Context, string) ([]survey.Survey, error)
 }
 
 func (m *memStore) GetSurvey(_ context.Context, _, id string) (survey.Survey, bool, error) {
+	m.surveyReads++
 	sv, ok := m.surveys[id]
 	if !ok {
 		return survey.Survey{}, false, vocab.ErrNotFound
 	}
 	return sv, m.locked[id], nil
+}
+
+func (m *memStore) GetSurveyConsistent(ctx context.Context, ws, id string) (survey.Survey, bool, error) {
+	return m.GetSurvey(ctx, ws, id)
+}
+
+// changeSurvey replaces a survey's definition as the store does: its version moves on.
+func (m *memStore) changeSurvey(sv survey.Survey) {
+	sv.Version = m.surveys[sv.ID].Version + 1
+	m.surveys[sv.ID] = sv
 }
 
 func (m *memStore) ListResponses(context.Context, string, string, string, int) ([]survey.Response, bool, error) {
@@ -74,8 +86,9 @@ func (m *memStore) GetSnapParticipant(_ context.Context, _ string, sv survey.Sur
 	return survey.StoredParticipant{}, vocab.ErrNotFound
 }
 
-func (m *memStore) AddSnapParticipant(_ context.Context, _, surveyID string, p survey.Participant) (survey.StoredParticipant, error) {
-	if err := m.writable(surveyID, p, ""); err != nil {
+func (m *memStore) AddSnapParticipant(_ context.Context, _ string, sv survey.Survey, p survey.Participant) (survey.StoredParticipant, error) {
+	surveyID := sv.ID
+	if err := m.writable(sv, p, ""); err != nil {
 		return survey.StoredParticipant{}, err
 	}
 	m.writes++
@@ -84,8 +97,9 @@ func (m *memStore) AddSnapParticipant(_ context.Context, _, surveyID string, p s
 	return sp, nil
 }
 
-func (m *memStore) ReplaceSnapParticipant(_ context.Context, _, surveyID string, before survey.StoredParticipant, after survey.Participant) error {
-	if err := m.writable(surveyID, after, before.ID); err != nil {
+func (m *memStore) ReplaceSnapParticipant(_ context.Context, _ string, sv survey.Survey, before survey.StoredParticipant, after survey.Participant) error {
+	surveyID := sv.ID
+	if err := m.writable(sv, after, before.ID); err != nil {
 		return err
 	}
 	for i, p := range m.participants[surveyID] {
@@ -101,9 +115,10 @@ func (m *memStore) ReplaceSnapParticipant(_ context.Context, _, surveyID string,
 	return vocab.ErrConflict
 }
 
-func (m *memStore) DeleteSnapParticipant(_ context.Context, _, surveyID string, sp survey.StoredParticipant) error {
-	if m.locked[surveyID] {
-		return survey.ErrRosterLocked
+func (m *memStore) DeleteSnapParticipant(_ context.Context, _ string, sv survey.Survey, sp survey.StoredParticipant) error {
+	surveyID := sv.ID
+	if err := m.surveyCheck(sv); err != nil {
+		return err
 	}
 	ps := m.participants[surveyID]
 	for i, p := range ps {
@@ -116,10 +131,21 @@ func (m *memStore) DeleteSnapParticipant(_ context.Context, _, surveyID string, 
 	return vocab.ErrNotFound
 }
 
-// writable is the store's own part of a write: the lock, and unique logins and emails.
-func (m *memStore) writable(surveyID string, p survey.Participant, self string) error {
-	if m.locked[surveyID] {
-		return survey.ErrRosterLocked
+// surveyCheck is the check of every participant write: the survey is there at the version
+// the write was decided under, and its roster is open.
+func (m *memStore) surveyCheck(sv survey.Survey) error {
+	if now, ok := m.surveys[sv.ID]; !ok || now.Version != sv.Version || m.locked[sv.ID] {
+		return survey.ErrSurveyChanged
+	}
+	return nil
+}
+
+// writable is the store's own part of a write: the survey's check, and unique logins and
+// emails.
+func (m *memStore) writable(sv survey.Survey, p survey.Participant, self string) error {
+	surveyID := sv.ID
+	if err := m.surveyCheck(sv); err != nil {
+		return err
 	}
 	login, email := p.UniqueKeys()
 	for _, other := range m.participants[surveyID] {
@@ -206,7 +232,7 @@ func TestSurveyIsNotFoundUnlessTheCallerMayAccessIt(t *testing.T) {
 func TestAddParticipantStoresTheValidatedParticipant(t *testing.T) {
 	st := newMemStore(groupSurvey)
 	svc := survey.NewService(st)
-	p, err := svc.AddParticipant(context.Background(), owner, open(t, svc, groupSurvey), []byte(groupAdd))
+	p, _, err := svc.AddParticipant(context.Background(), owner, open(t, svc, groupSurvey), []byte(groupAdd))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +241,7 @@ func TestAddParticipantStoresTheValidatedParticipant(t *testing.T) {
 		t.Fatalf("returned %s, stored %s", dump(p), dump(stored))
 	}
 	// The store's uniqueness answers come back as they are.
-	_, err = svc.AddParticipant(context.Background(), owner, open(t, svc, groupSurvey), []byte(groupAdd))
+	_, _, err = svc.AddParticipant(context.Background(), owner, open(t, svc, groupSurvey), []byte(groupAdd))
 	checkErr(t, err, survey.ErrLoginTaken)
 }
 
@@ -225,8 +251,8 @@ func TestParticipantChangesRefusedWhileRosterLocked(t *testing.T) {
 	sv.Locked = true
 	bad := []byte(`{"x":`) // the lock answers before the body is looked at
 	for name, call := range map[string]func() error{
-		"add":     func() error { _, err := svc.AddParticipant(ctx, owner, sv, bad); return err },
-		"replace": func() error { _, err := svc.ReplaceParticipant(ctx, owner, sv, "A", bad); return err },
+		"add":     func() error { _, _, err := svc.AddParticipant(ctx, owner, sv, bad); return err },
+		"replace": func() error { _, _, err := svc.ReplaceParticipant(ctx, owner, sv, "A", bad); return err },
 		"delete":  func() error { return svc.DeleteParticipant(ctx, owner, sv, "A") },
 		"add subject": func() error {
 			_, err := svc.AddSubject(ctx, owner, sv, "A", bad)
@@ -251,7 +277,7 @@ func TestReplaceParticipantKeepsWhatTheCallerCannotChange(t *testing.T) {
 	// The body claims statuses and reorders the subjects: the stored statuses stay.
 	body := `{"enabled":false,"invitationSection":{"emailAddress":"new@example.com"},"loginSection":{"login":"a","status":"Completed",` +
 		`"subjects":[{"subjectName":"l2","status":"Completed"},{"subjectName":"L1","status":"NotStarted"}]}}`
-	p, err := svc.ReplaceParticipant(context.Background(), owner, sv, "a", []byte(body))
+	p, _, err := svc.ReplaceParticipant(context.Background(), owner, sv, "a", []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +311,7 @@ func TestReplaceParticipantRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st, svc, sv := withGroupParticipant(t)
 			before := dump(st.participants)
-			_, err := svc.ReplaceParticipant(context.Background(), owner, sv, tt.uniqueID, []byte(tt.body))
+			_, _, err := svc.ReplaceParticipant(context.Background(), owner, sv, tt.uniqueID, []byte(tt.body))
 			checkErr(t, err, tt.want)
 			if st.writes != 0 || dump(st.participants) != before {
 				t.Fatal("a refused replace wrote")
@@ -298,7 +324,7 @@ func TestReplaceParticipantReadsBeforeItDecodes(t *testing.T) {
 	st, svc, sv := withGroupParticipant(t)
 	failed := errors.New("store down")
 	st.failReads = failed
-	_, err := svc.ReplaceParticipant(context.Background(), owner, sv, "A", []byte(`{"x":`))
+	_, _, err := svc.ReplaceParticipant(context.Background(), owner, sv, "A", []byte(`{"x":`))
 	checkErr(t, err, failed)
 }
 

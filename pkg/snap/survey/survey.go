@@ -28,6 +28,12 @@ var (
 	ErrLoginTaken = errors.New("survey: login taken")
 	// ErrEmailTaken: another participant of the survey has the email (MsgEmailTaken).
 	ErrEmailTaken = errors.New("survey: email taken")
+	// ErrSurveyChanged: since the survey a participant write was made under was read, it
+	// changed (another version), was deleted, or an import took its roster; nothing was written.
+	ErrSurveyChanged = errors.New("survey: the survey changed since it was read")
+	// ErrNoSurveyAccess: the survey does not exist (any more) or the caller may not access it;
+	// the vendor answers both 401 (MsgNoSurveyAccess in the API layer).
+	ErrNoSurveyAccess = errors.New("survey: no such survey for the caller")
 )
 
 // Error is a 400 whose Message is what the client is told, word for word.
@@ -127,6 +133,10 @@ type Survey struct {
 	Variables  []Variable
 	SharedWith []string // ids of the users the owner shared the survey with
 	CreatedAt  time.Time
+	// Version is the store's count of the survey's changes, as it was read: every participant
+	// write is made under it, and fails (ErrSurveyChanged) once the survey has moved on. It is
+	// the store's to set, never part of a definition.
+	Version int64 `dynamodbav:"-" json:"-"`
 }
 
 // CanAccess reports whether the user owns the survey or has it shared with them. The vendor
