@@ -143,8 +143,8 @@ func (b *bench) measureImport(rounds int) (section, error) {
 }
 
 func transactNote(one, many float64) string {
-	note := "The import writes in TransactWriteItems calls (up to 99 writes each: 24 rows of 4 items, plus the " +
-		"three counter updates). "
+	note := "The import writes in TransactWriteItems calls (up to 100 writes each: rows of 4 items, plus the " +
+		"count buckets of the two counted lists, the screener-participant counter and the check that the screener exists). "
 	if many < 24*one/2 {
 		return note + fmt.Sprintf("DynamoDB Local reported %s write units for one such call of 4 items and %s for one of 96: "+
 			"it prices a transaction call, not its items, so the import's write units above undercount what the items "+

@@ -9,10 +9,12 @@ package main
 
 import (
 	"fmt"
+	"hash/fnv"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,9 +37,21 @@ func rawWorkspace(w string) string { return "WS#" + w }
 
 func rawParticipantKey(w, id string) rawItem { return rawKey(rawWorkspace(w)+"#PTP", id) }
 func rawEmailMarkerKey(w, normalizedEmail string) rawItem {
-	return rawKey(rawWorkspace(w)+"#EMAIL", normalizedEmail)
+	return rawKey(rawWorkspace(w)+"#EMAIL#"+rawMarkerShard(normalizedEmail), normalizedEmail)
 }
-func rawExternalUIDMarkerKey(w, uid string) rawItem { return rawKey(rawWorkspace(w)+"#EXTUID", uid) }
+func rawExternalUIDMarkerKey(w, uid string) rawItem {
+	return rawKey(rawWorkspace(w)+"#EXTUID#"+rawMarkerShard(uid), uid)
+}
+
+// rawMarkerShard is the shard of a marker's partition key: FNV-1a of the value, mod 16.
+func rawMarkerShard(value string) string {
+	h := fnv.New32a()
+	h.Write([]byte(value))
+	return strconv.Itoa(int(h.Sum32() % 16))
+}
+
+// rawSeqKey is a counted list's sort key for a record at place seq.
+func rawSeqKey(seq int64) string { return fmt.Sprintf("%012d", seq) }
 func rawScreenerParticipantKey(w, id string) rawItem {
 	return rawKey(rawWorkspace(w)+"#SCPAR", id)
 }
@@ -95,6 +109,9 @@ type rawActor struct {
 type rawParticipant struct {
 	PK          string            `dynamodbav:"pk"`
 	SK          string            `dynamodbav:"sk"`
+	GSI2PK      string            `dynamodbav:"gsi2pk"`
+	GSI2SK      string            `dynamodbav:"gsi2sk"`
+	Seq         int64             `dynamodbav:"seq"`
 	Type        string            `dynamodbav:"type"`
 	ID          string            `dynamodbav:"id"`
 	ExternalUID string            `dynamodbav:"externalUid,omitempty"`
@@ -120,6 +137,7 @@ type rawScreenerParticipant struct {
 	SK            string `dynamodbav:"sk"`
 	GSI1PK        string `dynamodbav:"gsi1pk"`
 	GSI1SK        string `dynamodbav:"gsi1sk"`
+	Seq           int64  `dynamodbav:"seq"`
 	Type          string `dynamodbav:"type"`
 	ID            string `dynamodbav:"id"`
 	ScreenerID    string `dynamodbav:"screenerId"`
@@ -157,9 +175,10 @@ func keyStrings(k rawItem) (pk, sk string) {
 }
 
 // rawImportRowItems are the four items an import of a new row into screener writes, in this
-// order: the participant (by actor, linked to its screener participant), its email marker, its
-// external-uid marker and its screener participant.
-func (b *bench) rawImportRowItems(screener string, r importRow, participantID, screenerParticipantID string, at time.Time) ([]rawItem, error) {
+// order: the participant (by actor, linked to its screener participant, at place ptpSeq of
+// the workspace's list), its email marker, its external-uid marker and its screener
+// participant (at place spSeq of the roster).
+func (b *bench) rawImportRowItems(screener string, r importRow, participantID, screenerParticipantID string, ptpSeq, spSeq int64, at time.Time) ([]rawItem, error) {
 	a := b.actor()
 	actor := rawActor{Type: a.Type, ID: a.ID, Name: a.Name}
 	ppk, psk := keyStrings(rawParticipantKey(b.ws, participantID))
@@ -168,26 +187,31 @@ func (b *bench) rawImportRowItems(screener string, r importRow, participantID, s
 	spk, ssk := keyStrings(rawScreenerParticipantKey(b.ws, screenerParticipantID))
 	return rawMarshal(
 		rawParticipant{
-			PK: ppk, SK: psk, Type: "Participant", ID: participantID, ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name,
+			PK: ppk, SK: psk, GSI2PK: ppk, GSI2SK: rawSeqKey(ptpSeq), Seq: ptpSeq, Type: "Participant", ID: participantID, ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name,
 			CreatedBy: actor, CreatedAt: rawTime(at), UpdatedBy: actor, UpdatedAt: rawTime(at),
 			Links: map[string]string{screener: screenerParticipantID}, Version: 1,
 		},
 		rawMarker{PK: epk, SK: esk, Type: "Marker", ParticipantID: participantID},
 		rawMarker{PK: upk, SK: usk, Type: "Marker", ParticipantID: participantID},
 		rawScreenerParticipant{
-			PK: spk, SK: ssk, GSI1PK: rawRosterPartition(b.ws, screener), GSI1SK: screenerParticipantID,
+			PK: spk, SK: ssk, GSI1PK: rawRosterPartition(b.ws, screener), GSI1SK: rawSeqKey(spSeq), Seq: spSeq,
 			Type: "ScreenerParticipant", ID: screenerParticipantID, ScreenerID: screener, ParticipantID: participantID,
 			ExternalUID: r.ExternalUID, Name: r.Name, Email: r.Email, CreatedAt: rawTime(at),
 		},
 	)
 }
 
+// rawSeq hands out the places of the raw side's records (rawImportItems): unique, as the
+// store's are.
+var rawSeq atomic.Int64
+
 // rawImportItems are the items an import of rs into screener writes, every row new, with fresh
 // ids, four items a row (rawImportRowItems).
 func (b *bench) rawImportItems(screener string, rs []importRow) ([]rawItem, error) {
 	var out []rawItem
 	for _, r := range rs {
-		items, err := b.rawImportRowItems(screener, r, ids.New(ids.Participant), ids.New(ids.ScreenerParticipant), time.Now())
+		seq := rawSeq.Add(1)
+		items, err := b.rawImportRowItems(screener, r, ids.New(ids.Participant), ids.New(ids.ScreenerParticipant), seq, seq, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +293,19 @@ func (b *bench) checkRawImportRow(table, screener string, r importRow) error {
 	if err != nil {
 		return fmt.Errorf("participant %s links: %w", participantID, err)
 	}
-	want, err := b.rawImportRowItems(screener, r, participantID, spID, time.Now())
+	ptpSeq, err := requireNumber(participant, "seq")
+	if err != nil {
+		return fmt.Errorf("participant %s: %w", participantID, err)
+	}
+	sp, err := b.rawGet(table, rawScreenerParticipantKey(b.ws, spID))
+	if err != nil {
+		return err
+	}
+	spSeq, err := requireNumber(sp, "seq")
+	if err != nil {
+		return fmt.Errorf("screener participant %s: %w", spID, err)
+	}
+	want, err := b.rawImportRowItems(screener, r, participantID, spID, ptpSeq, spSeq, time.Now())
 	if err != nil {
 		return err
 	}
@@ -390,6 +426,14 @@ func requireString(it rawItem, name string) (string, error) {
 		return "", fmt.Errorf("no string attribute %q", name)
 	}
 	return s.Value, nil
+}
+
+func requireNumber(it rawItem, name string) (int64, error) {
+	n, ok := it[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("no number attribute %q", name)
+	}
+	return strconv.ParseInt(n.Value, 10, 64)
 }
 
 // rawTimeAttrs hold the time of a write: the two sides write at different moments, so these
