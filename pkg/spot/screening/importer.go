@@ -121,13 +121,11 @@ func (s *Service) PlanImport(ctx context.Context, ws string, actor vocab.Actor, 
 // ApplyImport writes a plan's changes. A plan whose records moved since it was made fails with
 // vocab.ErrConflict; each row's change is atomic on its own.
 func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan) error {
-	if plan.chunk != nil {
-		// Even with nothing to write: the store counts what earlier deliveries of the chunk
-		// wrote and did not get to count.
-		return s.Store.ApplyChunk(ctx, plan.ws, plan.screenerID, *plan.chunk, plan.changes)
-	}
 	if len(plan.changes) == 0 {
 		return nil
+	}
+	if plan.chunk != nil {
+		return s.Store.ApplyChunk(ctx, plan.ws, plan.screenerID, *plan.chunk, plan.changes)
 	}
 	return s.Store.Apply(ctx, plan.ws, plan.screenerID, plan.changes)
 }

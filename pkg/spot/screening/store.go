@@ -29,8 +29,8 @@ type Store interface {
 	// ApplyChunk is Apply for one chunk of an import job, the same on every delivery. Its new
 	// participants (each with its link) are written each on its own, with conditions that keep
 	// email and external uid unique, and counted once whichever deliveries overlap; a row that
-	// lost a race makes it vocab.ErrConflict once the rest are written. A delivery first
-	// counts what earlier ones of the same chunk wrote and did not get to count.
+	// lost a race makes it vocab.ErrConflict once the rest are written. What a delivery cut
+	// short wrote and did not count is counted when its job ends (SettleJob).
 	ApplyChunk(ctx context.Context, ws, screenerID string, chunk ChunkID, changes []Change) error
 	// SettleJob counts what any delivery of the job's chunks wrote and did not get to count
 	// (a delivery cut short whose chunk then failed for good, or was lost): when the job ends.

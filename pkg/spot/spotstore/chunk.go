@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,11 +15,6 @@ import (
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
-
-// chunkWriters is how many of a chunk's new participants are written at once: each is four
-// conditional puts (the two markers at once, then the participant, then its screener
-// participant), so the chunk keeps this many rows in flight.
-const chunkWriters = 32
 
 // ledgerRetention is how long a delivery's ledger outlives it if the delivery never deletes it
 // (it was interrupted): as long as the job's own records (jobs.Retention).
@@ -44,27 +38,26 @@ type ledgerEntry struct {
 	LinkSeq        int64  `dynamodbav:"ls"`
 }
 
-// ApplyChunk writes one import chunk's changes (screening.Store): its new participants each
-// on their own, the rest as Apply does.
+// ApplyChunk writes one import chunk's changes (screening.Store): its new participants without
+// a transaction, the rest as Apply does.
 //
-// A new participant is four conditional puts, in this order: its email marker and its
+// A new participant is four conditional writes, in this order: its email marker and its
 // external-uid marker (absent, or already its own), the participant (absent) and its screener
-// participant (absent). Uniqueness holds as in a transaction: a participant exists only once
-// its markers name it. A put that loses a race ends the row (its markers released if the
-// participant was never written) and the chunk answers vocab.ErrConflict, to plan again. A
-// delivery interrupted between the puts leaves markers naming a participant that does not
-// exist, which the next plan takes over under the same id (screening's match), or a
-// participant whose screener participant is missing, which the next plan writes.
+// participant (absent). The chunk makes each step for all its rows at once, in batches of
+// conditional inserts (ddb.InsertAll), each priced as a single put. Uniqueness holds as in a
+// transaction: a participant exists only once its markers name it. A write that loses a race
+// ends its row (its markers released if the participant was never written) and the chunk
+// answers vocab.ErrConflict, to plan again. A delivery interrupted between the steps leaves
+// markers naming a participant that does not exist, which the next plan takes over under the
+// same id (screening's match), or a participant whose screener participant is missing, which
+// the next plan writes.
 //
 // The counts: the delivery writes its ledger (what it sets out to create, with the places it
-// allocated) before the first put, and after the last one adds what it wrote to the count
-// buckets and deletes its ledger in one transaction. Each delivery first counts, from the
-// ledgers of earlier deliveries of the same chunk, what they wrote and did not count: bucket
+// allocated) before the first write, and after the last one adds what it wrote to the count
+// buckets and deletes its ledger in one transaction. A delivery cut short in between leaves
+// its ledger, and the job's end counts it (SettleJob, through jobs.Settler): bucket
 // membership is idempotent (ddb.AssertMembership), so counting twice counts once.
 func (s *Store) ApplyChunk(ctx context.Context, w, scr string, chunk screening.ChunkID, changes []screening.Change) error {
-	if err := s.settle(ctx, w, scr, chunk.Job, chunkLedgerPrefix(chunk.N)); err != nil {
-		return err
-	}
 	var creates, rest []screening.Change
 	for _, c := range changes {
 		if c.Create != nil && c.Link != nil && len(c.Copies) == 0 {
@@ -126,113 +119,141 @@ func (s *Store) putLedger(ctx context.Context, l ledgerItem) error {
 	return nil
 }
 
-// createAll writes the new participants, chunkWriters at a time. written holds the ledger
-// entries of those fully written; lost is whether any row lost a race.
+// createAll writes the new participants: all their markers, then the participants whose
+// markers it claimed, then their screener participants, each step in batches of conditional
+// inserts (ddb.InsertAll). written holds the ledger entries of the rows fully written; lost is
+// whether any row lost a race.
 func (s *Store) createAll(ctx context.Context, w string, placed []placedChange) (written []ledgerEntry, lost bool, err error) {
-	var mu sync.Mutex
-	var firstErr error
-	work := make(chan placedChange)
-	var wg sync.WaitGroup
-	for range min(chunkWriters, len(placed)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				ok, err := s.createAlone(ctx, w, c)
-				mu.Lock()
-				switch {
-				case err != nil && firstErr == nil:
-					firstErr = err
-				case ok:
-					written = append(written, ledgerEntry{
-						Participant: c.Create.ID, ParticipantSeq: c.participantSeq, Link: c.Link.ID, LinkSeq: c.Link.Seq,
-					})
-				case err == nil:
-					lost = true
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, c := range placed {
-		work <- c
-	}
-	close(work)
-	wg.Wait()
-	return written, lost, firstErr
-}
-
-// createAlone writes one new participant and its screener participant; ok is false when a
-// put lost a race (nothing of the row is left claimed unless the participant exists). A put
-// whose condition fails on the very record it writes (its earlier try went through and the
-// answer was lost) is a success.
-func (s *Store) createAlone(ctx context.Context, w string, c placedChange) (ok bool, err error) {
-	p := *c.Create
-	if ok, err := s.claimMarkers(ctx, w, p); err != nil || !ok {
-		return false, err
-	}
-	if ok, err := s.putOwn(ctx, newParticipantItem(w, p, c.participantSeq), participantKey(w, p.ID), c.participantSeq); err != nil || !ok {
-		return false, err // !ok: another write took the markers over and made the participant
-	}
-	ok, err = s.putOwn(ctx, newScreenerParticipantItem(w, *c.Link), screenerParticipantKey(w, c.Link.ID), c.Link.Seq)
-	if err == nil && !ok {
-		err = fmt.Errorf("store: new screener participant %s exists", c.Link.ID)
-	}
-	return ok, err
-}
-
-// claimMarkers claims a new participant's markers, at once; when one is taken, it releases
-// those it claimed.
-func (s *Store) claimMarkers(ctx context.Context, w string, p screening.Participant) (bool, error) {
-	keys := markerKeys(w, screening.NormalizeEmail(p.Email), p.ExternalUID)
-	claimed := make([]bool, len(keys))
-	errs := make([]error, len(keys))
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			op, err := s.MarkerPut(k, p.ID)
-			if err == nil {
-				claimed[i], err = s.WriteOne(ctx, op)
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	var mine []ddb.Key
-	all := true
-	for i, k := range keys {
-		if claimed[i] {
-			mine = append(mine, k)
-		}
-		all = all && claimed[i]
-	}
-	if err := errors.Join(errs...); err != nil {
-		return false, err // what it claimed stays claimed: the next plan takes it over
-	}
-	if !all {
-		return false, s.release(ctx, w, p.ID, mine)
-	}
-	return true, nil
-}
-
-// putOwn puts a new record (absent); ok is also true when the record there is this very one,
-// at the same place seq.
-func (s *Store) putOwn(ctx context.Context, record any, k ddb.Key, seq int64) (bool, error) {
-	op, err := s.Put(record, "attribute_not_exists(pk)")
+	claimed, err := s.claimAll(ctx, w, placed)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	ok, err := s.WriteOne(ctx, op)
-	if err != nil || ok {
-		return ok, err
+	var rows []int
+	for i, ok := range claimed {
+		if ok {
+			rows = append(rows, i)
+		} else {
+			lost = true
+		}
 	}
-	var there struct {
-		Seq int64 `dynamodbav:"seq"`
+	made, err := s.insertOwn(ctx, rows, func(i int) (any, ddb.Key, int64) {
+		c := placed[i]
+		return newParticipantItem(w, *c.Create, c.participantSeq), participantKey(w, c.Create.ID), c.participantSeq
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	found, err := s.GetConsistent(ctx, k, &there)
-	return found && there.Seq == seq, err
+	var linked []int
+	for k, ok := range made {
+		if ok {
+			linked = append(linked, rows[k])
+		} else {
+			lost = true // another write took the markers over and made the participant
+		}
+	}
+	done, err := s.insertOwn(ctx, linked, func(i int) (any, ddb.Key, int64) {
+		c := placed[i]
+		return newScreenerParticipantItem(w, *c.Link), screenerParticipantKey(w, c.Link.ID), c.Link.Seq
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	for k, ok := range done {
+		if !ok {
+			return nil, false, fmt.Errorf("store: new screener participant %s exists", placed[linked[k]].Link.ID)
+		}
+		c := placed[linked[k]]
+		written = append(written, ledgerEntry{
+			Participant: c.Create.ID, ParticipantSeq: c.participantSeq, Link: c.Link.ID, LinkSeq: c.Link.Seq,
+		})
+	}
+	return written, lost, nil
+}
+
+// claimAll claims every new participant's markers; claimed[i] says whether row i got all of
+// its own. A taken marker may already be the row's (an earlier try, or a marker left naming
+// this participant, taken over): the marker's conditional put decides. A row that did not get
+// all of them releases those it got.
+func (s *Store) claimAll(ctx context.Context, w string, placed []placedChange) ([]bool, error) {
+	type claim struct {
+		row int
+		key ddb.Key
+		op  types.TransactWriteItem
+	}
+	var claims []claim
+	var items []ddb.Item
+	for i, c := range placed {
+		for _, k := range markerKeys(w, screening.NormalizeEmail(c.Create.Email), c.Create.ExternalUID) {
+			op, err := s.MarkerPut(k, c.Create.ID)
+			if err != nil {
+				return nil, err
+			}
+			claims = append(claims, claim{i, k, op})
+			items = append(items, op.Put.Item)
+		}
+	}
+	got, err := s.InsertAll(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	claimed := make([]bool, len(placed))
+	for i := range claimed {
+		claimed[i] = true
+	}
+	mine := map[int][]ddb.Key{}
+	for j, cl := range claims {
+		if !got[j] {
+			if got[j], err = s.WriteOne(ctx, cl.op); err != nil {
+				return nil, err
+			}
+		}
+		if got[j] {
+			mine[cl.row] = append(mine[cl.row], cl.key)
+		} else {
+			claimed[cl.row] = false
+		}
+	}
+	for i, ok := range claimed {
+		if !ok {
+			if err := s.release(ctx, w, placed[i].Create.ID, mine[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return claimed, nil
+}
+
+// insertOwn inserts one new record per row (absent); ok[k] is also true when the record there
+// is this very one, at the same place (its earlier try went through and the answer was lost).
+func (s *Store) insertOwn(ctx context.Context, rows []int, record func(int) (any, ddb.Key, int64)) ([]bool, error) {
+	items := make([]ddb.Item, len(rows))
+	for k, i := range rows {
+		rec, _, _ := record(i)
+		it, err := attributevalue.MarshalMap(rec)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode: %w", err)
+		}
+		items[k] = it
+	}
+	ok, err := s.InsertAll(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range rows {
+		if ok[k] {
+			continue
+		}
+		_, key, seq := record(i)
+		var there struct {
+			Seq int64 `dynamodbav:"seq"`
+		}
+		found, err := s.GetConsistent(ctx, key, &there)
+		if err != nil {
+			return nil, err
+		}
+		ok[k] = found && there.Seq == seq
+	}
+	return ok, nil
 }
 
 // release frees the markers a row claimed before it lost a race, unless its participant has
@@ -290,19 +311,11 @@ func (s *Store) count(ctx context.Context, w, scr string, written []ledgerEntry,
 	})
 }
 
-// SettleJob counts what deliveries of any of the job's chunks wrote and did not count
-// (screening.Store), from their ledgers; when the job ends, the ledgers go too.
+// SettleJob counts what deliveries of the job's chunks wrote and did not count
+// (screening.Store), from the ledgers they left: the entries whose records exist at the
+// places the ledger gave them. The ledgers go then; counting again counts nothing twice.
 func (s *Store) SettleJob(ctx context.Context, w, scr, jobID string) error {
-	return s.settle(ctx, w, scr, jobID, "")
-}
-
-// settle counts what earlier deliveries wrote, from their ledgers (those of a job whose sort
-// key starts with prefix): the entries whose records exist with the places the ledger gave
-// them. A chunk's ledgers stay while the chunk may still run (a delivery deletes its own when
-// it counts; an interrupted one's goes when the job is settled, or expires): counting again
-// counts nothing twice.
-func (s *Store) settle(ctx context.Context, w, scr, jobID, prefix string) error {
-	items, err := s.QueryPrefix(ctx, jobLedgerPartition(w, jobID), prefix)
+	items, err := s.QueryPrefix(ctx, jobLedgerPartition(w, jobID), "")
 	if err != nil || len(items) == 0 {
 		return err
 	}
@@ -314,12 +327,10 @@ func (s *Store) settle(ctx context.Context, w, scr, jobID, prefix string) error 
 		if err := s.settleOne(ctx, w, scr, l); err != nil {
 			return err
 		}
-		if prefix == "" { // the job has ended: no delivery runs any more
-			if _, err := s.WriteOne(ctx, types.TransactWriteItem{Delete: &types.Delete{
-				TableName: &s.TableName, Key: ddb.Key{PK: l.PK, SK: l.SK}.AV(),
-			}}); err != nil {
-				return err
-			}
+		if _, err := s.WriteOne(ctx, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &s.TableName, Key: ddb.Key{PK: l.PK, SK: l.SK}.AV(),
+		}}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -23,7 +23,7 @@
 //	| 11 | list a screener participant's sessions           | gsi1  | gsi1pk=WS#<ws>#SCPAR#<scparId>#SES              |
 //	| 12 | list a screener's sessions                       | gsi2  | gsi2pk=WS#<ws>#SCR#<scrId>#SES                  |
 //	| 29 | a counted list's next place, buckets and counts  | table | pk=<list>#SEQ, <list>#BKT, <list>#IDX           |
-//	| 30 | an import chunk delivery's ledger                | table | pk=WS#<ws>#LEDGER#<jobId>#<chunk>, sk=<ulid>    |
+//	| 30 | an import chunk delivery's ledger                | table | pk=WS#<ws>#LEDGER#<jobId>, sk=<chunk>#<ulid>    |
 //
 // The key lookup (1) is, with Snap's (13), the only partition not led by the tenant: it is what
 // finds the tenant. Every other key starts WS#<workspace>.
@@ -76,8 +76,10 @@
 //
 //   - Email and external uid are unique per workspace: a participant exists only once its
 //     marker items name it. Apply writes the markers (absent, or already the participant's)
-//     in the same transaction as the participant; ApplyChunk (an import job's chunk) puts them,
-//     with the same condition, before the participant's own put (absent), and a marker left
+//     in the same transaction as the participant; ApplyChunk (an import job's chunk) inserts
+//     them, with the same condition, before the participant's own insert (absent; PartiQL
+//     INSERT in BatchExecuteStatement, each statement conditional and priced as a single put,
+//     ddb.InsertAll), and a marker left
 //     naming no participant (a chunk interrupted between the two) is taken over by the next
 //     import of that email, under the same participant id.
 //   - A participant's links map (screener id -> screener participant id) makes (screener,
@@ -86,9 +88,9 @@
 //   - Counts never drift: Apply moves the count buckets and counters in the same transaction
 //     as the records; ApplyChunk writes its ledger (pattern 30: what it sets out to create,
 //     with the places it took) first and counts what it wrote at the end, deleting the ledger
-//     in the same transaction, and every delivery of a chunk first counts what earlier ones
-//     of the same chunk wrote and did not count. Counting is idempotent, so overlapping
-//     deliveries count each record once.
+//     in the same transaction; the ledgers that deliveries cut short leave are counted when
+//     the job ends (SettleJob: the worker's finish and the sweeper, through jobs.Settler).
+//     Counting is idempotent, so overlapping deliveries count each record once.
 //   - Name, email and external uid are copied onto screener participants (a list page is one
 //     Query); a change to the participant updates every copy in the same transaction.
 //
