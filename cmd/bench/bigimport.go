@@ -728,6 +728,7 @@ func bigImportSection(r bigResult, s *bigStack) section {
 	}
 	_, rowsT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows })
 	bookN, bookT := imp.trace.total(func(k callKey) bool { return k.caller == callerBook })
+	rowIns, rowInsT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "BatchExecuteStatement" })
 	rowTx, rowTxT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "TransactWriteItems" })
 	rowGet, rowGetT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "BatchGetItem" })
 	prof.add("**Worker invocations: busy time, summed**", "", thousands(batches), "", secs(busy), "", "", "")
@@ -735,17 +736,13 @@ func bigImportSection(r bigResult, s *bigStack) section {
 	prof.add("… in neither (Go: decoding, planning, encoding)", "", "", "", secs(busy-rowsT-bookT), "", "", "")
 	prof.add(fmt.Sprintf("Wall time × %d workers, POST to COMPLETED", workerConcurrency), "", "", "", secs(imp.took*workerConcurrency), "", "", "")
 
-	rowTxOps := 0
+	rowInsOps := 0
 	for i, k := range keys {
-		if k.caller == callerRows && k.op == "TransactWriteItems" {
-			rowTxOps += stats[i].ops
+		if k.caller == callerRows && k.op == "BatchExecuteStatement" {
+			rowInsOps += stats[i].ops
 		}
 	}
-	wuPerTx, perWrite := 0.0, time.Duration(0)
-	if rowTx > 0 {
-		wuPerTx = imp.job.RowWriteUnits / float64(rowTx)
-		perWrite = rowTxT / time.Duration(max(rowTxOps, 1))
-	}
+	perStatement := rowInsT / time.Duration(max(rowInsOps, 1))
 	rawPerItem := r.raw2.d * rawWriters / time.Duration(max(r.items, 1))
 	_, reGetT := re.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "BatchGetItem" })
 	_, reRowsT := re.trace.total(func(k callKey) bool { return k.caller == callerRows })
@@ -761,50 +758,51 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"writers, raw with 1, import, re-import.",
 			rawWriters, workerConcurrency, thousands(r.serialRows), thousands(min(n, bigWarmUpRows)), rawWriters),
 		fmt.Sprintf("Where the import's time goes (the table above; the tracing middleware times each call): the %d workers "+
-			"were busy %s of %s (wall time × %d). %s of it in the rows' TransactWriteItems (%s calls, %.0f per chunk, %.0f "+
-			"writes each: %s per write, where raw BatchWriteItem took %s per item and writer); %s in the rows' "+
-			"BatchGetItem (%s calls: before writing, the worker looks up every row's email and external-uid markers, %s per "+
-			"call of up to 100 keys); %s in the job's bookkeeping (%.1f calls per chunk); %s in Go. SQS costs the workers "+
-			"nothing inside an invocation: the poller receives and deletes outside the handler, and sending the %d "+
-			"chunks took %s of the POST's %s. So the rows' transactions alone, %s per worker, take %.2fx raw's whole "+
-			"time with %d writers: on DynamoDB Local a write in a transaction costs more than one in BatchWriteItem, and "+
-			"the reads come on top.",
-			workerConcurrency, secs(busy), secs(imp.took*workerConcurrency), workerConcurrency, secs(rowTxT), thousands(rowTx),
-			float64(rowTx)/float64(chunks), float64(rowTxOps)/float64(max(rowTx, 1)), ms(perWrite), ms(rawPerItem),
+			"were busy %s of %s (wall time × %d). %s of it in the rows' conditional inserts (%s BatchExecuteStatement calls "+
+			"of PartiQL INSERTs, %.0f per chunk, %.0f statements each: %s per statement, where raw BatchWriteItem took %s per "+
+			"item and writer: a chunk inserts all its rows' markers, then their participants, then their screener "+
+			"participants); %s in the rows' TransactWriteItems (%s calls: each chunk's count of what it wrote, and "+
+			"the transactions of rows that update a participant); %s in the rows' BatchGetItem (%s calls: before writing, "+
+			"the worker looks up the rows' markers, participants and screener participants, %s per call of up to 100 keys); "+
+			"%s in the job's bookkeeping (%.1f calls per chunk); %s in Go. SQS costs the workers nothing inside an "+
+			"invocation: the poller receives and deletes outside the handler, and sending the %d chunks took %s of the "+
+			"POST's %s. On DynamoDB Local a conditional INSERT costs more than a put in BatchWriteItem, and the reads come on top.",
+			workerConcurrency, secs(busy), secs(imp.took*workerConcurrency), workerConcurrency, secs(rowInsT), thousands(rowIns),
+			float64(rowIns)/float64(chunks), float64(rowInsOps)/float64(max(rowIns, 1)), ms(perStatement), ms(rawPerItem),
+			secs(rowTxT), thousands(rowTx),
 			secs(rowGetT), thousands(rowGet), ms(rowGetT/time.Duration(max(rowGet, 1))), secs(bookT),
-			float64(bookN)/float64(chunks), secs(busy-rowsT-bookT), imp.job.Chunks, secs(sqsTime(imp.trace, "SendMessageBatch")), secs(imp.accepted),
-			secs(rowTxT/workerConcurrency), float64(rowTxT/workerConcurrency)/float64(r.raw2.d), rawWriters),
-		fmt.Sprintf("Write units as DynamoDB Local reports them price a TransactWriteItems call, not its items (measure 3's "+
-			"check): here %.1f per row transaction over %s of them, so the job's %s per new row undercounts what the import "+
-			"writes; raw BatchWriteItem is reported per item and index written (%s per row, what AWS charges too). The AWS "+
+			float64(bookN)/float64(chunks), secs(busy-rowsT-bookT), imp.job.Chunks, secs(sqsTime(imp.trace, "SendMessageBatch")), secs(imp.accepted)),
+		fmt.Sprintf("Write units: the job's %s per new row are DynamoDB Local's; raw BatchWriteItem is reported per item "+
+			"and index written (%s per row, what AWS charges too). The AWS "+
 			"estimates price the calls "+
 			"the stack made from their inputs and outputs as DynamoDB on AWS does: per item written, 2 write units per KB in "+
-			"a transaction (1 outside one), plus 1 per KB for each index it sits in (both indexes project all attributes; "+
+			"a transaction (1 outside one: a put, a BatchWriteItem put, a PartiQL INSERT, whose key was taken or not), plus 1 per KB for each index it sits in (both indexes project all attributes; "+
 			"updates and deletes as items of at most 1 KB, which the counter, marker and job items are); per item read, 1 "+
 			"read unit per 4 KB (half when eventually consistent), a key that is not found costing as much as a small item. "+
 			"DynamoDB Local reports no read units for keys it does not find, which is why the new rows' reads cost nearly "+
 			"nothing in its units. Estimates, not figures any DynamoDB reported.",
-			wuPerTx, thousands(rowTx), perRow(imp.job.RowWriteUnits, n), perRow(r.raw2.write, n)),
+			perRow(imp.job.RowWriteUnits, n), perRow(r.raw2.write, n)),
 		fmt.Sprintf("Per partition: DynamoDB takes at most 1,000 write units per second on one partition of a table or "+
-			"index. All of a workspace's participants share one partition key (`…#PTP`), as do its email markers, "+
-			"external-uid markers and screener participants, and a screener's roster shares one in gsi1; every row "+
-			"of an import writes to each, so they bound it whatever the concurrency. Sampling the job every second, the "+
+			"index. All of a workspace's participants share one partition key (`…#PTP`, in the table and in gsi2), as do its "+
+			"screener participants (`…#SCPAR`) and a screener's roster (gsi1); the email and external-uid markers are spread over 16 keys each. "+
+			"Every new row writes 1 unit to each of the four shared keys, so they bound an import whatever the concurrency. Sampling the job every second, the "+
 			"most rows it finished in one second was %s (at %s) and the most of its rowWriteUnits %s (DynamoDB Local's "+
 			"units; chunks complete whole, so a second holds none or some whole chunks). From the stack's own writes, "+
 			"priced for AWS as above and summed per partition key and second, the busiest was %s: %.0f write units in its "+
 			"busiest second, %.0f per second on average; %d partition keys went %s 1,000 in some second. A partition "+
 			"holds many keys, and a new table has few partitions: if these keys share one, that partition takes the "+
-			"table's total (the bold row). This is the rate this machine's round trips allow (%s per row transaction, 2 "+
-			"in flight); on AWS it is the same writes per transaction over AWS's round trip. Above the limit DynamoDB "+
+			"table's total (the bold row). This is the rate this machine's round trips allow (%s per INSERT statement, %d "+
+			"workers in flight); the pacer holds each key to IMPORT_PARTITION_WRITE_BUDGET per worker. Above the limit DynamoDB "+
 			"throttles (the SDK and the store retry with backoff, so the import slows, it does not fail) until "+
 			"adaptive capacity splits a hot key's items across partitions by sort key.",
 			thousands(int(peakRows)), secs(peakRowsAt), units(peakWU), partitionName(hottest.partition, s.ws, s.screener), hottest.peak,
 			hottest.units/imp.took.Seconds(), over, map[bool]string{true: "over", false: "over (none did)"}[over > 0],
-			ms(rowTxT/time.Duration(max(rowTx, 1)))),
+			ms(perStatement), workerConcurrency),
 		fmt.Sprintf("The re-import finds every row unchanged and writes no row (rowWriteUnits 0); its write units are the "+
 			"job's own records (the job item, a marker per chunk). Its time goes to the reads: summed over the workers, "+
-			"%s in the rows' DynamoDB calls (%s of it BatchGetItem, consistent reads of every row's markers, "+
-			"participant and screener participant), %s in bookkeeping.", secs(reRowsT), secs(reGetT), secs(reBookT)),
+			"%s in the rows' DynamoDB calls (%s of it BatchGetItem: an eventually consistent read of each row's "+
+			"external-uid marker, a consistent one of its participant, whose email then needs no marker read, and an "+
+			"eventually consistent one of its screener participant: 2 read units a row), %s in bookkeeping.", secs(reRowsT), secs(reGetT), secs(reBookT)),
 	}
 	if failed > 0 {
 		notes = append(notes, fmt.Sprintf("%d messages failed and were delivered again; the counts are exact regardless.", failed))

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -301,6 +303,8 @@ func dynamoOp(params any) (name string, ops int) {
 		return "BatchWriteItem", ops
 	case *dynamodb.TransactWriteItemsInput:
 		return "TransactWriteItems", len(in.TransactItems)
+	case *dynamodb.BatchExecuteStatementInput:
+		return "BatchExecuteStatement", len(in.Statements)
 	case *dynamodb.TransactGetItemsInput:
 		return "TransactGetItems", len(in.TransactItems)
 	}
@@ -399,6 +403,12 @@ func (t *callTrace) writesOf(params any) []partitionWrite {
 				}
 			}
 		}
+	case *dynamodb.BatchExecuteStatementInput:
+		// The store's only statements are INSERTs (ddb.InsertAll), each a single put; one
+		// whose key is taken is charged as well.
+		for _, st := range in.Statements {
+			put(insertedItem(st), 1)
+		}
 	case *dynamodb.TransactWriteItemsInput:
 		for _, op := range in.TransactItems {
 			switch {
@@ -414,6 +424,21 @@ func (t *callTrace) writesOf(params any) []partitionWrite {
 		}
 	}
 	return out
+}
+
+// insertAttr finds the attribute names of a PartiQL INSERT's VALUE, whose values are its
+// parameters in order.
+var insertAttr = regexp.MustCompile(`'((?:[^']|'')*)': \?`)
+
+// insertedItem is the item a PartiQL INSERT statement puts.
+func insertedItem(st types.BatchStatementRequest) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{}
+	for i, m := range insertAttr.FindAllStringSubmatch(aws.ToString(st.Statement), -1) {
+		if i < len(st.Parameters) {
+			item[strings.ReplaceAll(m[1], "''", "'")] = st.Parameters[i]
+		}
+	}
+	return item
 }
 
 // itemKB is an item's size in write units' KB, rounded up.
