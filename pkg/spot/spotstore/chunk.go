@@ -121,8 +121,8 @@ func (s *Store) putLedger(ctx context.Context, l ledgerItem) error {
 
 // createAll writes the new participants: all their markers, then the participants whose
 // markers it claimed, then their screener participants, each step in batches of conditional
-// inserts (ddb.InsertAll). written holds the ledger entries of the rows fully written; lost is
-// whether any row lost a race.
+// inserts (ddb.InsertAll). written holds the ledger entries of what it wrote (a participant
+// whose link another write made has no LinkSeq); lost is whether any row lost a race.
 func (s *Store) createAll(ctx context.Context, w string, placed []placedChange) (written []ledgerEntry, lost bool, err error) {
 	claimed, err := s.claimAll(ctx, w, placed)
 	if err != nil {
@@ -158,14 +158,17 @@ func (s *Store) createAll(ctx context.Context, w string, placed []placedChange) 
 	if err != nil {
 		return nil, false, err
 	}
-	for k, ok := range done {
-		if !ok {
-			return nil, false, fmt.Errorf("store: new screener participant %s exists", placed[linked[k]].Link.ID)
+	for k, i := range linked {
+		c := placed[i]
+		e := ledgerEntry{Participant: c.Create.ID, ParticipantSeq: c.participantSeq, Link: c.Link.ID}
+		if done[k] {
+			e.LinkSeq = c.Link.Seq
+		} else {
+			// Another delivery found the participant without its link and wrote the link the
+			// participant names, counting it itself.
+			lost = true
 		}
-		c := placed[linked[k]]
-		written = append(written, ledgerEntry{
-			Participant: c.Create.ID, ParticipantSeq: c.participantSeq, Link: c.Link.ID, LinkSeq: c.Link.Seq,
-		})
+		written = append(written, e)
 	}
 	return written, lost, nil
 }
