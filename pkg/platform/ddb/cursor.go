@@ -118,17 +118,44 @@ func (p Partition) startKey(c string) (Item, error) {
 // names, in sort-key (creation) order, the cursor of the page's last record if more follow
 // ("" on the last page), and the partition's total from its counter item. The page's Query
 // starts at the cursor (ExclusiveStartKey), so it reads only what it returns, wherever the
-// cursor is; the total is one more Query, of the counter item alone. A cursor the partition
+// cursor is; the total is one more Query, of the counter item alone (or of a counted list's
+// index items), made at the same time. A cursor the partition
 // did not make is ErrBadCursor.
 func (t *Table) QueryAfter(ctx context.Context, part Partition, cursor string, limit int) ([]Item, string, int, error) {
 	start, err := part.startKey(cursor)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	total, err := t.countOf(ctx, part)
+	var items []Item
+	var next string
+	total, err := t.besideTotal(ctx, part, func() (err error) {
+		items, next, err = t.pageAfter(ctx, part, start, limit)
+		return err
+	})
 	if err != nil {
 		return nil, "", 0, err
 	}
+	return items, next, total, nil
+}
+
+// besideTotal runs read while it reads the partition's total (which does not depend on what
+// read reads), and returns the total.
+func (t *Table) besideTotal(ctx context.Context, part Partition, read func() error) (int, error) {
+	var total int
+	var countErr error
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		total, countErr = t.countOf(ctx, part)
+	}()
+	err := read()
+	<-counted
+	return total, errors.Join(err, countErr)
+}
+
+// pageAfter reads up to limit records after start, and the cursor of the last one when more
+// follow.
+func (t *Table) pageAfter(ctx context.Context, part Partition, start Item, limit int) ([]Item, string, error) {
 	in := part.Query(t.TableName)
 	in.ExclusiveStartKey = start
 	var out []Item
@@ -137,7 +164,7 @@ func (t *Table) QueryAfter(ctx context.Context, part Partition, cursor string, l
 		in.Limit = aws.Int32(int32(limit + 1 - len(out)))
 		res, err := t.Client.Query(ctx, in)
 		if err != nil {
-			return nil, "", 0, fmt.Errorf("store: query %s: %w", part.PK, err)
+			return nil, "", fmt.Errorf("store: query %s: %w", part.PK, err)
 		}
 		for _, it := range res.Items {
 			if _, isCounter := part.count(it); !isCounter {
@@ -146,10 +173,10 @@ func (t *Table) QueryAfter(ctx context.Context, part Partition, cursor string, l
 		}
 		if len(out) > limit {
 			out = out[:limit]
-			return out, part.CursorOf(out[limit-1]), total, nil
+			return out, part.CursorOf(out[limit-1]), nil
 		}
 		if res.LastEvaluatedKey == nil {
-			return out, "", total, nil
+			return out, "", nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}

@@ -257,11 +257,30 @@ func (t *Table) QueryPage(ctx context.Context, part Partition, offset, limit int
 }
 
 // countedPage reads a page of a counted list: the bucket counts, then one Query that starts
-// at the bucket the offset falls in and skips the bucket's records before the offset.
+// at the bucket the offset falls in and skips the bucket's records before the offset. A first
+// page needs no bucket to start from, so its Query runs beside the count.
 func (t *Table) countedPage(ctx context.Context, part Partition, offset, limit int) ([]Item, int, error) {
+	if offset == 0 {
+		var items []Item
+		total, err := t.besideTotal(ctx, part, func() (err error) {
+			items, err = t.queryFrom(ctx, part, 0, 0, limit)
+			return err
+		})
+		return items, total, err
+	}
 	total, from, skip, err := t.Locate(ctx, part.Counted, offset)
 	if err != nil || skip < 0 || limit <= 0 {
 		return nil, total, err
+	}
+	items, err := t.queryFrom(ctx, part, from, skip, limit)
+	return items, total, err
+}
+
+// queryFrom reads limit records of a counted list's partition after skipping skip, starting
+// at place from.
+func (t *Table) queryFrom(ctx context.Context, part Partition, from int64, skip, limit int) ([]Item, error) {
+	if limit <= 0 {
+		return nil, nil
 	}
 	in := part.Query(t.TableName)
 	_, skAttr := part.keyAttrs()
@@ -274,7 +293,7 @@ func (t *Table) countedPage(ctx context.Context, part Partition, offset, limit i
 		in.Limit = aws.Int32(int32(skip + limit - seen))
 		res, err := t.Client.Query(ctx, in)
 		if err != nil {
-			return nil, 0, fmt.Errorf("store: query %s: %w", part.PK, err)
+			return nil, fmt.Errorf("store: query %s: %w", part.PK, err)
 		}
 		for _, it := range res.Items {
 			if seen >= skip {
@@ -283,7 +302,7 @@ func (t *Table) countedPage(ctx context.Context, part Partition, offset, limit i
 			seen++
 		}
 		if seen >= skip+limit || res.LastEvaluatedKey == nil {
-			return out, total, nil
+			return out, nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}

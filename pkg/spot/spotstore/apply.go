@@ -127,17 +127,22 @@ func batchSize(w, scr string, batch []unit) int {
 func membershipOf(w, scr string, batch []unit) ddb.Membership {
 	m := ddb.Membership{}
 	for _, u := range batch {
-		if u.participantSeq != 0 {
-			m.Add(participantsList(w), u.participantSeq)
-		}
-		if u.linkSeq != 0 {
-			m.Add(rosterList(w, scr), u.linkSeq)
-		}
+		addPlaces(m, w, scr, u.participantSeq, u.linkSeq)
 		if u.unlinkSeq != 0 {
 			m.Remove(rosterList(w, scr), u.unlinkSeq)
 		}
 	}
 	return m
+}
+
+// addPlaces adds a new participant's and a new link's places (0: none) to m.
+func addPlaces(m ddb.Membership, w, scr string, participantSeq, linkSeq int64) {
+	if participantSeq != 0 {
+		m.Add(participantsList(w), participantSeq)
+	}
+	if linkSeq != 0 {
+		m.Add(rosterList(w, scr), linkSeq)
+	}
 }
 
 // copiesInline is how many writes a change keeps in its own transaction, leaving room for the
@@ -202,14 +207,7 @@ func (s *Store) createParticipant(w string, p screening.Participant, seq int64) 
 // markerPuts claims an email and an external uid ("" for none) for a participant.
 func (s *Store) markerPuts(w, participantID, normalizedEmail, uid string) ([]types.TransactWriteItem, error) {
 	var ops []types.TransactWriteItem
-	var keys []ddb.Key
-	if normalizedEmail != "" {
-		keys = append(keys, emailKey(w, normalizedEmail))
-	}
-	if uid != "" {
-		keys = append(keys, externalUIDKey(w, uid))
-	}
-	for _, k := range keys {
+	for _, k := range markerKeys(w, normalizedEmail, uid) {
 		op, err := s.MarkerPut(k, participantID)
 		if err != nil {
 			return nil, err

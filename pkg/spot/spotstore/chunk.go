@@ -295,12 +295,7 @@ func markerKeys(w, normalizedEmail, uid string) []ddb.Key {
 func (s *Store) count(ctx context.Context, w, scr string, written []ledgerEntry, done ...ledgerItem) error {
 	m := ddb.Membership{}
 	for _, e := range written {
-		if e.ParticipantSeq != 0 {
-			m.Add(participantsList(w), e.ParticipantSeq)
-		}
-		if e.LinkSeq != 0 {
-			m.Add(rosterList(w, scr), e.LinkSeq)
-		}
+		addPlaces(m, w, scr, e.ParticipantSeq, e.LinkSeq)
 	}
 	return s.AssertMembership(ctx, m, func(gained map[ddb.Counted]int) ([]types.TransactWriteItem, error) {
 		var ops []types.TransactWriteItem
