@@ -49,7 +49,7 @@ const (
 	guaranteeAfter = 150
 )
 
-var writeOps = map[string]bool{"BatchWriteItem": true, "TransactWriteItems": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true}
+var writeOps = map[string]bool{"BatchWriteItem": true, "BatchExecuteStatement": true, "TransactWriteItems": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true}
 
 // faults injects DynamoDB errors into every attempt a client makes, as DynamoDB would send
 // them: the error types of service/dynamodb/types inside the HTTP response error the SDK wraps

@@ -98,8 +98,10 @@ func (s *Service) RunImport(ctx context.Context, ws string, actor vocab.Actor, r
 // FULL_SYNC that would remove more than req.MaxRemovals is a *TooManyRemovalsError. Rows that
 // change nothing plan no change, so they cost no write.
 func (s *Service) PlanImport(ctx context.Context, ws string, actor vocab.Actor, req ImportRequest) (*ImportPlan, error) {
-	if _, err := s.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
-		return nil, err
+	if req.Chunk == nil { // a job's screener was found when the job was made; screeners stay
+		if _, err := s.Store.GetScreener(ctx, ws, req.ScreenerID); err != nil {
+			return nil, err
+		}
 	}
 	p := &importPlan{svc: s, ws: ws, actor: actor, req: req}
 	if err := p.match(ctx); err != nil {
