@@ -308,16 +308,10 @@ func (t *Table) queryFrom(ctx context.Context, part Partition, from int64, skip,
 	}
 }
 
-// QueryPrefix reads, consistently, a table partition's items whose sort key starts with prefix
-// ("" for all of them).
-func (t *Table) QueryPrefix(ctx context.Context, pk, prefix string) ([]Item, error) {
+// QueryConsistent reads a whole table partition's items, consistently.
+func (t *Table) QueryConsistent(ctx context.Context, pk string) ([]Item, error) {
 	in := Partition{PK: pk}.Query(t.TableName)
 	in.ConsistentRead = aws.Bool(true)
-	if prefix != "" {
-		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :prefix)")
-		in.ExpressionAttributeNames["#sk"] = AttrSK
-		in.ExpressionAttributeValues[":prefix"] = S(prefix)
-	}
 	var out []Item
 	for {
 		res, err := t.Client.Query(ctx, in)

@@ -313,7 +313,7 @@ func (s *Store) count(ctx context.Context, w, scr string, written []ledgerEntry,
 // (screening.Store), from the ledgers they left: the entries whose records exist at the
 // places the ledger gave them. The ledgers go then; counting again counts nothing twice.
 func (s *Store) SettleJob(ctx context.Context, w, scr, jobID string) error {
-	items, err := s.QueryPrefix(ctx, jobLedgerPartition(w, jobID), "")
+	items, err := s.QueryConsistent(ctx, jobLedgerPartition(w, jobID))
 	if err != nil || len(items) == 0 {
 		return err
 	}

@@ -41,8 +41,8 @@ func rosterList(w, scr string) ddb.Counted {
 }
 
 // jobLedgerPartition holds what each delivery of an import job's chunks set out to create (an
-// item per delivery, at chunkLedgerPrefix), so that a later one can count what an interrupted
-// one wrote.
+// item per delivery, its sort key led by chunkLedgerPrefix), so that the job's end can count
+// what an interrupted delivery wrote.
 func jobLedgerPartition(w, jobID string) string { return ddb.WS(w) + "#LEDGER#" + jobID }
 func chunkLedgerPrefix(n int) string            { return fmt.Sprintf("%06d#", n) }
 func screenerKey(w, id string) ddb.Key          { return ddb.Key{PK: screenersPartition(w), SK: id} }

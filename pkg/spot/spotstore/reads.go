@@ -244,7 +244,8 @@ func (s *Store) Roster(ctx context.Context, w, screenerID string) ([]screening.S
 }
 
 // rosterPartition is a screener's screener participants (gsi1) in roster order, a counted
-// list (the screener item heads the partition, for its sessions' sake in gsi2).
+// list. The screener item still sits at its head (sort key #COUNT, before every place); pages
+// start at a place, and whole reads leave it out.
 func rosterPartition(w, screenerID string) ddb.Partition {
 	return ddb.Partition{Index: ddb.IndexGSI1, PK: screenerRosterPartition(w, screenerID), ItemPK: screenerParticipantsPartition(w), Counted: rosterList(w, screenerID)}
 }
