@@ -189,12 +189,29 @@ func TestPoisonChunkGoesToTheDLQ(t *testing.T) {
 		t.Errorf("roster has %d emails, want the 200 rows of chunks 0 and 2", len(emails))
 	}
 
-	out, err := f.sqs.ReceiveMessage(f.ctx, &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(f.dlq), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
-		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-	})
-	if err != nil {
-		t.Fatal(err)
+	// SQS moves a message to the DLQ when it is received past maxReceiveCount: a drain that
+	// went idle before that receive leaves it on the queue, so receive there until it moves.
+	var out *sqs.ReceiveMessageOutput
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var err error
+		out, err = f.sqs.ReceiveMessage(f.ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(f.dlq), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) > 0 || time.Now().After(deadline) {
+			break
+		}
+		left, err := f.sqs.ReceiveMessage(f.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(f.queue), WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left.Messages) > 0 {
+			t.Fatalf("the poison chunk was received a %s time from the queue instead of moving to the DLQ",
+				left.Messages[0].Attributes["ApproximateReceiveCount"])
+		}
 	}
 	if len(out.Messages) != 1 {
 		t.Fatalf("DLQ holds %d messages, want the poison chunk", len(out.Messages))
