@@ -51,6 +51,9 @@ const (
 	// 6,291,456 bytes); the API's own body limit (spotapi.MaxBodyBytes) is the same figure.
 	lambdaPayloadMax = 6 << 20
 	rawWriters       = 2 // measure 7: concurrent BatchWriteItem callers, as many as the workers
+	// rawInsertCallers: measure 7's concurrent callers of conditional inserts, as many calls
+	// as the import's workers keep in flight (8 groups each, spotstore.ApplyChunk).
+	rawInsertCallers = workerConcurrency * 8
 	bigImportTarget  = 0.5
 	bigWarmUpRows    = 1000 // two chunks: one for each worker
 	// awsPartitionWCU is what one partition of a DynamoDB table or index takes per second.
@@ -110,6 +113,7 @@ type bigResult struct {
 	items                 int     // items the import writes (and raw writes) for the rows
 	rawAWS                float64 // what raw's items cost on AWS
 	raw1, raw2            metered // raw BatchWriteItem: 1 writer (serialRows rows), rawWriters writers (all rows)
+	rawIns                metered // raw conditional inserts, rawInsertCallers callers (serialRows rows)
 	imp, re               bigPhase
 	dry                   bigPhase // the same import as a dry run, before the import
 	walkJSON, walkCSV     resultsWalk
@@ -150,13 +154,17 @@ func (b *bench) measureBigImport(n, serialRows int) (section, error) {
 	// Raw first, each into a fresh table of its own, dropped afterwards.
 	progress("measure 7: raw BatchWriteItem of %s rows' items, %d writers", thousands(n), rawWriters)
 	var items []map[string]types.AttributeValue
-	if r.raw2, items, r.rawAWS, err = b.bigRaw(s.screener, rs, rawWriters); err != nil {
+	if r.raw2, items, r.rawAWS, err = b.bigRaw(s.screener, rs, b.rawBatchWrite(rawWriters)); err != nil {
 		return section{}, fmt.Errorf("raw BatchWriteItem, %d writers: %w", rawWriters, err)
 	}
 	r.items = len(items)
 	progress("measure 7: raw BatchWriteItem of %s rows' items, 1 writer", thousands(serialRows))
-	if r.raw1, _, _, err = b.bigRaw(s.screener, rs[:serialRows], 1); err != nil {
+	if r.raw1, _, _, err = b.bigRaw(s.screener, rs[:serialRows], b.rawBatchWrite(1)); err != nil {
 		return section{}, fmt.Errorf("raw BatchWriteItem, 1 writer: %w", err)
+	}
+	progress("measure 7: raw conditional inserts of %s rows' items, %d callers", thousands(serialRows), rawInsertCallers)
+	if r.rawIns, _, _, err = b.bigRaw(s.screener, rs[:serialRows], b.rawInserts(rawInsertCallers)); err != nil {
+		return section{}, fmt.Errorf("raw conditional inserts: %w", err)
 	}
 
 	progress("measure 7: dry run of the import of %s new rows", thousands(n))
@@ -213,8 +221,10 @@ func (b *bench) bigWarmUp(s *bigStack, n int) error {
 		return err
 	}
 	rs := rows("w", n)
-	if _, _, _, err := b.bigRaw(scr.ID, rs, rawWriters); err != nil {
-		return err
+	for _, write := range []rawWrite{b.rawBatchWrite(rawWriters), b.rawInserts(rawInsertCallers)} {
+		if _, _, _, err := b.bigRaw(scr.ID, rs, write); err != nil {
+			return err
+		}
 	}
 	body, err := importBody(scr.ID, rs)
 	if err != nil {
@@ -342,7 +352,7 @@ func (s *bigStack) close(b *bench) {
 // bigRaw writes the items an import of rs into screener writes (built beforehand, outside the
 // timing) into a fresh table by BatchWriteItem, 25 a call, from writers goroutines; it returns
 // the timed writes, the items, and what they would cost on AWS.
-func (b *bench) bigRaw(screener string, rs []importRow, writers int) (metered, []map[string]types.AttributeValue, float64, error) {
+func (b *bench) bigRaw(screener string, rs []importRow, write rawWrite) (metered, []map[string]types.AttributeValue, float64, error) {
 	items, err := b.rawImportItems(screener, rs)
 	if err != nil {
 		return metered{}, nil, 0, err
@@ -360,13 +370,25 @@ func (b *bench) bigRaw(screener string, rs []importRow, writers int) (metered, [
 		gc()
 	}()
 	gc()
-	m, err := measure(b.ctx, func(ctx context.Context) error {
-		if writers == 1 {
-			return b.batchWriteTo(ctx, table, items)
-		}
-		return b.batchWriteParallel(ctx, table, items, writers)
-	})
+	m, err := measure(b.ctx, func(ctx context.Context) error { return write(ctx, table, items) })
 	return m, items, aws, err
+}
+
+// rawWrite writes items to a table, one of the ways measure 7 compares the import with.
+type rawWrite func(ctx context.Context, table string, items []map[string]types.AttributeValue) error
+
+func (b *bench) rawBatchWrite(writers int) rawWrite {
+	return func(ctx context.Context, table string, items []map[string]types.AttributeValue) error {
+		return b.batchWriteParallel(ctx, table, items, writers)
+	}
+}
+
+// rawInserts writes items with conditional inserts from callers goroutines, as many as the
+// import keeps in flight.
+func (b *bench) rawInserts(callers int) rawWrite {
+	return func(ctx context.Context, table string, items []map[string]types.AttributeValue) error {
+		return inParallel(items, callers, func(part []map[string]types.AttributeValue) error { return b.batchInsertTo(ctx, table, part) })
+	}
 }
 
 // bigImportPhase posts the import and runs the poller until the job ends: the poller starts
@@ -629,6 +651,11 @@ func bigImportSection(r bigResult, s *bigStack) section {
 	t.add(fmt.Sprintf("**Ratio: import ÷ raw with %d writers, rows per second**", rawWriters), fmtTarget(impRate/raw2Rate, bigImportTarget),
 		fmt.Sprintf("≥ %.1fx", bigImportTarget), met(impRate/raw2Rate >= bigImportTarget))
 	t.add("Ratio: import ÷ raw with 1 writer (for reference)", fmtRatio(impRate/raw1Rate), "", "")
+	insRate := rate(r.serialRows, r.rawIns.d)
+	t.add(fmt.Sprintf("Raw conditional inserts (PartiQL INSERT, 25 per BatchExecuteStatement, %d callers) of the first %s rows' items: rows per second",
+		rawInsertCallers, thousands(r.serialRows)), perSec(insRate), "", "")
+	t.add(fmt.Sprintf("… ÷ raw BatchWriteItem with %d writers: what DynamoDB Local allows an import that inserts every item conditionally", rawWriters),
+		fmtRatio(insRate/raw2Rate), "", "")
 	t.add("Write units per new row, the rows' own: the job's rowWriteUnits ÷ rows (DynamoDB Local's units, see below)", perRow(imp.job.RowWriteUnits, n), "", "")
 	t.add("… with the job's bookkeeping and the POST (capacity meters)", perRow(totalW, n), "", "")
 	t.add("… priced as on AWS (estimate, see below): the rows' own / with bookkeeping and the POST", pair(imp.trace.awsWrites[callerRows], awsAll(imp.trace.awsWrites)), "", "")
@@ -754,14 +781,19 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"the first %s rows only to keep `make bench` short (`-big-import-serial`). Raw writes exactly the items the "+
 			"import writes for these rows (participant, email marker, external-uid marker, screener participant; the "+
 			"bench's own raw items, checked against what the worker wrote in the warm-up; the same workspace and "+
-			"screener ids), 25 per call, each run into a fresh table dropped afterwards; the import has a fresh table too. Order: an untimed warm-up of both on %s other rows, raw with %d "+
-			"writers, raw with 1, import, re-import.",
+			"screener ids), 25 per call, each run into a fresh table dropped afterwards; the import has a fresh table too. "+
+			"The raw conditional inserts write the same items as the 1-writer run, each statement failing if its key is "+
+			"taken (none is), from as many callers as the import's calls in flight: on DynamoDB Local a conditional write "+
+			"of any kind (PartiQL INSERT, a conditional PutItem, TransactWriteItems) costs several times a BatchWriteItem "+
+			"put, so their ratio to raw BatchWriteItem is the most an import can reach that inserts each of its four items "+
+			"conditionally, which uniqueness and exact counts need. Order: an untimed warm-up of all three on %s other rows, "+
+			"raw with %d writers, raw with 1, raw conditional inserts, import, re-import.",
 			rawWriters, workerConcurrency, thousands(r.serialRows), thousands(min(n, bigWarmUpRows)), rawWriters),
 		fmt.Sprintf("Where the import's time goes (the table above; the tracing middleware times each call): the %d workers "+
 			"were busy %s of %s (wall time × %d). %s of it in the rows' conditional inserts (%s BatchExecuteStatement calls "+
 			"of PartiQL INSERTs, %.0f per chunk, %.0f statements each: %s per statement, where raw BatchWriteItem took %s per "+
-			"item and writer: a chunk inserts all its rows' markers, then their participants, then their screener "+
-			"participants); %s in the rows' TransactWriteItems (%s calls: each chunk's count of what it wrote, and "+
+			"item and writer: a chunk writes its rows in groups of 25, 8 groups at once, and a group inserts its rows' "+
+			"markers, then their participants, then their screener participants); %s in the rows' TransactWriteItems (%s calls: each chunk's count of what it wrote, and "+
 			"the transactions of rows that update a participant); %s in the rows' BatchGetItem (%s calls: before writing, "+
 			"the worker looks up the rows' markers, participants and screener participants, %s per call of up to 100 keys); "+
 			"%s in the job's bookkeeping (%.1f calls per chunk); %s in Go. SQS costs the workers nothing inside an "+

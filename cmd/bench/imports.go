@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -212,15 +215,56 @@ func (b *bench) batchWriteTo(ctx context.Context, table string, items []map[stri
 // batchWriteParallel is batchWriteTo from writers goroutines at once, each writing its own
 // consecutive share of items (whole batches of 25).
 func (b *bench) batchWriteParallel(ctx context.Context, table string, items []map[string]types.AttributeValue, writers int) error {
+	return inParallel(items, writers, func(part []map[string]types.AttributeValue) error { return b.batchWriteTo(ctx, table, part) })
+}
+
+// inParallel runs write from writers goroutines at once, each on its own consecutive share of
+// items (whole batches of 25).
+func inParallel(items []map[string]types.AttributeValue, writers int, write func([]map[string]types.AttributeValue) error) error {
 	per := (len(items)/writers + batchSize) / batchSize * batchSize
 	errs := make([]error, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
 		part := items[min(w*per, len(items)):min((w+1)*per, len(items))]
-		wg.Go(func() { errs[w] = b.batchWriteTo(ctx, table, part) })
+		wg.Go(func() { errs[w] = write(part) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// batchInsertTo writes items with conditional PartiQL INSERTs (each fails if its key is
+// taken), 25 statements per BatchExecuteStatement; every statement must succeed.
+func (b *bench) batchInsertTo(ctx context.Context, table string, items []map[string]types.AttributeValue) error {
+	for from := 0; from < len(items); from += batchSize {
+		var st []types.BatchStatementRequest
+		for _, it := range items[from:min(from+batchSize, len(items))] {
+			st = append(st, rawInsertStatement(table, it))
+		}
+		out, err := b.client.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: st})
+		if err != nil {
+			return fmt.Errorf("BatchExecuteStatement: %w", err)
+		}
+		for _, r := range out.Responses {
+			if r.Error != nil {
+				return fmt.Errorf("INSERT: %s: %s", r.Error.Code, aws.ToString(r.Error.Message))
+			}
+		}
+	}
+	return nil
+}
+
+// rawInsertStatement is the PartiQL INSERT of one item, its values as parameters.
+func rawInsertStatement(table string, it map[string]types.AttributeValue) types.BatchStatementRequest {
+	names := slices.Sorted(maps.Keys(it))
+	fields := make([]string, len(names))
+	params := make([]types.AttributeValue, len(names))
+	for i, n := range names {
+		fields[i], params[i] = "'"+n+"': ?", it[n]
+	}
+	return types.BatchStatementRequest{
+		Statement:  aws.String(`INSERT INTO "` + table + `" VALUE {` + strings.Join(fields, ", ") + `}`),
+		Parameters: params,
+	}
 }
 
 func durationOf(m metered) time.Duration { return m.d }

@@ -15,8 +15,8 @@ import (
 )
 
 const (
-	// batchStatements is DynamoDB's limit of statements per BatchExecuteStatement.
-	batchStatements = 25
+	// StatementsPerCall is DynamoDB's limit of statements per BatchExecuteStatement.
+	StatementsPerCall = 25
 	// insertCallers is how many BatchExecuteStatement calls InsertAll keeps in flight.
 	insertCallers = 8
 )
@@ -32,9 +32,9 @@ func (t *Table) InsertAll(ctx context.Context, items []Item) (inserted []bool, e
 	var errs []error
 	sem := make(chan struct{}, insertCallers)
 	var wg sync.WaitGroup
-	for start := 0; start < len(items); start += batchStatements {
-		idx := make([]int, 0, batchStatements)
-		for i := start; i < min(start+batchStatements, len(items)); i++ {
+	for start := 0; start < len(items); start += StatementsPerCall {
+		idx := make([]int, 0, StatementsPerCall)
+		for i := start; i < min(start+StatementsPerCall, len(items)); i++ {
 			idx = append(idx, i)
 		}
 		wg.Add(1)

@@ -20,7 +20,7 @@ import (
 )
 
 // Pacer keeps writes per partition key under a rate: a token bucket per key, refilled at
-// PerSecond units a second up to one second's worth. A write that takes a bucket below zero
+// PerSecond units a second up to PacerBurst's worth. A write that takes a bucket below zero
 // waits until it would have been paid for. Safe for concurrent use.
 type Pacer struct {
 	PerSecond float64
@@ -41,6 +41,12 @@ type bucket struct {
 // write units per second: DynamoDB's 1,000 per partition, less a fifth kept for the API's own
 // writes, shared by the worker function's MaximumConcurrency of 2 (template.yaml).
 const DefaultPartitionWriteBudget = 1000 * 0.8 / 2
+
+// PacerBurst is how much of its budget a key may spend at once: a tenth of a second's, so that
+// in any one second a key takes at most 1.1 seconds' budget from each worker, and the
+// workers together stay under the partition's 1,000 (2 × 1.1 × 400 = 880), where a full
+// second's burst would let them reach 1,600.
+const PacerBurst = 100 * time.Millisecond
 
 // NewPacer returns a pacer of perSecond write units per partition key.
 func NewPacer(perSecond float64) *Pacer { return &Pacer{PerSecond: perSecond} }
@@ -71,11 +77,12 @@ func (p *Pacer) charge(units map[string]float64) time.Duration {
 	var wait time.Duration
 	for pk, u := range units {
 		b := p.buckets[pk]
+		burst := p.PerSecond * PacerBurst.Seconds()
 		if b == nil {
-			b = &bucket{tokens: p.PerSecond, at: now}
+			b = &bucket{tokens: burst, at: now}
 			p.buckets[pk] = b
 		}
-		b.tokens = math.Min(p.PerSecond, b.tokens+now.Sub(b.at).Seconds()*p.PerSecond)
+		b.tokens = math.Min(burst, b.tokens+now.Sub(b.at).Seconds()*p.PerSecond)
 		b.at = now
 		b.tokens -= u
 		if b.tokens < 0 {

@@ -33,8 +33,9 @@ func (c *fakeClock) pacer(perSecond float64) *ddb.Pacer {
 	}
 }
 
-// TestPacerBudgetsEachPartitionKey: a key may spend one second's budget at once, then waits
-// for what it spends beyond; keys do not share budgets; an idle key refills up to one second.
+// TestPacerBudgetsEachPartitionKey: a key may spend a tenth of a second's budget at once
+// (ddb.PacerBurst), then waits for what it spends beyond; keys do not share budgets; an idle
+// key refills up to the burst only.
 func TestPacerBudgetsEachPartitionKey(t *testing.T) {
 	ctx := context.Background()
 	c := &fakeClock{now: time.Unix(0, 0)}
@@ -49,12 +50,15 @@ func TestPacerBudgetsEachPartitionKey(t *testing.T) {
 			t.Errorf("charging %v waited %v, want %v", units, got, want)
 		}
 	}
-	step(map[string]float64{"a": 60}, 0)
-	step(map[string]float64{"a": 60}, 200*time.Millisecond)          // 20 over: 0.2 s at 100/s
-	step(map[string]float64{"b": 100}, 0)                            // b has its own budget
-	step(map[string]float64{"a": 50, "b": 10}, 500*time.Millisecond) // a refilled to 0 meanwhile; the slower key sets the wait
+	if ddb.PacerBurst != 100*time.Millisecond {
+		t.Fatalf("the steps below are worked out for a burst of 0.1 s, not %v", ddb.PacerBurst)
+	}
+	step(map[string]float64{"a": 10}, 0)
+	step(map[string]float64{"a": 20}, 200*time.Millisecond)         // 20 over: 0.2 s at 100/s
+	step(map[string]float64{"b": 10}, 0)                            // b has its own budget
+	step(map[string]float64{"a": 5, "b": 10}, 100*time.Millisecond) // a refilled to 0 meanwhile; b's 10 over sets the wait
 	c.now = c.now.Add(time.Hour)
-	step(map[string]float64{"a": 100}, 0) // refilled, but only to one second's worth
+	step(map[string]float64{"a": 10}, 0) // refilled, but only to the burst
 	step(map[string]float64{"a": 1}, 10*time.Millisecond)
 }
 
@@ -79,7 +83,7 @@ func TestPacedImportKeepsToTheBudget(t *testing.T) {
 	if _, err := svc.Import(ctx, tn.WorkspaceID, vocab.Actor{Type: "SystemActor"}, screening.ImportRequest{ScreenerID: scr.ID, Rows: in}); err != nil {
 		t.Fatal(err)
 	}
-	atLeast := time.Duration((2*rows - budget) / budget * float64(time.Second))
+	atLeast := time.Duration((2*rows - budget*ddb.PacerBurst.Seconds()) / budget * float64(time.Second))
 	if c.slept < atLeast || c.sleeps == 0 {
 		t.Errorf("waited %v in %d sleeps, want at least %v for %d new participants at %.0f WCU/s", c.slept, c.sleeps, atLeast, rows, budget)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -119,11 +120,57 @@ func (s *Store) putLedger(ctx context.Context, l ledgerItem) error {
 	return nil
 }
 
-// createAll writes the new participants: all their markers, then the participants whose
-// markers it claimed, then their screener participants, each step in batches of conditional
-// inserts (ddb.InsertAll). written holds the ledger entries of what it wrote (a participant
-// whose link another write made has no LinkSeq); lost is whether any row lost a race.
+// createAll writes the new participants, a group of createGroupRows rows at a time and
+// createGroupsInFlight groups at once: a group claims its rows' markers, then writes the
+// participants whose markers it claimed, then their screener participants, each step in
+// conditional inserts (ddb.InsertAll). Rows do not depend on each other, so the groups overlap
+// and the table always has calls in flight, where steps taken over the whole chunk would each
+// wait for their slowest call. written holds the ledger entries of what it wrote (a
+// participant whose link another write made has no LinkSeq); lost is whether any row lost a race.
 func (s *Store) createAll(ctx context.Context, w string, placed []placedChange) (written []ledgerEntry, lost bool, err error) {
+	type result struct {
+		written []ledgerEntry
+		lost    bool
+		err     error
+	}
+	var groups [][]placedChange
+	for start := 0; start < len(placed); start += createGroupRows {
+		groups = append(groups, placed[start:min(start+createGroupRows, len(placed))])
+	}
+	results := make([]result, len(groups))
+	sem := make(chan struct{}, createGroupsInFlight)
+	var wg sync.WaitGroup
+	for g, group := range groups {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := &results[g]
+			r.written, r.lost, r.err = s.createGroup(ctx, w, group)
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return nil, false, r.err
+		}
+		written = append(written, r.written...)
+		lost = lost || r.lost
+	}
+	return written, lost, nil
+}
+
+const (
+	// createGroupRows is one group's rows: its participants, and its screener participants,
+	// fill one BatchExecuteStatement call.
+	createGroupRows = ddb.StatementsPerCall
+	// createGroupsInFlight is how many groups a chunk writes at once (each has one or two
+	// calls in flight).
+	createGroupsInFlight = 8
+)
+
+// createGroup writes one group's new participants: all their markers, then the participants
+// whose markers it claimed, then their screener participants.
+func (s *Store) createGroup(ctx context.Context, w string, placed []placedChange) (written []ledgerEntry, lost bool, err error) {
 	claimed, err := s.claimAll(ctx, w, placed)
 	if err != nil {
 		return nil, false, err
