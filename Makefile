@@ -149,7 +149,7 @@ build-ImportSweeperFunction:
 
 # END GENERATED BUILD TARGETS
 
-.PHONY: help build generate run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto ensure-cc $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build generate run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto ensure-cc ensure-curl $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list
 	@echo "Targets:"
@@ -180,6 +180,10 @@ ensure-moto:
 	@command -v moto_server >/dev/null 2>&1 || PATH="$$PATH:$(USER_BIN)" command -v moto_server >/dev/null 2>&1 \
 		|| python3 -m pip install --user 'moto[server]'
 
+# The README walk-through tests run its commands in bash with curl: Debian's curl when missing.
+ensure-curl:
+	@command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl; }
+
 # The race detector needs cgo, so a C compiler (go env CC; gcc unless set): Debian's gcc when
 # it is missing.
 ensure-cc:
@@ -196,7 +200,7 @@ RACE_TEST_PACKAGES = ./pkg/platform/auth ./pkg/platform/ddb ./pkg/platform/backo
 OTHER_TEST_PACKAGES = $(filter-out $(shell go list $(RACE_TEST_PACKAGES)),$(shell go list ./...))
 
 # Both runs share one local stack and both always run; the exit code is the first failure's.
-test: ensure-cfn-lint ensure-moto ensure-cc ## Run all tests against a local DynamoDB and SQS, the concurrent ones under -race
+test: ensure-cfn-lint ensure-moto ensure-cc ensure-curl ## Run all tests against a local DynamoDB and SQS, the concurrent ones under -race
 	$(if $(OTHER_TEST_PACKAGES),,$(error no packages found: does `go list ./...` work?))
 	PATH="$$PATH:$(USER_BIN)" go run ./cmd/withstack -- sh -c 'go test -count=1 $(OTHER_TEST_PACKAGES); all=$$?; \
 		CGO_ENABLED=1 go test -race -count=1 $(RACE_TEST_PACKAGES); race=$$?; exit $$((all ? all : race))'
