@@ -235,11 +235,12 @@ $(REDOCLY):
 	@mkdir -p .local
 	flock .local/redocly-cli.lock sh -c 'test -x "$(REDOCLY)" && exit 0; \
 		tmp="$$(mktemp -d "$(REDOCLY_DIR).tmp-XXXXXX")" && chmod 755 "$$tmp" && \
-		npm install --no-audit --no-fund --loglevel=error --prefix "$$tmp" @redocly/cli@$(REDOCLY_VERSION) && \
+		npm install --no-audit --no-fund --ignore-scripts --loglevel=error --prefix "$$tmp" @redocly/cli@$(REDOCLY_VERSION) && \
 		rm -rf "$(REDOCLY_DIR)" && mv "$$tmp" "$(REDOCLY_DIR)" || { rm -rf "$$tmp"; exit 1; }'
 
+# No usage data sent and no update check: the lint reads local files only.
 lint-api: $(REDOCLY) ## Redocly CLI's lint of both API references (api/*.yaml)
-	$(REDOCLY) lint --config redocly.yaml $(API_DOCS)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --config redocly.yaml $(API_DOCS)
 
 lint: ensure-cfn-lint lint-api ## gofmt, go vet, staticcheck, cfn-lint and Redocly (lint-api)
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
