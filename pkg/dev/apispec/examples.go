@@ -3,7 +3,8 @@ package apispec
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -21,8 +22,8 @@ import (
 // through without the subschemas, JSON Schema validators hold null to them). A schema that may
 // be null is written oneOf: [the schema, NullValue], NullValue a schema that admits null alone.
 //
-// doc.Validate checks most examples too, but stops at the first failure and leaves some out
-// (an unused components/examples entry, a header's or a parameter's examples map).
+// doc.Validate checks most examples too, but stops at the first failure and leaves some out: a
+// header's, and an entry of components/examples that nothing uses.
 func CheckExamples(doc *openapi3.T) error {
 	_, err := checkExamples(doc)
 	return err
@@ -61,21 +62,21 @@ const (
 // rather than by the first operation that refers to it, then the paths' own.
 func (w *exampleWalker) document(doc *openapi3.T) {
 	if c := doc.Components; c != nil {
-		for _, name := range sortedKeys(c.Schemas) {
+		for _, name := range slices.Sorted(maps.Keys(c.Schemas)) {
 			w.schema("components.schemas."+name, c.Schemas[name])
 		}
-		for _, name := range sortedKeys(c.Parameters) {
+		for _, name := range slices.Sorted(maps.Keys(c.Parameters)) {
 			w.parameter("components.parameters."+name, c.Parameters[name])
 		}
-		for _, name := range sortedKeys(c.Headers) {
+		for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
 			w.header("components.headers."+name, c.Headers[name])
 		}
-		for _, name := range sortedKeys(c.RequestBodies) {
+		for _, name := range slices.Sorted(maps.Keys(c.RequestBodies)) {
 			if rb := c.RequestBodies[name]; rb != nil && rb.Value != nil {
 				w.content("components.requestBodies."+name, rb.Value.Content, asRequest)
 			}
 		}
-		for _, name := range sortedKeys(c.Responses) {
+		for _, name := range slices.Sorted(maps.Keys(c.Responses)) {
 			w.response("components.responses."+name, c.Responses[name])
 		}
 	}
@@ -85,13 +86,13 @@ func (w *exampleWalker) document(doc *openapi3.T) {
 			at := "paths." + tmpl
 			w.parameters(at, item.Parameters)
 			ops := item.Operations()
-			for _, method := range sortedKeys(ops) {
+			for _, method := range slices.Sorted(maps.Keys(ops)) {
 				w.operation(at+"."+strings.ToLower(method), ops[method])
 			}
 		}
 	}
 	if c := doc.Components; c != nil {
-		for _, name := range sortedKeys(c.Examples) {
+		for _, name := range slices.Sorted(maps.Keys(c.Examples)) {
 			if ex := c.Examples[name]; ex != nil && !w.examples[ex.Value] {
 				w.fail("components.examples."+name, errors.New("used by no media type, parameter or header, so there is no schema to check it against"))
 			}
@@ -106,7 +107,7 @@ func (w *exampleWalker) operation(at string, op *openapi3.Operation) {
 	}
 	if op.Responses != nil {
 		responses := op.Responses.Map()
-		for _, code := range sortedKeys(responses) {
+		for _, code := range slices.Sorted(maps.Keys(responses)) {
 			w.response(at+".responses."+code, responses[code])
 		}
 	}
@@ -116,7 +117,7 @@ func (w *exampleWalker) response(at string, ref *openapi3.ResponseRef) {
 	if ref == nil || ref.Value == nil {
 		return
 	}
-	for _, name := range sortedKeys(ref.Value.Headers) {
+	for _, name := range slices.Sorted(maps.Keys(ref.Value.Headers)) {
 		w.header(at+".headers."+name, ref.Value.Headers[name])
 	}
 	w.content(at, ref.Value.Content, asResponse)
@@ -131,29 +132,31 @@ func (w *exampleWalker) parameters(at string, params openapi3.Parameters) {
 }
 
 func (w *exampleWalker) parameter(at string, ref *openapi3.ParameterRef) {
-	if ref == nil || ref.Value == nil || w.seen[ref.Value] {
-		return
+	if ref != nil && ref.Value != nil {
+		w.parameterFields(at, ref.Value, asRequest)
 	}
-	w.seen[ref.Value] = true
-	p := ref.Value
-	w.schema(at+".schema", p.Schema)
-	w.exampleSet(at, p.Schema, p.Example, p.Examples, asRequest)
-	w.content(at, p.Content, asRequest)
 }
 
+// header walks a header as the parameter it is written as (openapi3.Header embeds one); headers
+// belong to responses.
 func (w *exampleWalker) header(at string, ref *openapi3.HeaderRef) {
-	if ref == nil || ref.Value == nil || w.seen[ref.Value] {
+	if ref != nil && ref.Value != nil {
+		w.parameterFields(at, &ref.Value.Parameter, asResponse)
+	}
+}
+
+func (w *exampleWalker) parameterFields(at string, p *openapi3.Parameter, dir direction) {
+	if w.seen[p] {
 		return
 	}
-	w.seen[ref.Value] = true
-	h := ref.Value
-	w.schema(at+".schema", h.Schema)
-	w.exampleSet(at, h.Schema, h.Example, h.Examples, asResponse)
-	w.content(at, h.Content, asResponse)
+	w.seen[p] = true
+	w.schema(at+".schema", p.Schema)
+	w.exampleSet(at, p.Schema, p.Example, p.Examples, dir)
+	w.content(at, p.Content, dir)
 }
 
 func (w *exampleWalker) content(at string, content openapi3.Content, dir direction) {
-	for _, ct := range sortedKeys(content) {
+	for _, ct := range slices.Sorted(maps.Keys(content)) {
 		mt := content[ct]
 		if mt == nil || w.seen[mt] {
 			continue
@@ -177,7 +180,7 @@ func (w *exampleWalker) exampleSet(at string, schema *openapi3.SchemaRef, exampl
 	if example != nil {
 		w.validate(at+".example", schema.Value, example, dir)
 	}
-	for _, name := range sortedKeys(examples) {
+	for _, name := range slices.Sorted(maps.Keys(examples)) {
 		ex := examples[name]
 		where := at + ".examples." + name
 		if ex == nil || ex.Value == nil {
@@ -214,7 +217,7 @@ func (w *exampleWalker) schema(at string, ref *openapi3.SchemaRef) {
 	if s.Example != nil {
 		w.validate(at+".example", s, s.Example, neither)
 	}
-	for _, name := range sortedKeys(s.Properties) {
+	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 		w.schema(at+".properties."+name, s.Properties[name])
 	}
 	w.schema(at+".items", s.Items)
@@ -247,13 +250,4 @@ func (w *exampleWalker) validate(at string, s *openapi3.Schema, value any, dir d
 
 func (w *exampleWalker) fail(at string, err error) {
 	w.problems = append(w.problems, fmt.Errorf("%s: %w", at, err))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
