@@ -149,7 +149,7 @@ build-ImportSweeperFunction:
 
 # END GENERATED BUILD TARGETS
 
-.PHONY: help build generate run test test-unit bench lint invoke deploy clean ensure-cfn-lint ensure-moto ensure-cc ensure-curl $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build generate run test test-unit bench lint lint-api invoke deploy clean ensure-cfn-lint ensure-moto ensure-cc ensure-curl $(addprefix build-,$(FUNCTIONS))
 
 help: ## Show this list
 	@echo "Targets:"
@@ -227,7 +227,26 @@ bench: ensure-moto ## Run the benchmark against a local DynamoDB and SQS
 # runs it from the build cache.
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-lint: ensure-cfn-lint ## gofmt, go vet, staticcheck and cfn-lint
+# Redocly CLI, pinned: its npm package goes into .local/ on first use (one directory per version,
+# so a new pin installs afresh), into a temporary directory renamed into place under a lock, so
+# concurrent or killed installs never leave a half-installed one. redocly.yaml holds its rules.
+REDOCLY_VERSION = 2.77.0
+REDOCLY_DIR = .local/redocly-cli-$(REDOCLY_VERSION)
+REDOCLY = $(REDOCLY_DIR)/node_modules/.bin/redocly
+API_DOCS = api/openapi.yaml api/snap-openapi.yaml
+
+$(REDOCLY):
+	@mkdir -p .local
+	flock .local/redocly-cli.lock sh -c 'test -x "$(REDOCLY)" && exit 0; \
+		tmp="$$(mktemp -d "$(REDOCLY_DIR).tmp-XXXXXX")" && chmod 755 "$$tmp" && \
+		npm install --no-audit --no-fund --ignore-scripts --loglevel=error --prefix "$$tmp" @redocly/cli@$(REDOCLY_VERSION) && \
+		rm -rf "$(REDOCLY_DIR)" && mv "$$tmp" "$(REDOCLY_DIR)" || { rm -rf "$$tmp"; exit 1; }'
+
+# No usage data sent and no update check: the lint reads local files only.
+lint-api: $(REDOCLY) ## Redocly CLI's lint of both API references (api/*.yaml)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --config redocly.yaml $(API_DOCS)
+
+lint: ensure-cfn-lint lint-api ## gofmt, go vet, staticcheck, cfn-lint and Redocly (lint-api)
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	go run $(STATICCHECK) ./...
