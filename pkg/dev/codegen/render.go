@@ -11,12 +11,15 @@ import (
 const commentWidth = 98
 
 // templateRegion is every route's function resource, then every scheduled function's, each
-// after a blank line, then a blank line before the end marker.
+// followed by its log group and alarms (writeMonitoring), then the workers' log groups and
+// alarms (their functions are written by hand), each resource after a blank line, then a
+// blank line before the end marker.
 func templateRegion(in Input) string {
 	var b strings.Builder
 	for _, r := range in.Routes {
 		b.WriteString("\n")
 		writeFunction(&b, r)
+		writeMonitoring(&b, r.LogicalID)
 	}
 	for i, sc := range in.Schedules {
 		b.WriteString("\n")
@@ -24,9 +27,80 @@ func templateRegion(in Input) string {
 			b.WriteString("  # Scheduled functions (pkg/platform/routes.Schedules), after the routes.\n")
 		}
 		writeScheduled(&b, sc)
+		writeMonitoring(&b, sc.LogicalID)
+	}
+	for i, w := range in.Workers {
+		b.WriteString("\n")
+		if i == 0 {
+			b.WriteString("  # The log groups and alarms of the workers (pkg/platform/routes.Workers), whose functions\n")
+			b.WriteString("  # are written by hand below.\n")
+		}
+		writeLogGroup(&b, w.LogicalID)
+		writeFunctionAlarms(&b, w.LogicalID)
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// Suffixes of the logical ids of a function's log group and alarms.
+const (
+	LogGroupSuffix       = "LogGroup"
+	ErrorsAlarmSuffix    = "ErrorsAlarm"
+	ThrottlesAlarmSuffix = "ThrottlesAlarm"
+)
+
+// The alarms on each function: any failed invocation (an error, a panic, a timeout) or
+// throttled one, in a 5-minute period.
+var functionAlarms = []struct{ suffix, metric, what string }{
+	{ErrorsAlarmSuffix, "Errors", "failed an invocation (an error, a panic or a timeout)"},
+	{ThrottlesAlarmSuffix, "Throttles", "was throttled (an invocation refused for lack of concurrency)"},
+}
+
+// writeMonitoring writes, after a function, its log group and alarms, each after a blank line.
+func writeMonitoring(b *strings.Builder, logicalID string) {
+	b.WriteString("\n")
+	writeLogGroup(b, logicalID)
+	writeFunctionAlarms(b, logicalID)
+}
+
+// writeLogGroup writes the log group Lambda writes the function's logs to (by its default
+// name, /aws/lambda/<function name>), kept LogRetentionDays.
+func writeLogGroup(b *strings.Builder, logicalID string) {
+	fmt.Fprintf(b, "  %s%s:\n", logicalID, LogGroupSuffix)
+	b.WriteString("    Type: AWS::Logs::LogGroup\n")
+	b.WriteString("    Properties:\n")
+	fmt.Fprintf(b, "      LogGroupName: !Sub /aws/lambda/${%s}\n", logicalID)
+	b.WriteString("      RetentionInDays: !Ref LogRetentionDays\n")
+	b.WriteString("      Tags:\n")
+	b.WriteString("        - Key: app\n")
+	b.WriteString("          Value: participant-roster\n")
+	b.WriteString("        - Key: stage\n")
+	b.WriteString("          Value: !Ref Stage\n")
+}
+
+// writeFunctionAlarms writes the function's alarms, each after a blank line, notifying
+// AlarmTopicArn when one is given.
+func writeFunctionAlarms(b *strings.Builder, logicalID string) {
+	for _, a := range functionAlarms {
+		b.WriteString("\n")
+		fmt.Fprintf(b, "  %s%s:\n", logicalID, a.suffix)
+		b.WriteString("    Type: AWS::CloudWatch::Alarm\n")
+		b.WriteString("    Properties:\n")
+		fmt.Fprintf(b, "      AlarmDescription: %s %s.\n", logicalID, a.what)
+		b.WriteString("      Namespace: AWS/Lambda\n")
+		fmt.Fprintf(b, "      MetricName: %s\n", a.metric)
+		b.WriteString("      Dimensions:\n")
+		b.WriteString("        - Name: FunctionName\n")
+		fmt.Fprintf(b, "          Value: !Ref %s\n", logicalID)
+		b.WriteString("      Statistic: Sum\n")
+		b.WriteString("      Period: 300\n")
+		b.WriteString("      EvaluationPeriods: 1\n")
+		b.WriteString("      Threshold: 0\n")
+		b.WriteString("      ComparisonOperator: GreaterThanThreshold\n")
+		b.WriteString("      TreatMissingData: notBreaching\n")
+		b.WriteString("      AlarmActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]\n")
+		b.WriteString("      OKActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]\n")
+	}
 }
 
 // writeFunction writes one route's AWS::Serverless::Function: built by the Makefile, read or

@@ -97,7 +97,7 @@ func Load(path string) (*Template, error) {
 	opts := &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{"Ref": refToLogicalID},
 	}
-	cfn, err := goformation.OpenWithOptions(path, opts)
+	cfn, err := parse(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
@@ -120,6 +120,41 @@ func Load(path string) (*Template, error) {
 		t.functions[id] = f
 	}
 	return t, nil
+}
+
+// goformation spells an HttpApi's access log property AccessLogSetting, where SAM (and so the
+// template) has AccessLogSettings, and refuses the template for it. Nothing here reads an API's
+// settings, so parse removes the property before goformation sees it.
+const httpAPIType, accessLogSettings = "AWS::Serverless::HttpApi", "AccessLogSettings"
+
+// parse reads the template at path as goformation.OpenWithOptions does, without the HttpApi
+// properties goformation does not know.
+func parse(path string, opts *intrinsics.ProcessorOptions) (*cloudformation.Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	unresolved, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		return nil, err
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(unresolved, &tree); err != nil {
+		return nil, err
+	}
+	resources, _ := tree["Resources"].(map[string]any)
+	for _, r := range resources {
+		if r, ok := r.(map[string]any); ok && r["Type"] == httpAPIType {
+			if props, ok := r["Properties"].(map[string]any); ok {
+				delete(props, accessLogSettings)
+			}
+		}
+	}
+	stripped, err := json.Marshal(tree)
+	if err != nil {
+		return nil, err
+	}
+	return goformation.ParseJSONWithOptions(stripped, opts)
 }
 
 func refToLogicalID(name string, input interface{}, template interface{}) interface{} {

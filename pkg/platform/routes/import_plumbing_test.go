@@ -87,7 +87,6 @@ type plumbingTemplate struct {
 type workerProps struct {
 	Timeout     cfnInt
 	Environment struct{ Variables map[string]string }
-	Policies    []map[string]struct{ QueueName string }
 	Events      map[string]struct {
 		Type       string
 		Properties struct {
@@ -248,15 +247,8 @@ func importPlumbingViolations(tree map[string]any) []string {
 		if q := worker.Environment.Variables["IMPORT_QUEUE_URL"]; q != importQueue {
 			fail("%s IMPORT_QUEUE_URL is %q, want !Ref %s (it hands back there what a batch has no time for)", importWorker, q, importQueue)
 		}
-		poller := false
-		for _, p := range worker.Policies {
-			if pp, ok := p["SQSPollerPolicy"]; ok && pp.QueueName == importQueue+".QueueName" {
-				poller = true
-			}
-		}
-		if !poller {
-			fail("%s has no SQSPollerPolicy on %s: it could not hand back (sqs:ChangeMessageVisibility) what a batch has no time for", importWorker, importQueue)
-		}
+		// Its right to (sqs:ChangeMessageVisibility on ImportQueue) is among the worker's queue
+		// rights, which checkWorkerQueueRights (production_test.go) holds to the exact list.
 		if !timeout.Set || timeout.Value <= 0 {
 			fail("%s has no Timeout (neither its own nor Globals.Function's)", importWorker)
 		}
@@ -395,10 +387,6 @@ func TestTemplateImportPlumbingChecksCanFail(t *testing.T) {
 		{"no queue to hand back to", func(t *testing.T, tr map[string]any) {
 			delete(dig(t, props(t, tr, importWorker), "Environment", "Variables"), "IMPORT_QUEUE_URL")
 		}, `IMPORT_QUEUE_URL is ""`},
-		{"no right to hand back", func(t *testing.T, tr map[string]any) {
-			w := props(t, tr, importWorker)
-			w["Policies"] = w["Policies"].([]any)[:1]
-		}, "no SQSPollerPolicy"},
 		{"no redrive policy", func(t *testing.T, tr map[string]any) { delete(props(t, tr, importQueue), "RedrivePolicy") }, "has no RedrivePolicy"},
 		{"redrive elsewhere", func(t *testing.T, tr map[string]any) {
 			dig(t, props(t, tr, importQueue), "RedrivePolicy")["deadLetterTargetArn"] = "OtherQueue.Arn"
