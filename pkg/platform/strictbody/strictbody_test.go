@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/participant-roster/roster/pkg/platform/strictbody"
 )
 
@@ -118,4 +120,31 @@ func errText(err error) string {
 func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// FuzzJSON: strictbody takes exactly the bodies that are both encoding/json's one value and
+// I-JSON (jsontext's own validity check: unique keys, valid UTF-8), and decodes them as
+// encoding/json does.
+func FuzzJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"a":1}`, `{"a":1,"a":2}`, `{"a":{"b":[{"c":1,"c":1}]}}`, `[{"a":1},{"a":1}]`, `{"a":1,"\u0061":2}`,
+		"{\"a\":\"\xc3(\"}", "{\"\xff\":1}", "\xc3{}", `{"a":"\ud800"}`, `{"a":"\ud83d\ude00"}`,
+		`{} {}`, ``, `null`, `{"a":`, "\xef\xbb\xbf{}", `{"a":1,"A":2}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var got, want any
+		err := strictbody.JSON(body, &got, strictbody.Options{})
+		lenient := json.Unmarshal(body, &want)
+		strict := lenient == nil && jsontext.Value(body).IsValid()
+		switch {
+		case strict != (err == nil):
+			t.Fatalf("%q: strictbody says %v; encoding/json %v, I-JSON %v", body, err, lenient, strict)
+		case err == nil && js(got) != js(want):
+			t.Fatalf("%q: decoded %s, encoding/json %s", body, js(got), js(want))
+		case err != nil && lenient == nil && !errors.As(err, new(*strictbody.Error)):
+			t.Fatalf("%q: encoding/json takes it, and the refusal %v (%T) is not a *strictbody.Error", body, err, err)
+		}
+	})
 }
