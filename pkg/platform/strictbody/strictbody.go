@@ -144,8 +144,8 @@ func checkJSON(body []byte) error {
 	return e
 }
 
-// duplicateKey finds the first repeated key token by token, to say where it is with the
-// decoder's stack: which of the pointer's tokens are array indexes and which are keys.
+// duplicateKey finds the first repeated key token by token, to say where it is: the error's
+// pointer gives the tokens, the decoder's stack which of them are array indexes.
 func duplicateKey(body []byte) error {
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	var err error
@@ -156,8 +156,8 @@ func duplicateKey(body []byte) error {
 	if !errors.As(err, &syn) || !errors.Is(err, jsontext.ErrDuplicateName) {
 		return fmt.Errorf("strictbody: the token walk disagrees with the value read: %w", err)
 	}
-	var tokens []string
-	for tok := range dec.StackPointer().Tokens() {
+	var tokens []string // the error's pointer ends in the repeated key; the stack's, in the one before
+	for tok := range syn.JSONPointer.Tokens() {
 		tokens = append(tokens, tok)
 	}
 	e := &Error{Problem: DuplicateKey, Offset: syn.ByteOffset}

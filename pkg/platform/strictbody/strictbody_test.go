@@ -32,6 +32,8 @@ func TestJSONRefusesWhatALenientReaderGuessesAt(t *testing.T) {
 		{"array element", `{"participants":[{"email":"a"},{"email":"a","email":"b"}]}`, `duplicate key "email" in participants[1]`, "participants[1].email", strictbody.DuplicateKey},
 		{"deep, top-level array", `[[{"a":{"c":1,"c":1}}]]`, `duplicate key "c" in [0][0].a`, "[0][0].a.c", strictbody.DuplicateKey},
 		{"digit key is a key", `{"p":{"0":{"e":1,"e":2}}}`, `duplicate key "e" in p.0`, "p.0.e", strictbody.DuplicateKey},
+		{"not the key before", `{"screenerId":"a","participants":[],"screenerId":"b"}`, `duplicate key "screenerId"`, "screenerId", strictbody.DuplicateKey},
+		{"not the key before, nested", `{"participants":[{"email":"a","name":"x","email":"b"}]}`, `duplicate key "email" in participants[0]`, "participants[0].email", strictbody.DuplicateKey},
 		{"unknown key repeated", `{"x":1,"x":1}`, `duplicate key "x"`, "x", strictbody.DuplicateKey},
 		{"invalid UTF-8 in a value", "{\"screenerId\":\"\xc3(\"}", "invalid UTF-8 in the body at byte 15", "", strictbody.InvalidUTF8},
 		{"invalid UTF-8 in a key", "{\"scr\xffeenerId\":\"a\"}", "invalid UTF-8 in the body at byte 5", "", strictbody.InvalidUTF8},

@@ -25,19 +25,27 @@ type Refusal struct {
 // invalid is a byte that never occurs in UTF-8.
 const invalid = "\xff"
 
-// Refusals derives the refused bodies from valid, which must be a JSON object with a nested
-// object, an array of objects and a string value somewhere. It fails if valid lacks one of
-// them, so a case cannot silently test less.
+// Refusals derives the refused bodies from valid, which must be a JSON object with a string
+// value and a nested object (a member's value or an array element; each kind it has is
+// used). It fails if valid lacks one of them, so a case cannot silently test less.
 func Refusals(valid string) ([]Refusal, error) {
 	members, firstString, err := scan([]byte(valid))
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := members[atTop]; !ok {
+		return nil, fmt.Errorf("strictbodytest: the body is not an object with a member")
+	}
+	if _, ok := members[inObject]; !ok {
+		if _, ok := members[inArray]; !ok {
+			return nil, fmt.Errorf("strictbodytest: the body has no nested object to repeat a key in")
+		}
+	}
 	var out []Refusal
 	for _, where := range []place{atTop, inObject, inArray} {
 		m, ok := members[where]
 		if !ok {
-			return nil, fmt.Errorf("strictbodytest: the body has no object %s to repeat a key in", where)
+			continue // a body without objects there (Spot's import has no nested object)
 		}
 		body := valid[:m.objectStart+1] + valid[m.start:m.end] + "," + valid[m.objectStart+1:]
 		out = append(out, Refusal{Name: "repeated key " + where.String(), Body: body, Names: fmt.Sprintf("duplicate key %q", m.key)})

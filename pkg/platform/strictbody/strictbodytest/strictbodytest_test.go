@@ -39,8 +39,15 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+func TestRefusalsInArrayElementsOnly(t *testing.T) {
+	refusals, err := strictbodytest.Refusals(`{"p":[{"e":"x"}]}`)
+	if err != nil || len(refusals) != 5 {
+		t.Fatalf("%d refusals, %v; want 5: at the top, in the array element, three invalid UTF-8", len(refusals), err)
+	}
+}
+
 func TestRefusalsNeedEveryPlace(t *testing.T) {
-	for _, body := range []string{`{"a":"x","b":{"c":1}}`, `{"a":[{"b":"x"}]}`, `{"a":{"b":1},"c":[{"d":2}]}`, `[{"a":"x"}]`} {
+	for _, body := range []string{`{"a":"x","b":[{}]}`, `{"a":[{"b":1}]}`, `{"a":"x"}`, `[{"a":"x"}]`, `{}`} {
 		if _, err := strictbodytest.Refusals(body); err == nil {
 			t.Errorf("%s: no error, yet a place or a string value is missing", body)
 		}
