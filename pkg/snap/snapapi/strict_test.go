@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/platform/strictbody/strictbodytest"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/survey"
@@ -40,37 +41,27 @@ func TestEveryBodyRouteRefusesRepeatedKeysAndInvalidUTF8(t *testing.T) {
 		"SnapImportParticipantsFunction": {path: base + f.group + "/participant-imports", query: "dryRun=true", status: 200,
 			valid: `{"participants":[` + groupBody("p3", "p3@example.com") + `]}`},
 	}
-	for _, d := range snapapi.Routes {
-		if d.Method != "POST" && d.Method != "PUT" && d.Method != "PATCH" {
-			continue
+	strictbodytest.ForEachBodyRoute(t, snapapi.Routes.Routes(), cases, func(t *testing.T, d routes.Route, rt bodyRoute) {
+		refusals, err := strictbodytest.Refusals(rt.valid)
+		if err != nil {
+			t.Fatal(err)
 		}
-		rt, ok := cases[d.LogicalID]
-		if !ok {
-			t.Errorf("%s takes a body (%s %s): add its case here", d.LogicalID, d.Method, d.Path)
-			continue
+		before := f.records()
+		for _, rf := range refusals {
+			r := f.send(d.LogicalID, d.Method, rt.path, "", rf.Body)
+			wantStatus(t, r, 400)
+			if m := message(r); !strings.HasPrefix(m, strings.TrimSuffix(survey.MsgBadJSON(""), ": .")) || !strings.Contains(m, rf.Names) {
+				t.Errorf("%s: message %q, want Snap's malformed-JSON message naming %s", rf.Name, m, rf.Names)
+			}
 		}
-		t.Run(d.LogicalID, func(t *testing.T) {
-			refusals, err := strictbodytest.Refusals(rt.valid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := f.records()
-			for _, rf := range refusals {
-				r := f.send(d.LogicalID, d.Method, rt.path, "", rf.Body)
-				wantStatus(t, r, 400)
-				if m := message(r); !strings.HasPrefix(m, strings.TrimSuffix(survey.MsgBadJSON(""), ": .")) || !strings.Contains(m, rf.Names) {
-					t.Errorf("%s: message %q, want Snap's malformed-JSON message naming %s", rf.Name, m, rf.Names)
-				}
-			}
-			if after := f.records(); !maps.Equal(before, after) {
-				t.Errorf("refused bodies wrote: %d records before, %d after", len(before), len(after))
-			}
-			if l := f.listImports(f.group, ""); len(l.Imports) != 0 {
-				t.Errorf("refused bodies made %d import jobs", len(l.Imports))
-			}
-			wantStatus(t, f.send(d.LogicalID, d.Method, rt.path, rt.query, rt.valid), rt.status)
-		})
-	}
+		if after := f.records(); !maps.Equal(before, after) {
+			t.Errorf("refused bodies wrote: %d records before, %d after", len(before), len(after))
+		}
+		if l := f.listImports(f.group, ""); len(l.Imports) != 0 {
+			t.Errorf("refused bodies made %d import jobs", len(l.Imports))
+		}
+		wantStatus(t, f.send(d.LogicalID, d.Method, rt.path, rt.query, rt.valid), rt.status)
+	})
 }
 
 // TestAddWithTwoLoginsOrABrokenLogin is the issue's case: a lenient reader stored the second

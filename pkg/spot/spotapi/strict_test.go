@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/participant-roster/roster/pkg/dev/testkit"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/platform/strictbody/strictbodytest"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 )
@@ -37,33 +38,23 @@ func TestEveryBodyRouteRefusesRepeatedKeysAndInvalidUTF8(t *testing.T) {
 			valid: importBody(scr, "UPDATES_ONLY", uidRow("crm-1", "a@example.com", "A"), uidRow("crm-2", "b@example.com", "B"))},
 	}
 	before := tableItems(t, a.env)
-	for _, d := range spotapi.Routes {
-		if !takesBody(d.Method) {
-			continue
+	strictbodytest.ForEachBodyRoute(t, spotapi.Routes.Routes(), cases, func(t *testing.T, d routes.Route, rt bodyRoute) {
+		if r := a.send(d.LogicalID, d.Method, rt.path, rt.dryRunQuery, rt.valid, "application/json", nil); r.StatusCode != 200 {
+			t.Fatalf("the valid body is not accepted: %d %s", r.StatusCode, r.Body)
 		}
-		rt, ok := cases[d.LogicalID]
-		if !ok {
-			t.Errorf("%s takes a body (%s %s): add its case here", d.LogicalID, d.Method, d.Path)
-			continue
+		refusals, err := strictbodytest.Refusals(rt.valid)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Run(d.LogicalID, func(t *testing.T) {
-			if r := a.send(d.LogicalID, d.Method, rt.path, rt.dryRunQuery, rt.valid, "application/json", nil); r.StatusCode != 200 {
-				t.Fatalf("the valid body is not accepted: %d %s", r.StatusCode, r.Body)
-			}
-			refusals, err := strictbodytest.Refusals(rt.valid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, rf := range refusals {
-				for _, prefer := range []map[string]string{nil, {"prefer": "respond-async"}} {
-					p := wantProblem(t, a.send(d.LogicalID, d.Method, rt.path, "", rf.Body, "application/json", prefer), 400, "INVALID_JSON")
-					if !strings.Contains(p.Message, rf.Names) || !strings.HasSuffix(p.Message, "nothing was written.") || len(p.Errors) != 1 {
-						t.Errorf("%s: %+v, want a message naming %s and one field error", rf.Name, p, rf.Names)
-					}
+		for _, rf := range refusals {
+			for _, prefer := range []map[string]string{nil, {"prefer": "respond-async"}} {
+				p := wantProblem(t, a.send(d.LogicalID, d.Method, rt.path, "", rf.Body, "application/json", prefer), 400, "INVALID_JSON")
+				if !strings.Contains(p.Message, rf.Names) || !strings.HasSuffix(p.Message, "nothing was written.") || len(p.Errors) != 1 {
+					t.Errorf("%s: %+v, want a message naming %s and one field error", rf.Name, p, rf.Names)
 				}
 			}
-		})
-	}
+		}
+	})
 	if after := tableItems(t, a.env); !maps.Equal(before, after) {
 		t.Errorf("refused bodies wrote to the table: %d items before, %d after", len(before), len(after))
 	}
@@ -110,9 +101,9 @@ func TestCSVImportRefusesInvalidUTF8(t *testing.T) {
 	}
 	before := tableItems(t, c.env)
 	for _, body := range []string{
-		"externalUid,email,name\ncrm-1,zoe@example.com,Zo\xeb\n",  // Latin-1
+		"externalUid,email,name\ncrm-1,zoe@example.com,Zo\xeb\n",     // Latin-1
 		"externalUid,email,name\ncrm-1,zoe@example.com,\"Z\xc3(\"\n", // a broken sequence in a quoted field
-		"external\xffUid,email,name\ncrm-1,zoe@example.com,Zoe\n",   // in the header
+		"external\xffUid,email,name\ncrm-1,zoe@example.com,Zoe\n",    // in the header
 	} {
 		p := wantProblem(t, c.send("ImportScreenerParticipantsFunction", "POST", "/screener-participants-import", query, body, "text/csv", nil), 400, "INVALID_CSV")
 		if !strings.Contains(p.Message, "invalid UTF-8 in the body at byte") || strings.Join(p.fields(), ",") != "body:INVALID" {
@@ -123,8 +114,6 @@ func TestCSVImportRefusesInvalidUTF8(t *testing.T) {
 		t.Errorf("refused CSV bodies wrote to the table: %d items before, %d after", len(before), len(after))
 	}
 }
-
-func takesBody(method string) bool { return method == "POST" || method == "PUT" || method == "PATCH" }
 
 // send calls a function with a body of a content type. A body that is not UTF-8 goes base64
 // encoded, as API Gateway sends a body that is not text.

@@ -9,8 +9,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
 // Refusal is one refused body and what the refusal's message names.
@@ -153,4 +157,22 @@ func skipSpace(body []byte, at int) int {
 		at++
 	}
 	return at
+}
+
+// ForEachBodyRoute runs, as a subtest, the case of every route that takes a body (POST, PUT,
+// PATCH). A body route without a case fails t: a new route with a body is tested as soon as
+// it is declared.
+func ForEachBodyRoute[C any](t *testing.T, rs []routes.Route, cases map[string]C, run func(t *testing.T, r routes.Route, c C)) {
+	t.Helper()
+	for _, r := range rs {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+			continue
+		}
+		c, ok := cases[r.LogicalID]
+		if !ok {
+			t.Errorf("%s takes a body (%s %s): add its case", r.LogicalID, r.Method, r.Path)
+			continue
+		}
+		t.Run(r.LogicalID, func(t *testing.T) { run(t, r, c) })
+	}
 }
