@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+
+	"github.com/participant-roster/roster/pkg/platform/strictbody"
 )
 
 // ParticipantInput is a participant body (Add or Update Participant) as the client sent it. It
@@ -242,32 +244,24 @@ func seedMap(seeds []Seed) map[string]string {
 	return m
 }
 
-// unmarshalObject decodes body, which must be one JSON object, into v.
+// unmarshalObject decodes body, which must be one JSON object, into v. A repeated key or
+// invalid UTF-8 is refused as malformed JSON (strictbody).
 func unmarshalObject(body []byte, v any) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return badJSON(MsgBodyNotObject)
 	}
-	if !json.Valid(trimmed) {
-		var probe any
-		err := json.Unmarshal(trimmed, &probe)
-		detail := "malformed JSON"
-		if err != nil {
-			detail = err.Error()
-		}
-		return badJSON(MsgBadJSON(detail))
-	}
-	if trimmed[0] != '{' {
+	err := strictbody.JSON(trimmed, v, strictbody.Options{Object: true})
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, strictbody.ErrNotObject):
 		return badJSON(MsgBodyNotObject)
+	case errors.As(err, &typeErr):
+		return badJSON(MsgWrongType(typeErr.Field, jsonKind(typeErr.Type)))
 	}
-	if err := json.Unmarshal(trimmed, v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return badJSON(MsgWrongType(typeErr.Field, jsonKind(typeErr.Type)))
-		}
-		return badJSON(MsgBadJSON(err.Error()))
-	}
-	return nil
+	return badJSON(MsgBadJSON(err.Error()))
 }
 
 // jsonKind names the JSON type that decodes into t, for messages.

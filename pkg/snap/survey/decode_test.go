@@ -3,6 +3,7 @@ package survey_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/participant-roster/roster/pkg/snap/survey"
@@ -173,7 +174,6 @@ func TestDecodeSeedingSpellingsAgree(t *testing.T) {
 		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"a":"2"}}}`, -1},
 		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"A":"1"}}}`, -1},
 		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{}}}`, -1},
-		{`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"a":"1","a":"1"}}}`, -1},
 	}
 	for _, tt := range tests {
 		in, err := survey.DecodeParticipant([]byte(tt.body))
@@ -186,6 +186,44 @@ func TestDecodeSeedingSpellingsAgree(t *testing.T) {
 			t.Errorf("%s: %v", tt.body, err)
 		case in.Invitation.Seeding == nil || len(in.Invitation.Seeding) != tt.seeds:
 			t.Errorf("%s: seeding %v, want %d seeds", tt.body, in.Invitation.Seeding, tt.seeds)
+		}
+	}
+}
+
+// A key given twice, at any depth, and bytes that are not UTF-8 are malformed JSON for every
+// body a participant call takes: a lenient reader would store the last value, or U+FFFD.
+func TestDecodeRefusesRepeatedKeysAndInvalidUTF8(t *testing.T) {
+	decoders := map[string]func([]byte) error{
+		"participant": func(b []byte) error { _, err := survey.DecodeParticipant(b); return err },
+		"subject":     func(b []byte) error { _, err := survey.DecodeSubject(b); return err },
+		"import":      func(b []byte) error { _, err := survey.DecodeImport(b); return err },
+	}
+	tests := []struct {
+		decoder, body, want string
+	}{
+		{"participant", `{"loginSection":{"login":"a","login":"b"}}`, `duplicate key "login" in loginSection`},
+		{"participant", `{"enabled":true,"enabled":false}`, `duplicate key "enabled"`},
+		{"participant", `{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"a":"1","a":"1"}}}`, `duplicate key "a" in invitationSection.invitationSeeding`},
+		{"participant", `{"loginSection":{"subjects":[{"subjectName":"L1"},{"subjectName":"L2","questionnaireSeeding":{"v46":"1","v46":"2"}}]}}`, `duplicate key "v46" in loginSection.subjects[1].questionnaireSeeding`},
+		{"participant", `{"status":"x","status":"y"}`, `duplicate key "status"`},
+		{"participant", "{\"loginSection\":{\"login\":\"\xc3(\"}}", "invalid UTF-8 in the body at byte 26"},
+		{"participant", "{\"loginSection\":{\"lo\xffgin\":\"a\"}}", "invalid UTF-8 in the body at byte 20"},
+		{"participant", "\xef\xbb\xbf{}", "invalid character 'ï' looking for beginning of value"},
+		{"participant", `{"loginSection":{"login":"\udc00"}}`, `invalid Unicode in the body: invalid surrogate pair`},
+		{"subject", `{"subjectName":"L1","subjectName":"L2"}`, `duplicate key "subjectName"`},
+		{"subject", "{\"subjectName\":\"L\x80\"}", "invalid UTF-8 in the body at byte 17"},
+		{"import", `{"participants":[{},{"enabled":true,"enabled":true}]}`, `duplicate key "enabled" in participants[1]`},
+		{"import", `{"participants":[],"participants":[{}]}`, `duplicate key "participants"`},
+		{"import", "{\"participants\":[\"\xed\xa0\x80\"]}", "invalid UTF-8 in the body at byte 18"},
+	}
+	for _, tt := range tests {
+		err := decoders[tt.decoder]([]byte(tt.body))
+		if !errors.Is(err, survey.ErrBadJSON) {
+			t.Errorf("%s %q: %v, want ErrBadJSON", tt.decoder, tt.body, err)
+			continue
+		}
+		if got, want := message(t, err), survey.MsgBadJSON(tt.want); got != want && !strings.HasPrefix(got, strings.TrimSuffix(want, ".")) {
+			t.Errorf("%s %q: message %q, want %q", tt.decoder, tt.body, got, want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
@@ -20,6 +22,8 @@ func FuzzDecodeParticipant(f *testing.F) {
 		`{"invitationSection":{"inviteSeeding":{"a":"1"},"invitationSeeding":{"a":"2"}}}`,
 		`{"loginSection":{"subjects":[{"questionnaireSeeding":{"v48":"1;1;"}}]}}`,
 		`{}`, `null`, `[]`, `{"enabled":null}`, ``,
+		`{"loginSection":{"login":"E","login":"F"}}`, `{"loginSection":{"subjects":[{"questionnaireSeeding":{"v46":"1","v46":"2"}}]}}`,
+		"{\"loginSection\":{\"login\":\"\xc3(\"}}", "{\"loginSection\":{\"lo\xffgin\":\"E\"}}", `{"loginSection":{"login":"\ud800"}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -32,6 +36,9 @@ func FuzzDecodeParticipant(f *testing.F) {
 				t.Fatalf("decode error %v is not a *survey.Error with a message", err)
 			}
 			return
+		}
+		if !jsontext.Value(body).IsValid() {
+			t.Fatalf("accepted a body with invalid UTF-8 or a repeated key: %q", body)
 		}
 		for _, s := range kinds {
 			for _, ctx := range []survey.Context{

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/participant-roster/roster/pkg/platform/strictbody"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 )
 
@@ -35,6 +36,10 @@ func (o importOptions) csvRequest(body []byte) (screening.ImportRequest, error) 
 	req, fields := importTarget(o.screenerID, o.importMode)
 	if len(fields) > 0 {
 		return req, badRequest(CodeInvalidQuery, "A CSV import takes screenerId (and importMode) as query parameters; nothing was written.", fields...)
+	}
+	var strict *strictbody.Error
+	if errors.As(strictbody.Text(body), &strict) {
+		return req, badCSV("The CSV body is not UTF-8: "+strict.Error()+"; nothing was written.", strictField(strict))
 	}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))
 	r.ReuseRecord = true

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/spot/screening"
@@ -57,12 +60,16 @@ func FuzzDecodeImport(f *testing.F) {
 		`{"screenerId":"scr_1","importMode":null,"participants":[null,{}]}`,
 		`{"screenerId":5}`, `[]`, `null`, `{"participants":[{"email":"a@b.co","name":"x","extra":1}]}`,
 		`{"screenerId":"s","participants":[]} trailing`, "\xff\xfe", `{"importMode":"UPDATES_ONLY","participants":{}}`,
+		`{"screenerId":"scr_1","screenerId":"scr_2","participants":[]}`, `{"screenerId":"scr_1","participants":[{"email":"a@b.co","email":"c@d.co","name":"x"}]}`,
+		"{\"screenerId\":\"scr_1\",\"participants\":[{\"email\":\"a@b.co\",\"name\":\"\xc3(\"}]}", "{\"scr\xc3eenerId\":\"scr_1\"}",
+		`{"screenerId":"scr_1","participants":[{"email":"a@b.co","name":"\udc00"}]}`, `{"screenerId":"scr_1","\u0073creenerId":"scr_2"}`,
 	} {
 		f.Add("application/json", []byte(seed))
 	}
 	for _, seed := range []string{
 		"externalUid,email,name\r\ncrm-1,a@example.com,\"Lee, Alex\"\r\n", "\xef\xbb\xbfname,email\n\"A \"\"Q\"\"\nB\",a@b.co\n",
 		"email,name\na@b.co\n", "email,name,phone\n", "email,name\n\"a@b.co,x\n", "", "email,email,name\n",
+		"email,name\na@b.co,Zo\xeb\n", "\xef\xbb\xbfemail,name\na@b.co,\"\xc3(\"\n",
 	} {
 		f.Add("text/csv", []byte(seed))
 	}
@@ -80,6 +87,9 @@ func FuzzDecodeImport(f *testing.F) {
 				t.Fatalf("error %v is not a 4xx request error", err)
 			}
 			return
+		}
+		if !utf8.Valid(body) || !strings.HasPrefix(contentType, "text/csv") && !jsontext.Value(body).IsValid() {
+			t.Fatalf("accepted a body with invalid UTF-8 or a repeated key: %q", body)
 		}
 		if req.ScreenerID == "" {
 			t.Fatalf("accepted %d rows, screener %q", len(req.Rows), req.ScreenerID)

@@ -1,7 +1,6 @@
 package spotapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/ids"
+	"github.com/participant-roster/roster/pkg/platform/strictbody"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotjobs"
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -173,18 +173,17 @@ func parseImportQuery(q url.Values, f format) (importOptions, []FieldError) {
 	return o, errs
 }
 
-// decodeStrict decodes one JSON value, rejecting unknown fields and trailing data.
+// decodeStrict decodes one JSON value, rejecting unknown fields, trailing data, repeated keys
+// and invalid UTF-8 (strictbody).
 func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("unexpected data after the JSON value")
-	}
+	err := strictbody.JSON(body, v, strictbody.Options{DisallowUnknownFields: true})
+	var strict *strictbody.Error
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &strict):
+		return badRequest(CodeInvalidJSON, "The body is not valid JSON: "+strict.Error()+"; nothing was written.", strictField(strict))
 	case errors.As(err, &typeErr):
 		return badRequest(CodeValidationFailed, "The body has a field of the wrong type.",
 			FieldError{Field: typeErr.Field, Code: screening.CodeInvalid, Message: fmt.Sprintf("%s must be a %s, not a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)})
@@ -194,6 +193,14 @@ func decodeStrict(body []byte, v any) error {
 			FieldError{Field: field, Code: FieldUnknownField, Message: "unknown field; the body takes screenerId, importMode and participants (externalUid, email, name)"})
 	}
 	return badRequest(CodeInvalidJSON, "The body is not valid JSON: "+err.Error())
+}
+
+// strictField names what strictbody refused: the repeated key where it sits, or the body.
+func strictField(e *strictbody.Error) FieldError {
+	if e.Problem == strictbody.DuplicateKey {
+		return FieldError{Field: e.KeyPath(), Code: screening.CodeInvalid, Message: fmt.Sprintf("%s is given twice; a key may appear once in an object", e.KeyPath())}
+	}
+	return FieldError{Field: fieldBody, Code: screening.CodeInvalid, Message: e.Error()}
 }
 
 func jsonKind(goKind string) string {
