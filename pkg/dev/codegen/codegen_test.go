@@ -24,7 +24,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // declared is what `make generate` writes from.
-var declared = codegen.Input{Routes: allroutes.All, Workers: routes.Workers, Schedules: routes.Schedules}
+var declared = codegen.Input{Routes: allroutes.All, Default: &routes.Default, Workers: routes.Workers, Schedules: routes.Schedules}
 
 func generate(t *testing.T, root string, in codegen.Input) codegen.Output {
 	t.Helper()

@@ -98,6 +98,11 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The resource was not found.", nil)
 }
 
+// WriteNoSuchID writes a route's answer for a path parameter that names nothing, whichever it
+// is: the $default route's function answers so for an id API Gateway could not route, one
+// holding a slash.
+func WriteNoSuchID(w http.ResponseWriter, r *http.Request, _ string) { notFound(w, r) }
+
 // WriteRouteError writes the family's error for a request its handler never answered: an
 // event that is no request, a method or path the route does not serve, a panic.
 func WriteRouteError(w http.ResponseWriter, r *http.Request, status int, message string) {
