@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
@@ -206,10 +207,17 @@ var noSuchID = map[string]struct {
 	"importId":            {http.StatusNotFound, MsgImportNotFound},
 }
 
-// WriteNoSuchID writes a route's answer for a path parameter that names nothing (noSuchID):
-// the $default route's function answers so for an id API Gateway could not route, one holding
-// a slash. A parameter no route has gets the 404 of a path no route matches.
-func WriteNoSuchID(w http.ResponseWriter, _ *http.Request, param string) {
+// WriteNoSuchID writes route's answer for its path parameter param naming nothing
+// (noSuchID), as its handler would once the credentials pass: the $default route's function
+// answers so for an id API Gateway could not route, one holding a slash. Update Participant
+// (a PUT whose target is the participant) names a missing participant in the seed's 400
+// (survey.Service.ReplaceParticipant). A parameter no route has gets the 404 of a path no
+// route matches.
+func WriteNoSuchID(w http.ResponseWriter, _ *http.Request, route routes.Route, param string) {
+	if route.Method == http.MethodPut && param == "participantUniqueId" && strings.HasSuffix(route.Path, "/{"+param+"}") {
+		WriteMessage(w, http.StatusBadRequest, survey.MsgParticipantToUpdateNotFound)
+		return
+	}
 	a, ok := noSuchID[param]
 	if !ok {
 		a.status, a.message = http.StatusNotFound, routes.MsgNoRoute

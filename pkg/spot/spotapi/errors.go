@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -101,7 +102,9 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 // WriteNoSuchID writes a route's answer for a path parameter that names nothing, whichever it
 // is: the $default route's function answers so for an id API Gateway could not route, one
 // holding a slash.
-func WriteNoSuchID(w http.ResponseWriter, r *http.Request, _ string) { notFound(w, r) }
+func WriteNoSuchID(w http.ResponseWriter, r *http.Request, _ routes.Route, _ string) {
+	notFound(w, r)
+}
 
 // WriteRouteError writes the family's error for a request its handler never answered: an
 // event that is no request, a method or path the route does not serve, a panic.

@@ -24,8 +24,8 @@ import (
 // family is what the fallback needs of one API family.
 type family struct {
 	routes   []routes.Route
-	errors   lambdahttp.ErrorWriter                                     // a 404 or 405 in the family's shape
-	noSuchID func(w http.ResponseWriter, r *http.Request, param string) // a route's answer for an id that names nothing
+	errors   lambdahttp.ErrorWriter                                                         // a 404 or 405 in the family's shape
+	noSuchID func(w http.ResponseWriter, r *http.Request, route routes.Route, param string) // a route's answer for an id that names nothing
 }
 
 var (
@@ -50,7 +50,7 @@ func Handler() http.Handler {
 		f := familyOf(r)
 		u := routes.Resolve(f.routes, r.Method, r.URL.EscapedPath())
 		if p, ok := u.SlashParam(); ok && u.Route != nil {
-			f.noSuchID(w, r, p.Name)
+			f.noSuchID(w, r, *u.Route, p.Name)
 			return
 		}
 		if len(u.Allow) > 0 {
