@@ -36,7 +36,8 @@ func (f Fallback) Route() Route {
 	return Route{LogicalID: f.LogicalID, Dir: f.Dir, Method: "ANY", Path: DefaultPath}
 }
 
-// What a request no route serves is told (each family writes it in its own shape).
+// MsgNoRoute is the message of a 404 for a path no route serves (each family writes it in its
+// own shape).
 const MsgNoRoute = "No route matches this path."
 
 // MsgMethodNotAllowed is the message of a 405: the path is served, not under this method.
