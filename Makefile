@@ -139,6 +139,10 @@ build-SnapCancelParticipantImportFunction:
 build-SnapListParticipantImportResultsFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/snap-list-participant-import-results
 
+# The $default route (pkg/platform/routes.Default), after the routes.
+build-DefaultRouteFunction:
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/default-route
+
 # Workers (pkg/platform/routes.Workers): functions fed by a queue, after the routes.
 build-ImportWorkerFunction:
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import-worker

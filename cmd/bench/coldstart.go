@@ -43,6 +43,7 @@ func (b *bench) measureColdStarts(starts int) (section, error) {
 	for _, r := range allroutes.All {
 		functions = append(functions, r.LogicalID)
 	}
+	functions = append(functions, routes.Default.LogicalID)
 	for _, w := range routes.Workers {
 		functions = append(functions, w.LogicalID)
 	}

@@ -1,6 +1,7 @@
-// Command generate (`make generate`) writes template.yaml's route and scheduled functions, the
-// Makefile's build targets and functions/ from the declarations (pkg/spot/spotapi/routes.go,
-// pkg/snap/snapapi/routes.go, routes.Workers and routes.Schedules in pkg/platform/routes), and
+// Command generate (`make generate`) writes template.yaml's route, $default and scheduled
+// functions, the Makefile's build targets and functions/ from the declarations
+// (pkg/spot/spotapi/routes.go, pkg/snap/snapapi/routes.go, routes.Default, routes.Workers and
+// routes.Schedules in pkg/platform/routes), and
 // removes the functions/ directories no declaration names. It prints what was stale.
 package main
 
@@ -26,7 +27,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	out, err := codegen.Generate(root, codegen.Input{Routes: allroutes.All, Workers: routes.Workers, Schedules: routes.Schedules})
+	out, err := codegen.Generate(root, codegen.Input{Routes: allroutes.All, Default: &routes.Default, Workers: routes.Workers, Schedules: routes.Schedules})
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/jobs/jobstore"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapstore"
 )
 
@@ -218,6 +219,9 @@ func checkHTTPEvent(route samtemplate.Event, path string, data []byte, stderr io
 	ev, err := readEvent(path, data)
 	if err != nil {
 		return err
+	}
+	if route.Path == routes.DefaultPath { // it is sent what no route matches, whatever the method
+		return nil
 	}
 	if _, ok := localapi.PathParameters(route.Path, ev.RawPath); !ok || ev.RequestContext.HTTP.Method != route.Method {
 		fmt.Fprintf(stderr, "invoke: warning: the event is a %s %s, but the function serves %s %s (API Gateway would not send it this event)\n",

@@ -15,12 +15,13 @@ type SampleEvent struct {
 	LogicalID string
 	Worker    bool // an SQS event for a function of routes.Workers
 	Scheduled bool // an EventBridge scheduled event for a function of routes.Schedules
-	// Neither: an HTTP API v2 event for a route's function.
+	Fallback  bool // an HTTP API v2 event no route matches, for routes.Default
+	// None: an HTTP API v2 event for a route's function.
 }
 
 // SampleEvents lists events/*.json of the repository at root with their functions, in file
 // name order. A file belongs to the function of All, routes.Workers or routes.Schedules whose
-// Dir is its name's longest prefix ending at '.', '-' or '_' (get-screener-session.json is
+// Dir (or routes.Default's) is its name's longest prefix ending at '.', '-' or '_' (get-screener-session.json is
 // get-screener-session's, not get-screener's), the rule TestEvents (pkg/platform/routes) holds
 // events/ to; a file no function owns is an error.
 func SampleEvents(root string) ([]SampleEvent, error) {
@@ -56,6 +57,7 @@ func eventOwner(file string) (SampleEvent, bool) {
 	for _, r := range All {
 		consider(r.Dir, SampleEvent{LogicalID: r.LogicalID})
 	}
+	consider(routes.Default.Dir, SampleEvent{LogicalID: routes.Default.LogicalID, Fallback: true})
 	for _, w := range routes.Workers {
 		consider(w.Dir, SampleEvent{LogicalID: w.LogicalID, Worker: true})
 	}

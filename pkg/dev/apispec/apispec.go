@@ -31,6 +31,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/participant-roster/roster/pkg/snap/snapapi"
 )
 
 // Where the API references live, relative to the repository root.
@@ -40,7 +42,7 @@ const (
 	// SnapRelPath is the Snap XMP Online reference; it documents the paths under SnapPrefix.
 	SnapRelPath = "api/snap-openapi.yaml"
 	// SnapPrefix starts every Snap XMP Online path.
-	SnapPrefix = "/snaponline/api/"
+	SnapPrefix = snapapi.PathPrefix
 )
 
 // Spec is the loaded, validated API references of both families.
@@ -259,6 +261,35 @@ func (s *Spec) ValidateResponse(method, rawURL string, reqHeaders http.Header, s
 	if err != nil {
 		return err
 	}
+	return d.validate(method, u, reqHeaders, r, params, status, respHeaders, body)
+}
+
+// unrouted names the responses the documents give for a request no operation serves, by status
+// (the $default route's answers, routes.Default).
+var unrouted = map[int]string{http.StatusNotFound: "NoRoute", http.StatusMethodNotAllowed: "MethodNotAllowed"}
+
+// ValidateUnrouted checks the answer to a request no documented operation serves (the $default
+// route's 404 or 405) against the document's own response for it (components.responses
+// NoRoute or MethodNotAllowed), as ValidateResponse checks an operation's.
+func (s *Spec) ValidateUnrouted(method, rawURL string, status int, respHeaders http.Header, body []byte) error {
+	method = strings.ToUpper(method)
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("apispec: bad URL %q: %w", rawURL, err)
+	}
+	d := s.DocumentFor(u.Path)
+	resp := d.doc.Components.Responses[unrouted[status]]
+	if resp == nil {
+		return fmt.Errorf("apispec: %s documents no response for an unrouted request answered %d", d.relPath, status)
+	}
+	oper := openapi3.NewOperation()
+	oper.Responses = openapi3.NewResponses(openapi3.WithStatus(status, resp))
+	r := &route{op: Operation{Method: method, Path: u.Path, Document: d.relPath}, item: &openapi3.PathItem{}, oper: oper}
+	return d.validate(method, u, nil, r, nil, status, respHeaders, body)
+}
+
+// validate checks one exchange against the operation r documents (ValidateResponse).
+func (d *Document) validate(method string, u *url.URL, reqHeaders http.Header, r *route, params map[string]string, status int, respHeaders http.Header, body []byte) error {
 	req, err := http.NewRequestWithContext(context.Background(), method, u.String(), nil)
 	if err != nil {
 		return fmt.Errorf("apispec: %w", err)

@@ -18,12 +18,14 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs/jobstore"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/snapstore"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/spot/spotapi"
 	"github.com/participant-roster/roster/pkg/spot/spotstore"
 	"github.com/participant-roster/roster/pkg/wiring"
+	"github.com/participant-roster/roster/pkg/wiring/defaultwire"
 	"github.com/participant-roster/roster/pkg/wiring/schedwire"
 	"github.com/participant-roster/roster/pkg/wiring/snapwire"
 	"github.com/participant-roster/roster/pkg/wiring/spotwire"
@@ -97,13 +99,16 @@ func WorkerOver(t *ddb.Table, maxReceiveCount int, log *slog.Logger) *jobs.Worke
 }
 
 // LambdaHandler is one route's Lambda handler, by its function's logical id: the family's
-// composition root's own.
+// composition root's own (the $default route's: defaultwire's).
 func (a *App) LambdaHandler(logicalID string) (lambdahttp.Handler, error) {
 	if _, ok := spotapi.Routes.Lookup(logicalID); ok {
 		return a.spot.LambdaHandler(logicalID)
 	}
 	if _, ok := snapapi.Routes.Lookup(logicalID); ok {
 		return a.snap.LambdaHandler(logicalID)
+	}
+	if logicalID == routes.Default.LogicalID {
+		return defaultwire.LambdaHandler(a.Log), nil
 	}
 	return nil, fmt.Errorf("no route for function %q", logicalID)
 }

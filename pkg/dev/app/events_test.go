@@ -53,6 +53,10 @@ func TestSampleEvents(t *testing.T) {
 				checkScheduledEvent(t, sample.LogicalID, sample.Path)
 				return
 			}
+			if sample.Fallback {
+				checkFallbackEvent(t, sample.Path)
+				return
+			}
 			route, _ := routeOf(sample.LogicalID)
 			ev := readEvent(t, sample.Path)
 			checkEventShape(t, route, ev)
@@ -72,6 +76,24 @@ func TestSampleEvents(t *testing.T) {
 			resp.JSON(&body)
 			checkNamesDemoRecords(t, ev, body)
 		})
+	}
+}
+
+// checkFallbackEvent runs a $default sample event: an HTTP API v2 event on the $default route
+// key for a path or method no route takes, answered 4xx in its family's shape.
+func checkFallbackEvent(t *testing.T, path string) {
+	ev := readEvent(t, path)
+	if ev.RouteKey != routes.DefaultPath || ev.RequestContext.RouteKey != routes.DefaultPath || ev.PathParameters != nil {
+		t.Errorf("routeKey %q / %q, pathParameters %v; want %s and none", ev.RouteKey, ev.RequestContext.RouteKey, ev.PathParameters, routes.DefaultPath)
+	}
+	if r := routes.Resolve(allroutes.All, ev.RequestContext.HTTP.Method, ev.RawPath); r.Route == nil && len(r.Allow) == 0 {
+		t.Errorf("%s %s is no route's path: the sample should show a slash id or a 405", ev.RequestContext.HTTP.Method, ev.RawPath)
+	}
+	resp := seededEnv(t, true).InvokeUnchecked(context.Background(), routes.Default.LogicalID, ev)
+	var body map[string]any
+	resp.JSON(&body)
+	if resp.StatusCode < 400 || resp.StatusCode > 499 || body["message"] == nil {
+		t.Errorf("%s answered %d %s, want a 4xx in the family's shape", routes.Default.LogicalID, resp.StatusCode, resp.Body)
 	}
 }
 

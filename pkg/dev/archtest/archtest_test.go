@@ -48,6 +48,7 @@ func declaredFunctions() map[string]archtest.FunctionInfo {
 	for _, r := range allroutes.All {
 		out[r.Dir] = archtest.FunctionInfo{Family: string(r.Family), SendsImports: r.SendsImports != ""}
 	}
+	out[routes.Default.Dir] = archtest.FunctionInfo{} // both families' route tables, no store
 	for _, w := range routes.Workers {
 		out[w.Dir] = archtest.FunctionInfo{}
 	}

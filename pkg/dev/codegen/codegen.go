@@ -27,10 +27,12 @@ const (
 	MakefileEnd   = "# END GENERATED BUILD TARGETS"
 )
 
-// Input is what the generator writes from: every route (both families), every worker and
-// every scheduled function, in the order their functions are listed.
+// Input is what the generator writes from: every route (both families), the $default route's
+// function (if any), every worker and every scheduled function, in the order their functions
+// are listed.
 type Input struct {
 	Routes    []routes.Route
+	Default   *routes.Fallback
 	Workers   []routes.Worker
 	Schedules []routes.Scheduled
 }
@@ -54,6 +56,7 @@ var wiring = map[routes.Family]string{routes.Spot: "spotwire", routes.Snap: "sna
 const (
 	workerWiring   = "workerwire"
 	scheduleWiring = "schedwire"
+	defaultWiring  = "defaultwire"
 )
 
 // Generate computes every generated file from in and the current template.yaml, Makefile and
@@ -88,6 +91,10 @@ func Generate(root string, in Input) (Output, error) {
 	for _, r := range in.Routes {
 		declared[r.Dir] = true
 		out.Files = append(out.Files, File{mainPath(r.Dir), mainFile(module, wiring[r.Family], r.LogicalID, r.Dir, r.SendsImports != "")})
+	}
+	if d := in.Default; d != nil {
+		declared[d.Dir] = true
+		out.Files = append(out.Files, File{mainPath(d.Dir), defaultMainFile(module, d.LogicalID, d.Dir)})
 	}
 	for _, w := range in.Workers {
 		declared[w.Dir] = true
@@ -256,6 +263,9 @@ func check(in Input) error {
 		}
 		patterns[r.Pattern()] = true
 	}
+	if in.Default != nil {
+		name(in.Default.LogicalID, in.Default.Dir)
+	}
 	for _, w := range in.Workers {
 		name(w.LogicalID, w.Dir)
 	}
@@ -314,6 +324,20 @@ import "%s/pkg/wiring/%s"
 
 func main() { %s.Main(%q) }
 `, generatedMark, dir, id, wire, module, wire, wire, id)
+}
+
+// defaultMainFile is the $default function's main: its wiring takes no logical id, as there
+// is one such function.
+func defaultMainFile(module, id, dir string) []byte {
+	return fmt.Appendf(nil, `%s
+
+// Command %s is the %s Lambda: it only wires; see pkg/wiring/%s.
+package main
+
+import "%s/pkg/wiring/%s"
+
+func main() { %s.Main() }
+`, generatedMark, dir, id, defaultWiring, module, defaultWiring, defaultWiring)
 }
 
 // undeclaredDirs lists the functions/ directories holding a generated main.go that no

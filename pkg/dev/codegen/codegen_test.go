@@ -24,7 +24,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // declared is what `make generate` writes from.
-var declared = codegen.Input{Routes: allroutes.All, Workers: routes.Workers, Schedules: routes.Schedules}
+var declared = codegen.Input{Routes: allroutes.All, Default: &routes.Default, Workers: routes.Workers, Schedules: routes.Schedules}
 
 func generate(t *testing.T, root string, in codegen.Input) codegen.Output {
 	t.Helper()
@@ -123,7 +123,8 @@ func TestUndeclaredHandWrittenFunction(t *testing.T) {
 // allows, the import queue when it sends imports (with its reason as the comment), one HttpApi
 // event on its method and path; the Makefile builds it and its main.go wires its family. A
 // scheduled function gets CRUD access, one Schedule event on its expression and its reason as
-// the comment; its main.go calls schedwire.
+// the comment; its main.go calls schedwire. The $default route's function gets no policy, one
+// HttpApi event on ANY $default and its reason as the comment; its main.go calls defaultwire.
 func TestGeneratedFunction(t *testing.T) {
 	root := generatedCopy(t)
 	reader := routes.Route{LogicalID: "ReadThingFunction", Dir: "read-thing", Method: "GET", Path: "/things/{id}", ReadOnly: true, Family: routes.Spot}
@@ -131,10 +132,11 @@ func TestGeneratedFunction(t *testing.T) {
 		SendsImports: "Large thing imports are jobs whose chunks go to ImportQueue; ImportWorkerFunction runs them, so this reason needs two lines.",
 		Family:       routes.Snap}
 	tidy := routes.Scheduled{LogicalID: "TidyThingsFunction", Dir: "tidy-things", Schedule: "cron(0 3 * * ? *)", Why: "Tidies things at night."}
-	out := generate(t, root, codegen.Input{Routes: []routes.Route{reader, importer}, Workers: routes.Workers, Schedules: []routes.Scheduled{tidy}})
+	catchAll := routes.Fallback{LogicalID: "CatchAllFunction", Dir: "catch-all", Why: "Answers the rest."}
+	out := generate(t, root, codegen.Input{Routes: []routes.Route{reader, importer}, Default: &catchAll, Workers: routes.Workers, Schedules: []routes.Scheduled{tidy}})
 	must(t, out.Write(root))
-	if got := dirs(t, root); !slices.Equal(got, []string{"import-things", "import-worker", "read-thing", "tidy-things"}) {
-		t.Errorf("functions/ = %v, want the two routes', the worker's and the scheduled one's (the old ones removed)", got)
+	if got := dirs(t, root); !slices.Equal(got, []string{"catch-all", "import-things", "import-worker", "read-thing", "tidy-things"}) {
+		t.Errorf("functions/ = %v, want the two routes', the $default one's, the worker's and the scheduled one's (the old ones removed)", got)
 	}
 
 	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
@@ -142,6 +144,7 @@ func TestGeneratedFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := tmpl.HTTPRoutes(); !slices.Equal(got, []samtemplate.HTTPRoute{
+		{LogicalID: "CatchAllFunction", Method: "ANY", Path: routes.DefaultPath},
 		{LogicalID: "ImportThingsFunction", Method: "POST", Path: "/snaponline/api/things"},
 		{LogicalID: "ReadThingFunction", Method: "GET", Path: "/things/{id}"},
 	}) {
@@ -177,6 +180,7 @@ func TestGeneratedFunction(t *testing.T) {
 	for _, want := range []string{
 		"      # Large thing imports are jobs whose chunks go to ImportQueue; ImportWorkerFunction runs\n      # them, so this reason needs two lines.\n      Environment:\n",
 		"      # Tidies things at night.\n      Policies:\n",
+		"      # Answers the rest.\n      Events:\n", // no Policies: it reads no table
 		"          Type: Schedule\n          Properties:\n            Schedule: cron(0 3 * * ? *)\n",
 	} {
 		if !strings.Contains(template, want) {
@@ -188,6 +192,7 @@ func TestGeneratedFunction(t *testing.T) {
 	for _, want := range []string{
 		"\nbuild-ReadThingFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/read-thing\n\nbuild-ImportThingsFunction:\n",
 		"\nbuild-ImportWorkerFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/import-worker\n",
+		"\nbuild-CatchAllFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/catch-all\n",
 		"\nbuild-TidyThingsFunction:\n\t$(GO_BUILD) -o \"$(ARTIFACTS_DIR)/bootstrap\" ./functions/tidy-things\n",
 	} {
 		if !strings.Contains(makefile, want) {
@@ -198,6 +203,7 @@ func TestGeneratedFunction(t *testing.T) {
 		"read-thing":    `spotwire.Main("ReadThingFunction")`,
 		"import-things": `snapwire.Main("ImportThingsFunction", queuewire.FromEnv)`,
 		"import-worker": `workerwire.Main("ImportWorkerFunction")`,
+		"catch-all":     `defaultwire.Main()`,
 		"tidy-things":   `schedwire.Main("TidyThingsFunction")`,
 	} {
 		if main := readFile(t, root, "functions/"+dir+"/main.go"); !strings.Contains(main, call) || !strings.HasPrefix(main, "// Code generated ") {

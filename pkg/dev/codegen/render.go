@@ -10,16 +10,21 @@ import (
 // commentWidth is where a route's template.yaml comment wraps, like the file's other comments.
 const commentWidth = 98
 
-// templateRegion is every route's function resource, then every scheduled function's, each
-// followed by its log group and alarms (writeMonitoring), then the workers' log groups and
-// alarms (their functions are written by hand), each resource after a blank line, then a
-// blank line before the end marker.
+// templateRegion is every route's function resource, then the $default route's, then every
+// scheduled function's, each followed by its log group and alarms (writeMonitoring), then the
+// workers' log groups and alarms (their functions are written by hand), each resource after a
+// blank line, then a blank line before the end marker.
 func templateRegion(in Input) string {
 	var b strings.Builder
 	for _, r := range in.Routes {
 		b.WriteString("\n")
 		writeFunction(&b, r)
 		writeMonitoring(&b, r.LogicalID)
+	}
+	if in.Default != nil {
+		b.WriteString("\n")
+		writeDefault(&b, *in.Default)
+		writeMonitoring(&b, in.Default.LogicalID)
 	}
 	for i, sc := range in.Schedules {
 		b.WriteString("\n")
@@ -124,6 +129,11 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 		b.WriteString("        - SQSSendMessagePolicy:\n")
 		b.WriteString("            QueueName: !GetAtt ImportQueue.QueueName\n")
 	}
+	writeHTTPAPIEvent(b, r)
+}
+
+// writeHTTPAPIEvent writes a function's Events: one HttpApi event for the route.
+func writeHTTPAPIEvent(b *strings.Builder, r routes.Route) {
 	b.WriteString("      Events:\n")
 	b.WriteString("        HttpApi:\n")
 	b.WriteString("          Type: HttpApi\n")
@@ -132,6 +142,17 @@ func writeFunction(b *strings.Builder, r routes.Route) {
 	fmt.Fprintf(b, "            Method: %s\n", r.Method)
 	fmt.Fprintf(b, "            Path: %s\n", r.Path)
 	b.WriteString("            PayloadFormatVersion: \"2.0\"\n")
+}
+
+// writeDefault writes the $default route's AWS::Serverless::Function: built by the Makefile,
+// no access to the table, one HttpApi event on every method of the $default path.
+func writeDefault(b *strings.Builder, f routes.Fallback) {
+	b.WriteString("  # The $default route (pkg/platform/routes.Default), after the routes.\n")
+	writeFunctionStart(b, f.LogicalID)
+	for _, l := range wrap(f.Why, "      # ", commentWidth) {
+		b.WriteString(l + "\n")
+	}
+	writeHTTPAPIEvent(b, f.Route())
 }
 
 // writeScheduled writes one scheduled function's AWS::Serverless::Function: built by the
@@ -183,12 +204,15 @@ func wrap(text, prefix string, width int) []string {
 	return append(lines, line)
 }
 
-// makefileRegion is one build-<LogicalId> target per route, then per worker, then per
-// scheduled function, separated by blank lines.
+// makefileRegion is one build-<LogicalId> target per route, then the $default route's, then
+// one per worker, then per scheduled function, separated by blank lines.
 func makefileRegion(in Input) string {
 	var blocks []string
 	for _, r := range in.Routes {
 		blocks = append(blocks, buildTarget(r.LogicalID, r.Dir))
+	}
+	if d := in.Default; d != nil {
+		blocks = append(blocks, "# The $default route (pkg/platform/routes.Default), after the routes.\n"+buildTarget(d.LogicalID, d.Dir))
 	}
 	for i, w := range in.Workers {
 		block := buildTarget(w.LogicalID, w.Dir)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
 // What API Gateway puts in requestContext that a local server has no real value for.
@@ -55,6 +56,9 @@ func EventFromRequest(r *http.Request, route samtemplate.HTTPRoute, body []byte)
 	}
 	headers, cookies := eventHeaders(r, len(body))
 	routeKey := route.Method + " " + route.Path
+	if route.Path == routes.DefaultPath {
+		routeKey = routes.DefaultPath // API Gateway's route key for it, whatever the method
+	}
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              routeKey,

@@ -1,7 +1,8 @@
 // Package localapi serves the template's HTTP API on a local port the way API Gateway (HTTP API,
 // payload format 2.0) fronts the functions, without Docker: each request is matched against the
 // template's HttpApi routes, turned into the event API Gateway would send, handed to that
-// function's Lambda handler, and the handler's response is written back as API Gateway would.
+// function's Lambda handler (the $default route's when no route matches), and the handler's
+// response is written back as API Gateway would.
 // `make run` (cmd/local-api) and this package's tests use it.
 package localapi
 
@@ -24,6 +25,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
 // MaxBodyBytes is API Gateway's HTTP API payload limit; a larger request body gets 413 without
@@ -58,7 +60,7 @@ type Server struct {
 func New(a *app.App, routes []samtemplate.HTTPRoute, log *slog.Logger) (*Server, error) {
 	s := &Server{routes: routes, handlers: map[string]lambdahttp.Handler{}, log: log}
 	for _, r := range routes {
-		if err := checkTemplatePath(r.Path); err != nil {
+		if err := checkTemplatePath(r.Path); r.Path != defaultPath && err != nil {
 			return nil, fmt.Errorf("%s %s (%s): %w", r.Method, r.Path, r.LogicalID, err)
 		}
 		if _, ok := s.handlers[r.LogicalID]; ok {
@@ -105,6 +107,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	route, ok := s.Match(r.Method, r.URL.Path)
 	if !ok {
+		route, ok = s.fallback()
+	}
+	if !ok {
 		s.gatewayError(w, r, "", http.StatusNotFound, "Not Found", "no route matches")
 		return
 	}
@@ -148,13 +153,15 @@ func (s *Server) invoke(ctx context.Context, fn string, ev events.APIGatewayV2HT
 
 // Match returns the route serving method and (decoded) path. As in API Gateway, a route with
 // more literal segments wins over one with path parameters, a greedy {name+} parameter loses to
-// both, and a route's own method wins over ANY.
+// both, and a route's own method wins over ANY. The $default route is no match: it takes what
+// nothing matches (fallback). So an id holding an encoded slash (/screeners/%2F, decoded
+// /screeners//) matches no route, as in API Gateway.
 func (s *Server) Match(method, path string) (samtemplate.HTTPRoute, bool) {
 	var best samtemplate.HTTPRoute
 	bestScore, found := -1, false
 	for _, r := range s.routes {
 		m := strings.ToUpper(r.Method)
-		if m != method && m != "ANY" {
+		if m != method && m != "ANY" || r.Path == defaultPath {
 			continue
 		}
 		_, score, ok := matchPath(r.Path, path)
@@ -170,6 +177,19 @@ func (s *Server) Match(method, path string) (samtemplate.HTTPRoute, bool) {
 		}
 	}
 	return best, found
+}
+
+// defaultPath is the $default route's path (routes.DefaultPath; New's parameter hides the package).
+const defaultPath = routes.DefaultPath
+
+// fallback is the template's $default route, if it has one.
+func (s *Server) fallback() (samtemplate.HTTPRoute, bool) {
+	for _, r := range s.routes {
+		if r.Path == defaultPath {
+			return r, true
+		}
+	}
+	return samtemplate.HTTPRoute{}, false
 }
 
 // PathParameters matches a (decoded) path against a route path such as /screeners/{id}, and

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/participant-roster/roster/pkg/dev/apispec"
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localapi"
@@ -161,18 +162,58 @@ func TestServer(t *testing.T) {
 		}
 	})
 
-	t.Run("no route", func(t *testing.T) {
-		for _, c := range []struct{ method, path string }{
-			{"GET", "/nope"},
-			{"GET", "/screener-participants/a/b"},
-			{"GET", "/screeners/"},
-			{"PUT", "/screeners"},    // a path served, but not for this method
-			{"HEAD", "/screeners"},   // HTTP APIs do not answer HEAD for GET routes
-			{"POST", "/screeners/x"}, // ditto
+	t.Run("no route: the $default function answers", func(t *testing.T) {
+		spec, err := apispec.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			method, path string
+			status       int
+			allow        string
+		}{
+			{"GET", "/nope", 404, ""},
+			{"GET", "/screeners/", 404, ""},
+			{"PUT", "/screeners", 405, "GET"},  // a path served, but not for this method
+			{"HEAD", "/screeners", 405, "GET"}, // HTTP APIs do not answer HEAD for GET routes
+			{"POST", "/screeners/x", 405, "GET"},
+			{"GET", "/snaponline/api/nope", 404, ""},
+			{"DELETE", "/snaponline/api/surveys", 405, "GET"},
 		} {
 			r := s.do(c.method, c.path, demoKey(), nil)
-			if r.status != 404 || (c.method != "HEAD" && string(r.body) != `{"message":"Not Found"}`) {
-				t.Errorf("%s %s: %d %s, want API Gateway's 404 {\"message\":\"Not Found\"}", c.method, c.path, r.status, r.body)
+			if r.status != c.status || r.header.Get("Allow") != c.allow {
+				t.Errorf("%s %s: %d (Allow %q) %s, want %d (Allow %q)", c.method, c.path, r.status, r.header.Get("Allow"), r.body, c.status, c.allow)
+				continue
+			}
+			if c.method == "HEAD" {
+				continue // no body to check
+			}
+			if err := spec.ValidateUnrouted(c.method, c.path, r.status, r.header, r.body); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
+	// API Gateway matches the decoded path, so an id holding an encoded slash reaches no route;
+	// the $default function answers what the route answers for an id that names nothing.
+	t.Run("encoded slash in an id: the route's answer for an id that names nothing", func(t *testing.T) {
+		snapKey := map[string]string{"X-USERNAME": demo.SnapUsername, "X-API-KEY": demo.SnapAPIKey}
+		survey := "/snaponline/api/surveys/" + demo.GroupSurveyID
+		for _, c := range []struct {
+			slash, missing string // the path with a slash id, and with an id that names nothing
+			headers        map[string]string
+		}{
+			{"/screener-participants/%2F", "/screener-participants/scpar_01jcqgsym60000000000000zzz", demoKey()},
+			{"/screener-participants/a/b", "/screener-participants/scpar_01jcqgsym60000000000000zzz", demoKey()},
+			{"/snaponline/api/surveys/%2F", "/snaponline/api/surveys/00000000-0000-4000-8000-000000000000", snapKey},
+			{survey + "/participants/p%2F1", survey + "/participants/no-such-participant", snapKey},
+		} {
+			got, want := s.do("GET", c.slash, c.headers, nil), s.do("GET", c.missing, c.headers, nil)
+			if got.status != want.status || withoutRequestID(t, got.body) != withoutRequestID(t, want.body) {
+				t.Errorf("GET %s: %d %s; want the route's answer for GET %s: %d %s", c.slash, got.status, got.body, c.missing, want.status, want.body)
+			}
+			if v := want.header.Get("api-supported-versions"); got.header.Get("api-supported-versions") != v {
+				t.Errorf("GET %s: api-supported-versions %q, want %q as the route sends", c.slash, got.header.Get("api-supported-versions"), v)
 			}
 		}
 	})
@@ -227,6 +268,18 @@ func TestServer(t *testing.T) {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
 	})
+}
+
+// withoutRequestID is a JSON body with its requestId (each request's own) taken out.
+func withoutRequestID(t *testing.T, body []byte) string {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, body)
+	}
+	delete(v, "requestId")
+	out, _ := json.Marshal(v)
+	return string(out)
 }
 
 // rawGet sends a request line as is (Go's client refuses to send a malformed URL) and returns
@@ -382,6 +435,7 @@ func TestMatch(t *testing.T) {
 		{LogicalID: "ListScreenersFunction", Method: "GET", Path: "/x/list"},
 		{LogicalID: "GetParticipantFunction", Method: "ANY", Path: "/x/list"},
 		{LogicalID: "ListParticipantsFunction", Method: "GET", Path: "/x/{rest+}"},
+		{LogicalID: "DefaultRouteFunction", Method: "ANY", Path: "$default"}, // no match: what nothing matches goes to it
 	}
 	srv, err := localapi.New(app.New(nil, "unused", 0, slog.New(slog.NewTextHandler(io.Discard, nil))), routes, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -394,11 +448,16 @@ func TestMatch(t *testing.T) {
 		{"GET", "/x/a/b", "ListParticipantsFunction"},
 		{"POST", "/x/abc", ""},
 		{"GET", "/y", ""},
+		{"GET", "/$default", ""},
 	} {
 		r, ok := srv.Match(c.method, c.path)
 		if (c.want == "" && ok) || (c.want != "" && r.LogicalID != c.want) {
 			t.Errorf("Match(%s %s) = %s, %v; want %q", c.method, c.path, r.LogicalID, ok, c.want)
 		}
+	}
+	ev := localapi.EventFromRequest(httptest.NewRequest("POST", "/nothing/here", nil), routes[len(routes)-1], nil)
+	if ev.RouteKey != "$default" || ev.RequestContext.RouteKey != "$default" || ev.PathParameters != nil {
+		t.Errorf("$default event: routeKey %q / %q, pathParameters %v; want $default and none", ev.RouteKey, ev.RequestContext.RouteKey, ev.PathParameters)
 	}
 	if _, err := localapi.New(app.New(nil, "unused", 0, slog.Default()), []samtemplate.HTTPRoute{{LogicalID: "NoSuchFunction", Method: "GET", Path: "/z"}}, slog.Default()); err == nil {
 		t.Error("New accepted a route whose function has no handler")

@@ -103,6 +103,7 @@ func functionIDs() []string {
 	for _, r := range allroutes.All {
 		ids = append(ids, r.LogicalID)
 	}
+	ids = append(ids, routes.Default.LogicalID)
 	for _, w := range routes.Workers {
 		ids = append(ids, w.LogicalID)
 	}

@@ -42,6 +42,20 @@ func New(route routes.Route, h http.Handler, errs ErrorWriter, log *slog.Logger)
 	a := &adapter{route: route, errors: errs, log: log}
 	mux := http.NewServeMux()
 	mux.Handle(route.Pattern(), h)
+	return a.handler(func(w http.ResponseWriter, r *http.Request) { a.serve(mux, route, w, r) })
+}
+
+// NewDefault returns the Lambda handler of the $default route's function (routes.Default):
+// every request goes to h, whatever its method and path, with no mux between them, which
+// would redirect a path that is not clean ("/screeners//", a decoded "/screeners/%2F").
+func NewDefault(route routes.Route, h http.Handler, errs ErrorWriter, log *slog.Logger) Handler {
+	a := &adapter{route: route, errors: errs, log: log}
+	return a.handler(func(w http.ResponseWriter, r *http.Request) { a.recovering(h, w, r) })
+}
+
+// handler turns events into requests for serve and its answers back into responses.
+func (a *adapter) handler(serve http.HandlerFunc) Handler {
+	route := a.route
 	var accessor core.RequestAccessorV2
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		start := time.Now()
@@ -61,7 +75,7 @@ func New(route routes.Route, h http.Handler, errs ErrorWriter, log *slog.Logger)
 			req, _ = http.NewRequestWithContext(ctx, ev.RequestContext.HTTP.Method, "/", nil)
 			a.errors(w, req, http.StatusBadRequest, "The request could not be read: its path or body is malformed.")
 		} else {
-			a.serve(mux, route, w, req)
+			serve(w, req)
 		}
 		w.Header().Set("X-Request-Id", requestID)
 		resp, err := w.GetProxyResponse()
@@ -94,22 +108,27 @@ func readable(ev events.APIGatewayV2HTTPRequest) error {
 // which API Gateway never sends but a hand-made event can) gets the family's 404 or 405, and a
 // panic becomes a logged 500 instead of a crashed function.
 func (a *adapter) serve(mux *http.ServeMux, route routes.Route, w http.ResponseWriter, r *http.Request) {
+	if _, pattern := mux.Handler(r); pattern == "" {
+		status, msg := http.StatusNotFound, routes.MsgNoRoute
+		if r.Method != route.Method && pathMatches(route, r) {
+			status, msg = http.StatusMethodNotAllowed, routes.MsgMethodNotAllowed(r.Method)
+			w.Header().Set("Allow", route.Method)
+		}
+		a.errors(w, r, status, msg)
+		return
+	}
+	a.recovering(mux, w, r)
+}
+
+// recovering runs h; a panic becomes a logged 500 instead of a crashed function.
+func (a *adapter) recovering(h http.Handler, w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.ErrorContext(r.Context(), "panic", slog.Any("panic", p), slog.String("requestId", httpx.RequestID(r.Context())))
 			a.errors(w, r, http.StatusInternalServerError, "Internal error; the request id identifies it in our logs.")
 		}
 	}()
-	if _, pattern := mux.Handler(r); pattern == "" {
-		status, msg := http.StatusNotFound, "No route matches this path."
-		if r.Method != route.Method && pathMatches(route, r) {
-			status, msg = http.StatusMethodNotAllowed, "This path does not accept "+r.Method+"."
-			w.Header().Set("Allow", route.Method)
-		}
-		a.errors(w, r, status, msg)
-		return
-	}
-	mux.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 }
 
 func pathMatches(route routes.Route, r *http.Request) bool {

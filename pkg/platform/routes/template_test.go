@@ -42,12 +42,14 @@ func loadTemplate(t *testing.T) *samtemplate.Template {
 // function is what every function has, route, worker or scheduled.
 type function struct{ LogicalID, Dir string }
 
-// allFunctions lists the routes' functions, then the workers', then the scheduled ones.
+// allFunctions lists the routes' functions, then the $default route's, then the workers', then
+// the scheduled ones.
 func allFunctions() []function {
 	var out []function
 	for _, r := range allroutes.All {
 		out = append(out, function{r.LogicalID, r.Dir})
 	}
+	out = append(out, function{routes.Default.LogicalID, routes.Default.Dir})
 	for _, w := range routes.Workers {
 		out = append(out, function{w.LogicalID, w.Dir})
 	}
@@ -90,6 +92,32 @@ func TestTemplateWorkers(t *testing.T) {
 		ids = append(ids, w.LogicalID)
 	}
 	eachFunction(t, ids, checkWorkerEvents)
+}
+
+// The $default route's function (generated) is fed by one HttpApi event, every method of the
+// $default path on the API the routes are on, and has no policy: it reads no table.
+func TestTemplateDefault(t *testing.T) {
+	eachFunction(t, []string{routes.Default.LogicalID}, func(t *testing.T, f samtemplate.Function) {
+		if len(f.Events) != 1 {
+			t.Fatalf("events %+v, want exactly one", f.Events)
+		}
+		ev := f.Events[0]
+		if ev.Type != "HttpApi" || ev.Method != "ANY" || ev.Path != routes.DefaultPath || ev.ApiID != "RosterApi" || ev.PayloadFormatVersion != "2.0" {
+			t.Errorf("event %+v, want HttpApi ANY %s on RosterApi, payload 2.0", ev, routes.DefaultPath)
+		}
+		if len(f.Policies) != 0 {
+			t.Errorf("policies %v, want none", f.Policies)
+		}
+	})
+	var defaults []string
+	for _, r := range loadTemplate(t).HTTPRoutes() {
+		if r.Path == routes.DefaultPath {
+			defaults = append(defaults, r.LogicalID)
+		}
+	}
+	if !slices.Equal(defaults, []string{routes.Default.LogicalID}) {
+		t.Errorf("$default routes %v, want only %s's", defaults, routes.Default.LogicalID)
+	}
 }
 
 // A scheduled function (generated) runs on exactly one Schedule event and nothing else, and

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/participant-roster/roster/pkg/jobs"
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/idempotency"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/vocab"
@@ -37,7 +39,6 @@ const (
 	MsgVariableNotFound    = "Variable not found."
 	MsgInternal            = "An error has occurred."
 	MsgRetry               = "The participant changed while this request ran; nothing was written. Retry the request."
-	MsgNotFound            = "No route matches this path."
 )
 
 // API holds what the handlers need.
@@ -186,6 +187,42 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.Log.ErrorContext(r.Context(), "request failed", slog.String("requestId", httpx.RequestID(r.Context())), slog.Any("error", err))
 		WriteMessage(w, http.StatusInternalServerError, MsgInternal)
 	}
+}
+
+// PathPrefix begins every Snap path (the route table's, the API reference's); the $default
+// route's function answers a path under it in this family's shape.
+const PathPrefix = "/snaponline/api/"
+
+// noSuchID is what a route answers, once the credentials pass, when its path parameter names
+// nothing: a survey that does not exist is a 401, as the vendor answers (withSurvey); a
+// participant, subject, variable or import that does not exist a 404.
+var noSuchID = map[string]struct {
+	status  int
+	message string
+}{
+	"surveyId":            {http.StatusUnauthorized, MsgNoSurveyAccess},
+	"participantUniqueId": {http.StatusNotFound, MsgParticipantNotFound},
+	"subjectName":         {http.StatusNotFound, MsgSubjectNotFound},
+	"variableId":          {http.StatusNotFound, MsgVariableNotFound},
+	"importId":            {http.StatusNotFound, MsgImportNotFound},
+}
+
+// WriteNoSuchID writes route's answer for its path parameter param naming nothing
+// (noSuchID), as its handler would once the credentials pass: the $default route's function
+// answers so for an id API Gateway could not route, one holding a slash. Update Participant
+// (a PUT whose target is the participant) names a missing participant in the seed's 400
+// (survey.Service.ReplaceParticipant). A parameter no route has gets the 404 of a path no
+// route matches.
+func WriteNoSuchID(w http.ResponseWriter, _ *http.Request, route routes.Route, param string) {
+	if route.Method == http.MethodPut && param == "participantUniqueId" && strings.HasSuffix(route.Path, "/{"+param+"}") {
+		WriteMessage(w, http.StatusBadRequest, survey.MsgParticipantToUpdateNotFound)
+		return
+	}
+	a, ok := noSuchID[param]
+	if !ok {
+		a.status, a.message = http.StatusNotFound, routes.MsgNoRoute
+	}
+	WriteMessage(w, a.status, a.message)
 }
 
 // WriteRouteError writes the family's error for a request its handler never answered: an

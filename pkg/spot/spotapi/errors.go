@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/participant-roster/roster/pkg/platform/httpx"
+	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/spot/screening"
 	"github.com/participant-roster/roster/pkg/vocab"
 )
@@ -96,6 +97,13 @@ func fromDomain(in []screening.FieldError) []FieldError {
 
 func notFound(w http.ResponseWriter, r *http.Request) {
 	WriteProblem(w, r, http.StatusNotFound, CodeNotFound, "The resource was not found.", nil)
+}
+
+// WriteNoSuchID writes a route's answer for a path parameter that names nothing, whichever it
+// is: the $default route's function answers so for an id API Gateway could not route, one
+// holding a slash.
+func WriteNoSuchID(w http.ResponseWriter, r *http.Request, _ routes.Route, _ string) {
+	notFound(w, r)
 }
 
 // WriteRouteError writes the family's error for a request its handler never answered: an
