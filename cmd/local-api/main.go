@@ -48,6 +48,7 @@ type options struct {
 	authCacheTTL time.Duration
 	lambda       localrun.Mode
 	warm         string
+	buildDir     string
 }
 
 func main() {
@@ -88,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.DurationVar(&o.authCacheTTL, "auth-cache-ttl", app.DefaultAuthCacheTTL, "how long a verified API key is trusted without re-reading it, as in a warm function (in process)")
 	lambda := fs.String("lambda", string(localrun.InProcess), "how the functions run: "+string(localrun.InProcess)+" (their handlers in this process) or "+
 		string(localrun.Emulator)+" (their bootstraps under the Lambda Runtime Interface Emulator)")
+	fs.StringVar(&o.buildDir, "build-dir", "", "with -lambda "+string(localrun.Emulator)+": where the bootstraps are built (default <repo>/"+localrun.BuildSubdir+", git-ignored)")
 	fs.StringVar(&o.warm, "warm", warmLazy, "with -lambda "+string(localrun.Emulator)+": "+warmLazy+" starts a function's emulator on its first request, "+warmEager+" all of them before serving")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: local-api [flags]\n\nServes template.yaml's HTTP API on 127.0.0.1 over DynamoDB Local, seeded with the demo workspace.\n\nFlags:")
@@ -120,7 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return localrun.Run(ctx, localrun.Options{
 		Port: o.port, DynamoDBPort: o.ddbPort, Table: o.table, Fresh: o.fresh, DataDir: o.dataDir,
-		AuthCacheTTL: o.authCacheTTL, Lambda: o.lambda, WarmEager: o.warm == warmEager,
+		AuthCacheTTL: o.authCacheTTL, Lambda: o.lambda, WarmEager: o.warm == warmEager, BuildDir: o.buildDir,
 		Log: stdout, Messages: stderr,
 	}, func(r localrun.Running) { printBanner(stderr, r) })
 }

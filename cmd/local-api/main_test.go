@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/localrun"
 )
 
 // lockedBuffer is a bytes.Buffer safe to write from the server while the test reads it.
@@ -174,6 +175,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-nope"}, 2},
 		{[]string{"extra"}, 2},
 		{[]string{"-h"}, 0},
+		{[]string{"-lambda", "docker"}, 2},
+		{[]string{"-lambda", "emulator", "-warm", "hot"}, 2},
 	} {
 		var stderr bytes.Buffer
 		if _, code := parseFlags(c.args, &stderr); code != c.code {
@@ -181,7 +184,11 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	o, code := parseFlags([]string{"-fresh", "-port", "3100", "-ddb-port", "8100", "-table", "t"}, io.Discard)
-	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" {
+	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" || o.lambda != localrun.InProcess {
 		t.Errorf("parseFlags = %+v, %d", o, code)
+	}
+	o, code = parseFlags([]string{"-lambda", "emulator", "-warm", "eager", "-build-dir", "/tmp/b"}, io.Discard)
+	if code != -1 || o.lambda != localrun.Emulator || o.warm != warmEager || o.buildDir != "/tmp/b" {
+		t.Errorf("parseFlags(-lambda emulator ...) = %+v, %d", o, code)
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -103,12 +101,12 @@ func TestEmulatorMode(t *testing.T) {
 	}
 
 	// Each function that served is warm: its bootstrap, from the build directory, still runs.
-	running, err := exec.Command("pgrep", "-a", "-f", regexp.QuoteMeta(buildDir)).Output()
+	running, err := localrun.ProcessesUnder(buildDir)
 	if err != nil {
-		t.Fatalf("pgrep: %v", err)
+		t.Fatal(err)
 	}
 	for _, fn := range []string{"GetScreenerFunction", "SnapListSurveysFunction", "ImportScreenerParticipantsFunction", "ImportWorkerFunction"} {
-		if !strings.Contains(string(running), filepath.Join(buildDir, fn, "bootstrap")) {
+		if !strings.Contains(running, filepath.Join(buildDir, fn, "bootstrap")) {
 			t.Errorf("%s's bootstrap is not running under the emulator; running under %s:\n%s", fn, buildDir, running)
 		}
 	}

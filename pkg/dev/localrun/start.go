@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"sync"
@@ -52,8 +53,8 @@ func Start(t testing.TB, o Options) Running {
 		case <-time.After(time.Minute):
 			t.Errorf("localrun: Run did not return a minute after its context ended")
 		}
-		if left := processesUnder(o.BuildDir); left != "" {
-			t.Errorf("localrun: processes of the emulators still running after the stop:\n%s", left)
+		if left, err := ProcessesUnder(o.BuildDir); err != nil || left != "" {
+			t.Errorf("localrun: processes of the emulators still running after the stop (%v):\n%s", err, left)
 		}
 		if t.Failed() {
 			t.Logf("localrun output:\n%s", out)
@@ -73,18 +74,19 @@ func Start(t testing.TB, o Options) Running {
 	return Running{}
 }
 
-// processesUnder lists (pgrep -a) the processes whose command line names dir: the emulators
-// started under it (their bootstrap's path is an argument) and the bootstraps they run.
-func processesUnder(dir string) string {
+// ProcessesUnder lists (pgrep -a) the processes whose command line names dir: under an
+// emulator mode's build directory, the emulators (their bootstrap's path is an argument) and
+// the bootstraps they run. "" means none.
+func ProcessesUnder(dir string) (string, error) {
 	out, err := exec.Command("pgrep", "-a", "-f", regexp.QuoteMeta(dir)).Output()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 1 {
-		return "" // pgrep: no process matched
+		return "", nil // pgrep: no process matched
 	}
 	if err != nil {
-		return "pgrep failed: " + err.Error()
+		return "", fmt.Errorf("pgrep: %w", err)
 	}
-	return string(bytes.TrimSpace(out))
+	return string(bytes.TrimSpace(out)), nil
 }
 
 // lockedBuffer is a bytes.Buffer that the server's goroutines may write while a test reads it.
