@@ -25,7 +25,7 @@ func TestCtrlCStopsTheEmulators(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	buildDir := filepath.Join(dir, "build")
-	cmd := exec.Command(bin, "-lambda", "emulator", "-port", "0", "-ddb-port", "0",
+	cmd := exec.Command(bin, "-lambda", "emulator", "-port", "0", "-ddb-port", "0", "-sqs-port", "0",
 		"-data-dir", filepath.Join(dir, "data"), "-build-dir", buildDir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -1,7 +1,7 @@
 // Command local-api serves the API on this machine the way `sam local start-api` would, without
 // Docker (`make run`, `make run FRESH=1`, `make run LAMBDA=emulator`):
 //
-//	go run ./cmd/local-api [-fresh] [-port 3000] [-ddb-port 8000] [-table roster-local] [-lambda inprocess|emulator] [-warm lazy|eager]
+//	go run ./cmd/local-api [-fresh] [-port 3000] [-ddb-port 8000] [-sqs-port 9324] [-table roster-local] [-lambda inprocess|emulator] [-warm lazy|eager]
 //
 // It installs DynamoDB Local if needed and starts it with its data kept in .local/data (wiped
 // first with -fresh), creates the table from template.yaml's definition, seeds the demo
@@ -42,6 +42,7 @@ const (
 type options struct {
 	port         int
 	ddbPort      int
+	sqsPort      int
 	table        string
 	fresh        bool
 	dataDir      string
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.port, "port", localenv.APIPort, "HTTP port of the API, on 127.0.0.1 (0: any free port)")
 	fs.IntVar(&o.ddbPort, "ddb-port", localenv.DynamoDBPort, "DynamoDB Local port (a free one is picked if it is busy; 0: any free port)")
+	fs.IntVar(&o.sqsPort, "sqs-port", localenv.SQSPort, "the local SQS's (moto_server's) port (a free one is picked if it is busy; 0: any free port)")
 	fs.StringVar(&o.table, "table", localenv.Table, "DynamoDB table name")
 	fs.BoolVar(&o.fresh, "fresh", false, "wipe the local data ("+localrun.DataSubdir+") before starting")
 	fs.StringVar(&o.dataDir, "data-dir", "", "where DynamoDB Local keeps its data (default <repo>/"+localrun.DataSubdir+")")
@@ -121,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 // serve runs the local API until ctx is done, printing the banner once it serves.
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return localrun.Run(ctx, localrun.Options{
-		Port: o.port, DynamoDBPort: o.ddbPort, Table: o.table, Fresh: o.fresh, DataDir: o.dataDir,
+		Port: o.port, DynamoDBPort: o.ddbPort, SQSPort: o.sqsPort, Table: o.table, Fresh: o.fresh, DataDir: o.dataDir,
 		AuthCacheTTL: o.authCacheTTL, Lambda: o.lambda, WarmEager: o.warm == warmEager, BuildDir: o.buildDir,
 		Log: stdout, Messages: stderr,
 	}, func(r localrun.Running) { printBanner(stderr, r) })

@@ -43,11 +43,15 @@ type queue struct {
 // sends the app's large imports there. moto keeps its queues in memory: chunks still queued
 // when local-api stops are lost, and their jobs stay QUEUED or RUNNING until the next start
 // ends them (endLostJobs).
-func startQueue(ctx context.Context, a *app.App, msg func(string, ...any)) (*queue, error) {
+func startQueue(ctx context.Context, a *app.App, port int, msg func(string, ...any)) (*queue, error) {
 	msg("starting the local SQS (moto_server) for large imports...")
-	mq, err := localstack.StartSQS(ctx, localstack.SQSOptions{})
+	port, moved := freeOrAny(port)
+	mq, err := localstack.StartSQS(ctx, localstack.SQSOptions{Port: port})
 	if err != nil {
 		return nil, fmt.Errorf("local SQS: %w", err)
+	}
+	if moved {
+		msg("the local SQS's port is busy, so it listens on %s instead", mq.Endpoint)
 	}
 	sc, err := jobqueue.NewClient(ctx, mq.Endpoint)
 	var url string

@@ -66,6 +66,7 @@ const BuildSubdir = ".aws-sam/emulator"
 type Options struct {
 	Port         int    // the API's port on 127.0.0.1; 0: any free port
 	DynamoDBPort int    // DynamoDB Local's; 0: any free port; a busy one is replaced by a free one
+	SQSPort      int    // the local SQS's (moto_server's), as DynamoDBPort
 	Table        string // "": localenv.Table
 	Fresh        bool   // wipe DataDir first
 	DataDir      string // "": <root>/DataSubdir
@@ -145,10 +146,7 @@ func Run(ctx context.Context, o Options, ready func(Running)) (err error) {
 	if _, err := localstack.EnsureDynamoDBLocal(root); err != nil {
 		return err
 	}
-	ddbPort, moved := o.DynamoDBPort, false
-	if ddbPort != 0 && !portFree(ddbPort) {
-		ddbPort, moved = 0, true // StartDynamoDB picks a free port
-	}
+	ddbPort, moved := freeOrAny(o.DynamoDBPort)
 	db, err := localstack.StartDynamoDB(ctx, localstack.DynamoDBOptions{Root: root, Port: ddbPort, DataDir: dataDir})
 	if err != nil {
 		return err
@@ -181,7 +179,7 @@ func Run(ctx context.Context, o Options, ready func(Running)) (err error) {
 	if err := endLostJobs(ctx, a, msg); err != nil {
 		return err
 	}
-	queue, err := startQueue(ctx, a, msg)
+	queue, err := startQueue(ctx, a, o.SQSPort, msg)
 	if err != nil {
 		return err
 	}
@@ -262,6 +260,14 @@ func tableInput(tpl *samtemplate.Template, name string) (*dynamodb.CreateTableIn
 		return nil, fmt.Errorf("template.yaml has %d DynamoDB tables %v; local-api serves exactly one", len(tables), tables)
 	}
 	return tpl.TableInput(tables[0], name)
+}
+
+// freeOrAny is port if it is free, else 0 (any free port) and moved.
+func freeOrAny(port int) (int, bool) {
+	if port != 0 && !portFree(port) {
+		return 0, true
+	}
+	return port, false
 }
 
 // portFree reports whether nothing listens on port (on any address, which is what DynamoDB
