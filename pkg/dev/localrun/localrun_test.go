@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localrun"
+	"github.com/participant-roster/roster/pkg/dev/rie"
 )
 
 type call struct {
@@ -74,6 +76,10 @@ func TestEmulatorMode(t *testing.T) {
 		t.Fatalf("Running = %+v", r)
 	}
 	screener := r.Demo.Screeners[0].ID
+	// env.json's queue URL (what a SAM container is given) is this queue's, seen from a container.
+	if local, container := r.QueueURL, rie.ContainerStack().QueueURL; path(t, local) != path(t, container) {
+		t.Errorf("the local queue is %s, but env.json names %s", local, container)
+	}
 
 	status, _, body := do(t, r.URL, call{method: "GET", path: "/screeners/" + screener, headers: spotHeaders(r)})
 	if status != 200 || !strings.Contains(string(body), `"id":"`+screener+`"`) {
@@ -113,6 +119,15 @@ func TestEmulatorMode(t *testing.T) {
 	if !logs.has("START RequestId") || !logs.has("REPORT RequestId") {
 		t.Errorf("no emulator START/REPORT lines: the functions did not run under the emulator")
 	}
+}
+
+func path(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Path
 }
 
 type importJob struct {
