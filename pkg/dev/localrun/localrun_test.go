@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,30 +45,12 @@ func spotHeaders(r localrun.Running) map[string]string {
 	return map[string]string{"X-Spot-Api-Key": r.Demo.KeyID, "X-Spot-Api-Secret": r.Demo.Secret, "Content-Type": "application/json"}
 }
 
-// syncBuilder collects the functions' and emulators' output while the server writes it.
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) has(sub string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Contains(s.b.String(), sub)
-}
-
 // TestEmulatorMode: the server in emulator mode answers a Spot and a Snap route through the
 // functions' bootstraps (the emulator's START/REPORT lines for them), and a Spot import job
 // runs to COMPLETED through the import worker's bootstrap, fed by the local poller.
 func TestEmulatorMode(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuilder{}
+	logs := &localrun.Output{}
 	buildDir := t.TempDir()
 	r := localrun.Start(t, localrun.Options{Lambda: localrun.Emulator, BuildDir: buildDir, Log: logs})
 	if r.Lambda != localrun.Emulator || r.Demo.KeyID != demo.KeyID {
@@ -116,7 +97,7 @@ func TestEmulatorMode(t *testing.T) {
 			t.Errorf("%s's bootstrap is not running under the emulator; running under %s:\n%s", fn, buildDir, running)
 		}
 	}
-	if !logs.has("START RequestId") || !logs.has("REPORT RequestId") {
+	if !strings.Contains(logs.String(), "START RequestId") || !strings.Contains(logs.String(), "REPORT RequestId") {
 		t.Errorf("no emulator START/REPORT lines: the functions did not run under the emulator")
 	}
 }

@@ -32,7 +32,7 @@ func Start(t testing.TB, o Options) Running {
 	if o.BuildDir == "" {
 		o.BuildDir = t.TempDir()
 	}
-	out := &lockedBuffer{}
+	out := &Output{}
 	if o.Log == nil {
 		o.Log = out
 	}
@@ -89,19 +89,20 @@ func ProcessesUnder(dir string) (string, error) {
 	return string(bytes.TrimSpace(out)), nil
 }
 
-// lockedBuffer is a bytes.Buffer that the server's goroutines may write while a test reads it.
-type lockedBuffer struct {
+// Output is a bytes.Buffer that the server's goroutines may write (Options.Log, Messages)
+// while a test reads it.
+type Output struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *Output) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *Output) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
