@@ -169,8 +169,11 @@ build: ## Build every function into .aws-sam/build/<LogicalID>/bootstrap, as sam
 generate: ## Write template.yaml's route functions, the build-* targets and functions/ from the route tables
 	go run ./cmd/generate
 
-run: ensure-moto ## Serve the API locally (FRESH=1 passes -fresh; ARGS=... passes more flags)
-	PATH="$$PATH:$(USER_BIN)" go run ./cmd/local-api $(if $(filter 1,$(FRESH)),-fresh) $(ARGS)
+# LAMBDA=emulator serves every route through its function's bootstrap under the Lambda Runtime
+# Interface Emulator (default: inprocess, the handlers in local-api's process); WARM=eager
+# starts every emulator before serving instead of on each function's first request.
+run: ensure-moto ## Serve the API locally (FRESH=1 passes -fresh; LAMBDA=emulator, WARM=eager; ARGS=... passes more flags)
+	PATH="$$PATH:$(USER_BIN)" go run ./cmd/local-api $(if $(filter 1,$(FRESH)),-fresh) $(if $(LAMBDA),-lambda $(LAMBDA)) $(if $(WARM),-warm $(WARM)) $(ARGS)
 
 # pip --user puts cfn-lint and moto_server in the user base's bin, which need not be on PATH.
 USER_BIN = $(shell python3 -m site --user-base 2>/dev/null)/bin

@@ -9,35 +9,31 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localenv"
+	"github.com/participant-roster/roster/pkg/dev/localrun"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
-type banner struct {
-	apiURL, endpoint, table, dataDir string
-	fresh                            bool
-	routes                           []samtemplate.HTTPRoute
-	data                             demo.Data
-}
-
 // printBanner tells the developer where everything is and how to call it.
-func printBanner(w io.Writer, b banner) {
+func printBanner(w io.Writer, b localrun.Running) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 
 	p("")
-	p("Participant roster API: %s   (Ctrl-C stops it and DynamoDB Local)", b.apiURL)
+	p("Participant roster API: %s   (Ctrl-C stops it and DynamoDB Local)", b.URL)
+	p("Functions: %s   (started in %v)", lambdaMode(b.Lambda), b.StartTook.Round(100*time.Millisecond))
 	kept := "kept between runs; `make run FRESH=1` starts over"
-	if b.fresh {
+	if b.Fresh {
 		kept = "fresh"
 	}
-	p("DynamoDB Local: %s   table %s   data %s (%s)", b.endpoint, b.table, relative(b.dataDir), kept)
+	p("DynamoDB Local: %s   table %s   data %s (%s)", b.DynamoDBEndpoint, b.Table, relative(b.DataDir), kept)
 	p("")
 	p("Routes (template.yaml):")
-	routes := slices.Clone(b.routes)
+	routes := slices.Clone(b.Routes)
 	slices.SortFunc(routes, func(x, y samtemplate.HTTPRoute) int {
 		return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Method, y.Method))
 	})
@@ -45,45 +41,45 @@ func printBanner(w io.Writer, b banner) {
 		p("  %s\t%s\t%s", r.Method, r.Path, r.LogicalID)
 	}
 	p("")
-	p("Demo workspace %s (%s), for local use only:", b.data.WorkspaceID, demo.WorkspaceName)
-	p("  x-spot-api-key\t%s", b.data.KeyID)
-	p("  x-spot-api-secret\t%s", b.data.Secret)
+	p("Demo workspace %s (%s), for local use only:", b.Demo.WorkspaceID, demo.WorkspaceName)
+	p("  x-spot-api-key\t%s", b.Demo.KeyID)
+	p("  x-spot-api-secret\t%s", b.Demo.Secret)
 	p("")
 	p("Screeners:")
-	for _, s := range b.data.Screeners {
+	for _, s := range b.Demo.Screeners {
 		p("  %s\t%s", s.ID, s.Title)
 	}
 	p("Screener participants:")
-	for _, sp := range b.data.ScreenerParticipants {
+	for _, sp := range b.Demo.ScreenerParticipants {
 		p("  %s\t%s\t%s\t%s\tparticipant %s\tscreener %s", sp.ID, sp.Name, sp.Email, sp.Status(), sp.ParticipantID, sp.ScreenerID)
 	}
 	p("Sessions:")
-	for _, s := range b.data.Sessions {
+	for _, s := range b.Demo.Sessions {
 		state := string(s.State)
 		if s.Outcome != "" {
 			state += " " + string(s.Outcome)
 		}
 		p("  %s\t%s\tscreener participant %s", s.ID, state, s.ScreenerParticipantID)
 	}
-	printSnap(p, b.data.Snap)
+	printSnap(p, b.Demo.Snap)
 	_ = tw.Flush()
 
 	query := "/screener-participants"
-	if len(b.data.Screeners) > 0 {
-		query += "?filter[screenerId][eq]=" + b.data.Screeners[0].ID + "&pagination[limit]=2"
+	if len(b.Demo.Screeners) > 0 {
+		query += "?filter[screenerId][eq]=" + b.Demo.Screeners[0].ID + "&pagination[limit]=2"
 	}
 	fmt.Fprintf(w, "\nTry (-g stops curl from reading the brackets as a glob):\n")
-	fmt.Fprintf(w, "  curl -sg -H 'x-spot-api-key: %s' -H 'x-spot-api-secret: %s' \\\n    '%s%s'\n", b.data.KeyID, b.data.Secret, b.apiURL, query)
-	if snap := b.data.Snap; snap.User.Username != "" {
-		fmt.Fprintf(w, "  curl -s -H 'X-USERNAME: %s' -H 'X-API-KEY: %s' -H 'X-VERSION: 2.0' \\\n    '%s/snaponline/api/surveys'\n", snap.User.Username, snap.APIKey, b.apiURL)
+	fmt.Fprintf(w, "  curl -sg -H 'x-spot-api-key: %s' -H 'x-spot-api-secret: %s' \\\n    '%s%s'\n", b.Demo.KeyID, b.Demo.Secret, b.URL, query)
+	if snap := b.Demo.Snap; snap.User.Username != "" {
+		fmt.Fprintf(w, "  curl -s -H 'X-USERNAME: %s' -H 'X-API-KEY: %s' -H 'X-VERSION: 2.0' \\\n    '%s/snaponline/api/surveys'\n", snap.User.Username, snap.APIKey, b.URL)
 	}
 
 	var env []string
-	if b.table != localenv.Table {
-		env = append(env, "TABLE_NAME="+b.table)
+	if b.Table != localenv.Table {
+		env = append(env, "TABLE_NAME="+b.Table)
 	}
-	if b.endpoint != localenv.DynamoDBEndpoint {
-		env = append(env, "DYNAMODB_ENDPOINT="+b.endpoint)
+	if b.DynamoDBEndpoint != localenv.DynamoDBEndpoint {
+		env = append(env, "DYNAMODB_ENDPOINT="+b.DynamoDBEndpoint)
 	}
 	prefix := strings.Join(env, " ")
 	if prefix != "" {
@@ -93,7 +89,15 @@ func printBanner(w io.Writer, b banner) {
 	fmt.Fprintf(w, "  %smake invoke FN=GetScreenerParticipantFunction EVENT=events/get-screener-participant.json\n", prefix)
 	fmt.Fprintf(w, "  %smake invoke FN=SnapGetParticipantFunction EVENT=events/snap-get-participant.json\n", prefix)
 	fmt.Fprintf(w, "Manage this table's workspaces, keys, screeners, participants, sessions, Snap users, surveys and responses:\n")
-	fmt.Fprintf(w, "  %sgo run ./cmd/roster-admin key list -workspace %s\n\n", prefix, b.data.WorkspaceID)
+	fmt.Fprintf(w, "  %sgo run ./cmd/roster-admin key list -workspace %s\n\n", prefix, b.Demo.WorkspaceID)
+}
+
+// lambdaMode says how the functions run, and how to run them the other way.
+func lambdaMode(m localrun.Mode) string {
+	if m == localrun.Emulator {
+		return "each one's bootstrap under the Lambda Runtime Interface Emulator (in process: `make run`)"
+	}
+	return "their handlers in this process (their bootstraps under the emulator: `make run LAMBDA=emulator`)"
 }
 
 // printSnap prints the Snap XMP Online demo: its credentials, surveys and participants.

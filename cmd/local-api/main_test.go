@@ -10,30 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/dev/localrun"
 )
-
-// lockedBuffer is a bytes.Buffer safe to write from the server while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var apiLine = regexp.MustCompile(`Participant roster API: (http://\S+)`)
 
@@ -42,9 +24,9 @@ var apiLine = regexp.MustCompile(`Participant roster API: (http://\S+)`)
 // Ctrl-C would and waits for a clean return. Each serve starts a DynamoDB Local and a moto of
 // its own, so tests over different data directories run in parallel: their starts (a JVM's
 // mostly) overlap.
-func startCommand(t *testing.T, dataDir string, fresh bool) (url string, stderr *lockedBuffer, stop func()) {
+func startCommand(t *testing.T, dataDir string, fresh bool) (url string, stderr *localrun.Output, stop func()) {
 	t.Helper()
-	stderr = &lockedBuffer{}
+	stderr = &localrun.Output{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	opts := options{port: 0, ddbPort: 0, table: "roster-local", fresh: fresh, dataDir: dataDir}
@@ -174,6 +156,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-nope"}, 2},
 		{[]string{"extra"}, 2},
 		{[]string{"-h"}, 0},
+		{[]string{"-lambda", "docker"}, 2},
+		{[]string{"-lambda", "emulator", "-warm", "hot"}, 2},
 	} {
 		var stderr bytes.Buffer
 		if _, code := parseFlags(c.args, &stderr); code != c.code {
@@ -181,7 +165,11 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	o, code := parseFlags([]string{"-fresh", "-port", "3100", "-ddb-port", "8100", "-table", "t"}, io.Discard)
-	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" {
+	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" || o.lambda != localrun.InProcess {
 		t.Errorf("parseFlags = %+v, %d", o, code)
+	}
+	o, code = parseFlags([]string{"-lambda", "emulator", "-warm", "eager", "-build-dir", "/tmp/b"}, io.Discard)
+	if code != -1 || o.lambda != localrun.Emulator || o.warm != warmEager || o.buildDir != "/tmp/b" {
+		t.Errorf("parseFlags(-lambda emulator ...) = %+v, %d", o, code)
 	}
 }

@@ -24,7 +24,6 @@ import (
 
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
-	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 )
 
@@ -48,31 +47,32 @@ func TemplateRoutes(root string) ([]samtemplate.HTTPRoute, error) {
 	return routes, nil
 }
 
-// Server is a local API Gateway over one wired App. It is an http.Handler.
+// Server is a local API Gateway over the template's routes. It is an http.Handler.
 type Server struct {
-	routes   []samtemplate.HTTPRoute
-	handlers map[string]lambdahttp.Handler
-	log      *slog.Logger
+	routes  []samtemplate.HTTPRoute
+	invoker Invoker
+	log     *slog.Logger
 }
 
-// New builds every route's function handler once, as a warm Lambda keeps it. It fails if a
-// route names a function the app has no handler for, or a route's path cannot be served.
+// New serves routes through the app's handlers, in this process (InProcess).
 func New(a *app.App, routes []samtemplate.HTTPRoute, log *slog.Logger) (*Server, error) {
-	s := &Server{routes: routes, handlers: map[string]lambdahttp.Handler{}, log: log}
+	inProcess, err := NewInProcess(a, routes)
+	if err != nil {
+		return nil, err
+	}
+	return NewWith(inProcess, routes, log)
+}
+
+// NewWith serves routes through invoker: the request becomes the route's event, invoker runs
+// the route's function on it, and its response is written back. It fails if a route's path
+// cannot be served.
+func NewWith(invoker Invoker, routes []samtemplate.HTTPRoute, log *slog.Logger) (*Server, error) {
 	for _, r := range routes {
 		if err := checkTemplatePath(r.Path); r.Path != defaultPath && err != nil {
 			return nil, fmt.Errorf("%s %s (%s): %w", r.Method, r.Path, r.LogicalID, err)
 		}
-		if _, ok := s.handlers[r.LogicalID]; ok {
-			continue
-		}
-		h, err := a.LambdaHandler(r.LogicalID)
-		if err != nil {
-			return nil, fmt.Errorf("template.yaml route %s %s: %w", r.Method, r.Path, err)
-		}
-		s.handlers[r.LogicalID] = h
 	}
-	return s, nil
+	return &Server{routes: routes, invoker: invoker, log: log}, nil
 }
 
 // Routes returns the routes served.
@@ -128,7 +128,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := EventFromRequest(r, route, body)
 	// A Lambda invocation is not cancelled when the client goes away.
-	resp, err := s.invoke(context.WithoutCancel(r.Context()), route.LogicalID, ev)
+	resp, err := s.invoker.Invoke(context.WithoutCancel(r.Context()), route.LogicalID, ev)
 	if err != nil {
 		s.log.Error("function failed", slog.String("source", "local-api"), slog.String("function", route.LogicalID),
 			slog.String("requestId", ev.RequestContext.RequestID), slog.Any("error", err),
@@ -138,17 +138,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Apigw-Requestid", ev.RequestContext.RequestID)
 	WriteResponse(w, resp)
-}
-
-// invoke calls a function's handler; a panic is reported as the invocation's error, as the
-// Lambda runtime reports it.
-func (s *Server) invoke(ctx context.Context, fn string, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return s.handlers[fn](ctx, ev)
 }
 
 // Match returns the route serving method and (decoded) path. As in API Gateway, a route with

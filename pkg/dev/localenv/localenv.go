@@ -14,6 +14,13 @@ const (
 	APIPort = 3000
 	// ImportQueue is the local import queue's name (its DLQ is ImportQueue+"-dlq").
 	ImportQueue = "roster-local-imports"
+	// SQSPort is the local SQS's (moto_server's) port, on 127.0.0.1.
+	SQSPort = 9324
+	// SQSAccount is the account id in moto_server's queue URLs.
+	SQSAccount = "123456789012"
+	// ContainerHost is this machine as a SAM CLI container sees it (Docker Desktop's name for
+	// it), for env.json.
+	ContainerHost = "host.docker.internal"
 )
 
 // DynamoDBEndpoint is DynamoDB Local's URL at its default port.

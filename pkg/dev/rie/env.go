@@ -3,6 +3,7 @@ package rie
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
@@ -37,23 +38,15 @@ const localRegion = "us-east-1"
 // doc lists it. It fails on a value only the deployed stack knows that stack has no local value
 // for, naming the variable.
 func Environment(fn samtemplate.Function, stack Stack) (map[string]string, error) {
-	env := map[string]string{}
-	usesQueue := false
-	for name, value := range fn.Environment {
-		if ref, ok := fn.StackValues[name]; ok {
-			local, err := stack.resolve(ref)
-			if err != nil {
-				return nil, fmt.Errorf("rie: %s: %s (%s in template.yaml): %w", fn.LogicalID, name, ref, err)
-			}
-			usesQueue = usesQueue || ref == QueueResource
-			value = local
-		}
-		env[name] = value
+	local, err := LocalValues(fn, stack)
+	if err != nil {
+		return nil, err
 	}
-	env["DYNAMODB_ENDPOINT"] = stack.DynamoDBEndpoint
-	if usesQueue {
-		env["SQS_ENDPOINT"] = stack.SQSEndpoint
+	env := maps.Clone(fn.Environment)
+	if env == nil {
+		env = map[string]string{}
 	}
+	maps.Copy(env, local)
 	env["AWS_REGION"] = localRegion
 	env["AWS_ACCESS_KEY_ID"] = "local"
 	env["AWS_SECRET_ACCESS_KEY"] = "local"
@@ -66,6 +59,27 @@ func Environment(fn samtemplate.Function, stack Stack) (map[string]string, error
 		env[memorySizeEnv] = strconv.Itoa(fn.MemorySize)
 	}
 	return env, nil
+}
+
+// LocalValues are the variables of fn that must differ from the deployed stack's to run it
+// against stack: each value only the deployed stack knows, given stack's (the table's name,
+// the queue's URL), DYNAMODB_ENDPOINT, and SQS_ENDPOINT for a function that uses the queue.
+func LocalValues(fn samtemplate.Function, stack Stack) (map[string]string, error) {
+	local := map[string]string{}
+	usesQueue := false
+	for name, ref := range fn.StackValues {
+		value, err := stack.resolve(ref)
+		if err != nil {
+			return nil, fmt.Errorf("rie: %s: %s (%s in template.yaml): %w", fn.LogicalID, name, ref, err)
+		}
+		usesQueue = usesQueue || ref == QueueResource
+		local[name] = value
+	}
+	local["DYNAMODB_ENDPOINT"] = stack.DynamoDBEndpoint
+	if usesQueue {
+		local["SQS_ENDPOINT"] = stack.SQSEndpoint
+	}
+	return local, nil
 }
 
 // resolve is the local value of a template resource the environment refers to.
