@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/participant-roster/roster/pkg/dev/localrun"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/dev/walkthrough"
 )
@@ -16,7 +17,9 @@ import (
 const walkthroughRows = "1200"
 
 // TestREADMEWalkthroughs runs both README walk-throughs as written, command by command in bash
-// with curl, against `make run`'s server: every API call answers what its comments say.
+// with curl, against `make run`'s server in each of its modes (the handlers in process, and
+// every function's own bootstrap under the Lambda emulator): every API call answers what its
+// comments say.
 func TestREADMEWalkthroughs(t *testing.T) {
 	root, err := samtemplate.FindRoot()
 	if err != nil {
@@ -26,16 +29,21 @@ func TestREADMEWalkthroughs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, _, _ := startCommand(t, t.TempDir(), false)
-	for _, section := range []struct {
-		heading  string
-		minCurls int // fewer means the extraction lost commands
-	}{
-		{"Walk-through", 20},
-		{"Snap XMP Online walk-through", 20},
-	} {
-		t.Run(section.heading, func(t *testing.T) {
-			runWalkthrough(t, readme, section.heading, section.minCurls, url)
+	for _, mode := range []localrun.Mode{localrun.InProcess, localrun.Emulator} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			url := localrun.Start(t, localrun.Options{Lambda: mode}).URL
+			for _, section := range []struct {
+				heading  string
+				minCurls int // fewer means the extraction lost commands
+			}{
+				{"Walk-through", 20},
+				{"Snap XMP Online walk-through", 20},
+			} {
+				t.Run(section.heading, func(t *testing.T) {
+					runWalkthrough(t, readme, section.heading, section.minCurls, url)
+				})
+			}
 		})
 	}
 }
@@ -46,7 +54,7 @@ func runWalkthrough(t *testing.T, readme []byte, heading string, minCurls int, u
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute) // the emulator builds each function on its first call
 	defer cancel()
 	r := walkthrough.Runner{BaseURL: url, Dir: t.TempDir(), Set: map[string]string{"ROWS": walkthroughRows}}
 	outcomes, err := r.Exec(ctx, cmds)
