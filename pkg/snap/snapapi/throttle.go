@@ -25,7 +25,7 @@ var RateHeaders = []string{HeaderLimitPerSec, HeaderRemainingPerSec, HeaderReset
 
 // MsgRateLimited is the 429's message for these limits.
 func MsgRateLimited(l ratelimit.Limits) string {
-	return fmt.Sprintf("Rate limit exceeded: at most %d calls per second and %d calls per minute are allowed. Retry after the time in X-RateLimit-Reset-Per-Sec or X-RateLimit-Reset-Per-Min.", l.PerSecond, l.PerMinute)
+	return fmt.Sprintf("Rate limit exceeded (%d per second, %d per minute). Retry after the time in X-RateLimit-Reset-Per-Sec or X-RateLimit-Reset-Per-Min.", l.PerSecond, l.PerMinute)
 }
 
 // admission is a call's count against its user's limits: started as soon as the credential is
