@@ -13,6 +13,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localenv"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
@@ -21,6 +22,7 @@ type banner struct {
 	fresh                            bool
 	routes                           []samtemplate.HTTPRoute
 	data                             demo.Data
+	snapLimits                       ratelimit.Limits
 }
 
 // printBanner tells the developer where everything is and how to call it.
@@ -65,7 +67,7 @@ func printBanner(w io.Writer, b banner) {
 		}
 		p("  %s\t%s\tscreener participant %s", s.ID, state, s.ScreenerParticipantID)
 	}
-	printSnap(p, b.data.Snap)
+	printSnap(p, b.data.Snap, b.snapLimits)
 	_ = tw.Flush()
 
 	query := "/screener-participants"
@@ -97,7 +99,7 @@ func printBanner(w io.Writer, b banner) {
 }
 
 // printSnap prints the Snap XMP Online demo: its credentials, surveys and participants.
-func printSnap(p func(format string, args ...any), snap demo.SnapData) {
+func printSnap(p func(format string, args ...any), snap demo.SnapData, limits ratelimit.Limits) {
 	if snap.User.Username == "" {
 		return
 	}
@@ -107,6 +109,8 @@ func printSnap(p func(format string, args ...any), snap demo.SnapData) {
 	p("  X-API-KEY\t%s", snap.APIKey)
 	p("  colleague X-USERNAME\t%s\t(%s, %s; the group survey is shared with them)", snap.Colleague.Username, snap.Colleague.Fullname, snap.Colleague.ID)
 	p("  colleague X-API-KEY\t%s", snap.ColleagueAPIKey)
+	p("  per-user limits\t%d calls a second, %d a minute\t(the vendor's: -snap-rate-per-sec %d -snap-rate-per-min %d)",
+		limits.PerSecond, limits.PerMinute, ratelimit.VendorLimits.PerSecond, ratelimit.VendorLimits.PerMinute)
 	p("Surveys:")
 	for _, sv := range snap.Surveys {
 		var unique []string

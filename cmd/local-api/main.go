@@ -39,6 +39,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 )
 
 // dataSubdir is where DynamoDB Local keeps the table between runs, relative to the repo root;
@@ -52,7 +53,14 @@ type options struct {
 	fresh        bool
 	dataDir      string
 	authCacheTTL time.Duration
+	snapLimits   ratelimit.Limits
 }
+
+// localSnapLimits are make run's per-user Snap limits: a walk-through pasted into a shell
+// makes many calls a second, which the vendor's limits (ratelimit.VendorLimits, the template's
+// defaults) would mostly answer 429. The calls are counted and carry their rate headers all
+// the same.
+var localSnapLimits = ratelimit.Limits{PerSecond: 100, PerMinute: 1000}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -90,6 +98,8 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.BoolVar(&o.fresh, "fresh", false, "wipe the local data ("+dataSubdir+") before starting")
 	fs.StringVar(&o.dataDir, "data-dir", "", "where DynamoDB Local keeps its data (default <repo>/"+dataSubdir+")")
 	fs.DurationVar(&o.authCacheTTL, "auth-cache-ttl", app.DefaultAuthCacheTTL, "how long a verified API key is trusted without re-reading it, as in a warm function")
+	fs.IntVar(&o.snapLimits.PerSecond, "snap-rate-per-sec", localSnapLimits.PerSecond, "Snap calls a user may make per second (the vendor's limit, and the template's default, is 1)")
+	fs.IntVar(&o.snapLimits.PerMinute, "snap-rate-per-min", localSnapLimits.PerMinute, "Snap calls a user may make per minute (the vendor's limit, and the template's default, is 10)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: local-api [flags]\n\nServes template.yaml's HTTP API on 127.0.0.1 over DynamoDB Local, seeded with the demo workspace.\n\nFlags:")
 		fs.PrintDefaults()
@@ -103,6 +113,10 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "local-api: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
+		return o, 2
+	}
+	if err := o.snapLimits.Validate(); err != nil {
+		fmt.Fprintln(stderr, "local-api:", err)
 		return o, 2
 	}
 	return o, -1
@@ -183,6 +197,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	a := app.New(client, o.table, o.authCacheTTL, log)
+	a.SetSnapLimits(o.snapLimits)
 	data, err := demo.Seed(ctx, a)
 	if err != nil {
 		return err
@@ -201,7 +216,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	printBanner(stderr, banner{
 		apiURL: "http://" + listener.Addr().String(), endpoint: db.Endpoint, table: o.table,
-		dataDir: dataDir, fresh: o.fresh, routes: routes, data: data,
+		dataDir: dataDir, fresh: o.fresh, routes: routes, data: data, snapLimits: o.snapLimits,
 	})
 	err = srv.Serve(ctx, listener)
 	fmt.Fprintln(stderr, "local-api: server stopped")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 )
 
 // lockedBuffer is a bytes.Buffer safe to write from the server while the test reads it.
@@ -174,6 +175,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-nope"}, 2},
 		{[]string{"extra"}, 2},
 		{[]string{"-h"}, 0},
+		{[]string{"-snap-rate-per-sec", "0"}, 2},
+		{[]string{"-snap-rate-per-min", "-1"}, 2},
 	} {
 		var stderr bytes.Buffer
 		if _, code := parseFlags(c.args, &stderr); code != c.code {
@@ -181,7 +184,11 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	o, code := parseFlags([]string{"-fresh", "-port", "3100", "-ddb-port", "8100", "-table", "t"}, io.Discard)
-	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" {
+	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" || o.snapLimits != localSnapLimits {
 		t.Errorf("parseFlags = %+v, %d", o, code)
+	}
+	o, code = parseFlags([]string{"-snap-rate-per-sec", "1", "-snap-rate-per-min", "10"}, io.Discard)
+	if code != -1 || o.snapLimits != ratelimit.VendorLimits {
+		t.Errorf("parseFlags with the vendor's limits = %+v, %d", o.snapLimits, code)
 	}
 }
