@@ -88,12 +88,15 @@ var LimitsEnv = []LimitEnv{
 	{"SNAP_RATE_LIMIT_PER_MIN", "SnapRateLimitPerMinute", func(l *ratelimit.Limits, n int) { l.PerMinute = n }},
 }
 
-// LimitsFromEnv reads LimitsEnv; a variable not set keeps the vendor's limit
+// LimitsFromEnv reads LimitsEnv from the process environment (LimitsFrom).
+func LimitsFromEnv() (ratelimit.Limits, error) { return LimitsFrom(os.Getenv) }
+
+// LimitsFrom reads LimitsEnv through getenv; a variable not set keeps the vendor's limit
 // (ratelimit.VendorLimits).
-func LimitsFromEnv() (ratelimit.Limits, error) {
+func LimitsFrom(getenv func(string) string) (ratelimit.Limits, error) {
 	l := ratelimit.VendorLimits
 	for _, e := range LimitsEnv {
-		v := os.Getenv(e.Variable)
+		v := getenv(e.Variable)
 		if v == "" {
 			continue
 		}
