@@ -237,6 +237,7 @@ func newBench(ctx context.Context, root, endpoint string) (*bench, error) {
 		app:      app.New(client, table, app.DefaultAuthCacheTTL, log),
 		handlers: map[string]lambdahttp.Handler{},
 	}
+	b.app.SetSnapLimits(benchSnapLimits)
 	for _, r := range allroutes.All {
 		h, err := b.app.LambdaHandler(r.LogicalID)
 		if err != nil {

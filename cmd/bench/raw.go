@@ -59,6 +59,12 @@ func rawRosterPartition(w, screener string) string {
 	return rawWorkspace(w) + "#SCR#" + screener + "#SCPAR"
 }
 
+// rawRateCounterKey is a Snap user's rate counter of the minute of at (snapstore's access
+// pattern 29).
+func rawRateCounterKey(w, userID string, at time.Time) rawItem {
+	return rawKey(rawWorkspace(w)+"#RATE#"+userID, fmt.Sprintf("M#%d", at.Unix()/60*60))
+}
+
 func rawSurveyKey(w, surveyID string) rawItem { return rawKey(rawWorkspace(w)+"#SURVEY", surveyID) }
 func rawSurveyHoldKey(w, surveyID string) rawItem {
 	return rawKey(rawSurveyPartition(w, surveyID, "HOLD"), "HOLD")

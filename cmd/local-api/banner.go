@@ -15,6 +15,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/localenv"
 	"github.com/participant-roster/roster/pkg/dev/localrun"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
@@ -61,7 +62,7 @@ func printBanner(w io.Writer, b localrun.Running) {
 		}
 		p("  %s\t%s\tscreener participant %s", s.ID, state, s.ScreenerParticipantID)
 	}
-	printSnap(p, b.Demo.Snap)
+	printSnap(p, b.Demo.Snap, b.SnapLimits)
 	_ = tw.Flush()
 
 	query := "/screener-participants"
@@ -101,7 +102,7 @@ func lambdaMode(m localrun.Mode) string {
 }
 
 // printSnap prints the Snap XMP Online demo: its credentials, surveys and participants.
-func printSnap(p func(format string, args ...any), snap demo.SnapData) {
+func printSnap(p func(format string, args ...any), snap demo.SnapData, limits ratelimit.Limits) {
 	if snap.User.Username == "" {
 		return
 	}
@@ -111,6 +112,8 @@ func printSnap(p func(format string, args ...any), snap demo.SnapData) {
 	p("  X-API-KEY\t%s", snap.APIKey)
 	p("  colleague X-USERNAME\t%s\t(%s, %s; the group survey is shared with them)", snap.Colleague.Username, snap.Colleague.Fullname, snap.Colleague.ID)
 	p("  colleague X-API-KEY\t%s", snap.ColleagueAPIKey)
+	p("  per-user limits\t%d calls a second, %d a minute\t(the vendor's: -snap-rate-per-sec %d -snap-rate-per-min %d)",
+		limits.PerSecond, limits.PerMinute, ratelimit.VendorLimits.PerSecond, ratelimit.VendorLimits.PerMinute)
 	p("Surveys:")
 	for _, sv := range snap.Surveys {
 		var unique []string

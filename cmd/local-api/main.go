@@ -31,6 +31,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/app"
 	"github.com/participant-roster/roster/pkg/dev/localenv"
 	"github.com/participant-roster/roster/pkg/dev/localrun"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 )
 
 // The -warm values, as sam local start-api's --warm-containers names them.
@@ -50,6 +51,7 @@ type options struct {
 	lambda       localrun.Mode
 	warm         string
 	buildDir     string
+	snapLimits   ratelimit.Limits
 }
 
 func main() {
@@ -93,6 +95,8 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 		string(localrun.Emulator)+" (their bootstraps under the Lambda Runtime Interface Emulator)")
 	fs.StringVar(&o.buildDir, "build-dir", "", "with -lambda "+string(localrun.Emulator)+": where the bootstraps are built (default <repo>/"+localrun.BuildSubdir+", git-ignored)")
 	fs.StringVar(&o.warm, "warm", warmLazy, "with -lambda "+string(localrun.Emulator)+": "+warmLazy+" starts a function's emulator on its first request, "+warmEager+" all of them before serving")
+	fs.IntVar(&o.snapLimits.PerSecond, "snap-rate-per-sec", localrun.LocalSnapLimits.PerSecond, "Snap calls a user may make per second (the vendor's limit, and the template's default, is 1)")
+	fs.IntVar(&o.snapLimits.PerMinute, "snap-rate-per-min", localrun.LocalSnapLimits.PerMinute, "Snap calls a user may make per minute (the vendor's limit, and the template's default, is 10)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: local-api [flags]\n\nServes template.yaml's HTTP API on 127.0.0.1 over DynamoDB Local, seeded with the demo workspace.\n\nFlags:")
 		fs.PrintDefaults()
@@ -112,6 +116,9 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	if err == nil && o.warm != warmLazy && o.warm != warmEager {
 		err = fmt.Errorf("-warm %q: want %s or %s", o.warm, warmLazy, warmEager)
 	}
+	if err == nil {
+		err = o.snapLimits.Validate()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "local-api:", err)
 		return o, 2
@@ -125,7 +132,8 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return localrun.Run(ctx, localrun.Options{
 		Port: o.port, DynamoDBPort: o.ddbPort, SQSPort: o.sqsPort, Table: o.table, Fresh: o.fresh, DataDir: o.dataDir,
 		AuthCacheTTL: o.authCacheTTL, Lambda: o.lambda, WarmEager: o.warm == warmEager, BuildDir: o.buildDir,
-		Log: stdout, Messages: stderr,
+		SnapLimits: o.snapLimits,
+		Log:        stdout, Messages: stderr,
 	}, func(r localrun.Running) { printBanner(stderr, r) })
 }
 

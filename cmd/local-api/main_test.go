@@ -15,6 +15,7 @@ import (
 
 	"github.com/participant-roster/roster/pkg/dev/demo"
 	"github.com/participant-roster/roster/pkg/dev/localrun"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 )
 
 var apiLine = regexp.MustCompile(`Participant roster API: (http://\S+)`)
@@ -158,6 +159,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-h"}, 0},
 		{[]string{"-lambda", "docker"}, 2},
 		{[]string{"-lambda", "emulator", "-warm", "hot"}, 2},
+		{[]string{"-snap-rate-per-sec", "0"}, 2},
+		{[]string{"-snap-rate-per-min", "-1"}, 2},
 	} {
 		var stderr bytes.Buffer
 		if _, code := parseFlags(c.args, &stderr); code != c.code {
@@ -165,8 +168,12 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	o, code := parseFlags([]string{"-fresh", "-port", "3100", "-ddb-port", "8100", "-table", "t"}, io.Discard)
-	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" || o.lambda != localrun.InProcess {
+	if code != -1 || !o.fresh || o.port != 3100 || o.ddbPort != 8100 || o.table != "t" || o.lambda != localrun.InProcess || o.snapLimits != localrun.LocalSnapLimits {
 		t.Errorf("parseFlags = %+v, %d", o, code)
+	}
+	o, code = parseFlags([]string{"-snap-rate-per-sec", "1", "-snap-rate-per-min", "10"}, io.Discard)
+	if code != -1 || o.snapLimits != ratelimit.VendorLimits {
+		t.Errorf("parseFlags with the vendor's limits = %+v, %d", o.snapLimits, code)
 	}
 	o, code = parseFlags([]string{"-lambda", "emulator", "-warm", "eager", "-build-dir", "/tmp/b"}, io.Discard)
 	if code != -1 || o.lambda != localrun.Emulator || o.warm != warmEager || o.buildDir != "/tmp/b" {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
+	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 )
 
@@ -27,10 +29,24 @@ const (
 )
 
 func snapHeaders() http.Header {
-	return http.Header{
+	h := http.Header{
 		"Content-Type":           {"application/json"},
 		"X-Request-Id":           {reqID},
 		"Api-Supported-Versions": {"1.0, 2.0"},
+	}
+	for name, v := range map[string]string{
+		snapapi.HeaderLimitPerSec: "1", snapapi.HeaderRemainingPerSec: "0", snapapi.HeaderResetPerSec: "1767225601",
+		snapapi.HeaderLimitPerMin: "10", snapapi.HeaderRemainingPerMin: "9", snapapi.HeaderResetPerMin: "1767225660",
+	} {
+		h.Set(name, v)
+	}
+	return h
+}
+
+// withoutRateHeaders are the headers of an answer to no known user (a credentials 401).
+func withoutRateHeaders(h http.Header) {
+	for _, name := range snapapi.RateHeaders {
+		h.Del(name)
 	}
 }
 
@@ -172,7 +188,13 @@ func TestValidateSnapResponse(t *testing.T) {
 		{"seed 400", "POST", snapBase + "/participants", 400, snapHeaders(), msg(survey.MsgLoginSectionRequired), true},
 		{"409 on add", "POST", snapBase + "/participants", 409, snapHeaders(), msg("Retry."), true},
 		{"413 on update", "PUT", snapPtp, 413, snapHeaders(), msg("Too large."), true},
-		{"429 is not ours", "GET", snapPtp, 429, snapHeaders(), msg("Slow down."), false},
+		{"429", "GET", snapPtp, 429, snapHeadersWith(func(h http.Header) { h.Set(snapapi.HeaderRemainingPerSec, "-3") }), msg(snapapi.MsgRateLimited(ratelimit.VendorLimits)), true},
+		{"429 without the rate headers", "GET", snapPtp, 429, snapHeadersWith(withoutRateHeaders), msg("Slow down."), false},
+		{"remaining below zero", "GET", snapPtp, 200, snapHeadersWith(func(h http.Header) { h.Set(snapapi.HeaderRemainingPerMin, "-12") }), p(nil), true},
+		{"a success without a rate header", "GET", snapPtp, 200, snapHeadersWith(func(h http.Header) { h.Del(snapapi.HeaderResetPerMin) }), p(nil), false},
+		{"a 400 without a rate header", "POST", snapBase + "/participants", 400, snapHeadersWith(func(h http.Header) { h.Del(snapapi.HeaderLimitPerSec) }), msg(survey.MsgLoginSectionRequired), false},
+		{"a limit that is no number", "GET", snapPtp, 200, snapHeadersWith(func(h http.Header) { h.Set(snapapi.HeaderLimitPerSec, "one") }), p(nil), false},
+		{"a reset that is no UNIX time", "GET", snapPtp, 200, snapHeadersWith(func(h http.Header) { h.Set(snapapi.HeaderResetPerSec, "2026-01-01T00:00:00Z") }), p(nil), false},
 		{"delete 200 without body", "DELETE", snapPtp, 200, noCT, nil, true},
 		{"delete 200 with JSON content type and no body", "DELETE", snapPtp, 200, snapHeaders(), nil, true},
 		{"delete 200 with a body", "DELETE", snapPtp, 200, snapHeaders(), p(nil), false},
@@ -183,6 +205,8 @@ func TestValidateSnapResponse(t *testing.T) {
 
 		// Errors.
 		{"good 401", "GET", snapBase, 401, snapHeaders(), msg("Authorization has been denied for this request."), true},
+		{"401 for the credentials, no user known", "GET", snapBase, 401, snapHeadersWith(withoutRateHeaders), msg("Authorization has been denied for this request."), true},
+		{"500 of a call not counted", "GET", "/snaponline/api/account", 500, snapHeadersWith(withoutRateHeaders), msg("An error has occurred."), true},
 		{"error with an extra field", "GET", snapBase, 401, snapHeaders(),
 			map[string]any{"message": "Authorization has been denied for this request.", "requestId": reqID}, false},
 		{"Spot error envelope", "GET", snapBase, 401, snapHeaders(), errBody(401, "UNAUTHORIZED"), false},
@@ -298,7 +322,7 @@ func TestSnapOperationConventions(t *testing.T) {
 		if !hasVersion {
 			t.Errorf("%s: no optional X-VERSION header parameter", name)
 		}
-		want := []int{400, 401, 500}
+		want := []int{400, 401, 429, 500}
 		if strings.Contains(r.op.Path, "{participantUniqueId}") && !(r.op.Method == "PUT" && strings.HasSuffix(r.op.Path, "{participantUniqueId}")) {
 			want = append(want, 404) // Update Participant answers an unknown participant with the seed's 400
 		}
@@ -352,6 +376,13 @@ func TestSnapOperationConventions(t *testing.T) {
 			h := resp.Value.Headers
 			for _, hn := range []string{"X-Request-Id", "api-supported-versions"} {
 				if h[hn] == nil || !h[hn].Value.Required {
+					t.Errorf("%s %s: %s header not documented as required", name, code, hn)
+				}
+			}
+			// Every answer to a known user carries the rate headers (Decision 22); a 401 or a
+			// 500 may know no user.
+			for _, hn := range snapapi.RateHeaders {
+				if code != "401" && code != "500" && (h[hn] == nil || !h[hn].Value.Required) {
 					t.Errorf("%s %s: %s header not documented as required", name, code, hn)
 				}
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/participant-roster/roster/pkg/jobs/jobstore"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
 	"github.com/participant-roster/roster/pkg/platform/lambdahttp"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapapi"
 	"github.com/participant-roster/roster/pkg/snap/snapstore"
@@ -59,17 +60,23 @@ func NewDynamoDBClient(ctx context.Context, endpoint string) (*dynamodb.Client, 
 	return ddb.NewClient(ctx, endpoint)
 }
 
-// New wires the service over a client and table.
+// New wires the service over a client and table, each Snap user held to the vendor's limits
+// (ratelimit.VendorLimits, as a function whose environment sets none; SetSnapLimits changes
+// them).
 func New(client *dynamodb.Client, table string, authCacheTTL time.Duration, log *slog.Logger) *App {
 	t := ddb.New(client, table)
 	spot := spotwire.New(t, authCacheTTL, log)
-	snap := snapwire.New(t, authCacheTTL, log)
+	snap := snapwire.New(t, authCacheTTL, ratelimit.VendorLimits, log)
 	return &App{
 		Table: t, Store: spot.Store, SnapStore: snap.Store, Jobs: snap.Jobs, Service: spot.Service, Admin: spot.Admin,
 		Spot: spot.API, Snap: snap.API, Log: log, ImportWriteBudget: ddb.DefaultPartitionWriteBudget,
 		spot: spot, snap: snap,
 	}
 }
+
+// SetSnapLimits holds each Snap user to other limits than the vendor's (local runs, tests that
+// make many calls a second, the benchmark).
+func (a *App) SetSnapLimits(l ratelimit.Limits) { a.Snap.Limiter.Limits = l }
 
 // EnableImports sends large Spot imports (and those asking Prefer: respond-async) and every
 // Snap bulk import to a queue as jobs.

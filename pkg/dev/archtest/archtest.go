@@ -89,7 +89,7 @@ var (
 
 // sdkFree are the platform packages that link no AWS SDK, so that handlers take them without
 // an adapter's reach (their adapters are separate packages).
-var sdkFree = []string{"pkg/platform/idempotency"}
+var sdkFree = []string{"pkg/platform/idempotency", "pkg/platform/ratelimit"}
 
 func hasPrefixIn(path string, prefixes []string) bool {
 	return slices.ContainsFunc(prefixes, func(p string) bool {

@@ -1,6 +1,7 @@
 package codegen_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -131,12 +132,13 @@ func TestGeneratedFunction(t *testing.T) {
 	importer := routes.Route{LogicalID: "ImportThingsFunction", Dir: "import-things", Method: "POST", Path: "/snaponline/api/things",
 		SendsImports: "Large thing imports are jobs whose chunks go to ImportQueue; ImportWorkerFunction runs them, so this reason needs two lines.",
 		Family:       routes.Snap}
+	snapReader := routes.Route{LogicalID: "ListThingsFunction", Dir: "list-things", Method: "GET", Path: "/snaponline/api/things", ReadOnly: true, Family: routes.Snap}
 	tidy := routes.Scheduled{LogicalID: "TidyThingsFunction", Dir: "tidy-things", Schedule: "cron(0 3 * * ? *)", Why: "Tidies things at night."}
 	catchAll := routes.Fallback{LogicalID: "CatchAllFunction", Dir: "catch-all", Why: "Answers the rest."}
-	out := generate(t, root, codegen.Input{Routes: []routes.Route{reader, importer}, Default: &catchAll, Workers: routes.Workers, Schedules: []routes.Scheduled{tidy}})
+	out := generate(t, root, codegen.Input{Routes: []routes.Route{reader, importer, snapReader}, Default: &catchAll, Workers: routes.Workers, Schedules: []routes.Scheduled{tidy}})
 	must(t, out.Write(root))
-	if got := dirs(t, root); !slices.Equal(got, []string{"catch-all", "import-things", "import-worker", "read-thing", "tidy-things"}) {
-		t.Errorf("functions/ = %v, want the two routes', the $default one's, the worker's and the scheduled one's (the old ones removed)", got)
+	if got := dirs(t, root); !slices.Equal(got, []string{"catch-all", "import-things", "import-worker", "list-things", "read-thing", "tidy-things"}) {
+		t.Errorf("functions/ = %v, want the three routes', the $default one's, the worker's and the scheduled one's (the old ones removed)", got)
 	}
 
 	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
@@ -146,17 +148,23 @@ func TestGeneratedFunction(t *testing.T) {
 	if got := tmpl.HTTPRoutes(); !slices.Equal(got, []samtemplate.HTTPRoute{
 		{LogicalID: "CatchAllFunction", Method: "ANY", Path: routes.DefaultPath},
 		{LogicalID: "ImportThingsFunction", Method: "POST", Path: "/snaponline/api/things"},
+		{LogicalID: "ListThingsFunction", Method: "GET", Path: "/snaponline/api/things"},
 		{LogicalID: "ReadThingFunction", Method: "GET", Path: "/things/{id}"},
 	}) {
 		t.Errorf("HTTPRoutes = %v", got)
 	}
+	// A Snap function reads the per-user limits (template parameters, at their defaults here);
+	// a read-only one may also count its calls (an inline UpdateItem statement).
+	snapLimits := map[string]string{"SNAP_RATE_LIMIT_PER_SEC": "1", "SNAP_RATE_LIMIT_PER_MIN": "10"}
 	for _, tc := range []struct {
 		id       string
 		policies []samtemplate.Policy
 		queueURL string
+		limits   map[string]string
 	}{
-		{reader.LogicalID, []samtemplate.Policy{{Name: "DynamoDBReadPolicy", TableName: "RosterTable"}}, ""},
-		{importer.LogicalID, []samtemplate.Policy{{Name: "DynamoDBCrudPolicy", TableName: "RosterTable"}, {Name: "SQSSendMessagePolicy"}}, "ImportQueue"},
+		{reader.LogicalID, []samtemplate.Policy{{Name: "DynamoDBReadPolicy", TableName: "RosterTable"}}, "", map[string]string{}},
+		{importer.LogicalID, []samtemplate.Policy{{Name: "DynamoDBCrudPolicy", TableName: "RosterTable"}, {Name: "SQSSendMessagePolicy"}}, "ImportQueue", snapLimits},
+		{snapReader.LogicalID, []samtemplate.Policy{{Name: "DynamoDBReadPolicy", TableName: "RosterTable"}, {Name: "inline"}}, "", snapLimits},
 	} {
 		f, ok := tmpl.Function(tc.id)
 		if !ok {
@@ -167,6 +175,11 @@ func TestGeneratedFunction(t *testing.T) {
 		}
 		if got := f.Environment["IMPORT_QUEUE_URL"]; got != tc.queueURL {
 			t.Errorf("%s IMPORT_QUEUE_URL = %q, want %q", tc.id, got, tc.queueURL)
+		}
+		limits := maps.Clone(f.Environment)
+		maps.DeleteFunc(limits, func(k, _ string) bool { return !strings.HasPrefix(k, "SNAP_RATE_") })
+		if !maps.Equal(limits, tc.limits) {
+			t.Errorf("%s limits = %v, want %v", tc.id, limits, tc.limits)
 		}
 		if f.BuildMethod != "makefile" || len(f.Events) != 1 || f.Events[0].ApiID != "RosterApi" || f.Events[0].PayloadFormatVersion != "2.0" {
 			t.Errorf("%s: BuildMethod %q, events %+v; want makefile and one RosterApi 2.0 event", tc.id, f.BuildMethod, f.Events)
@@ -181,6 +194,7 @@ func TestGeneratedFunction(t *testing.T) {
 		"      # Large thing imports are jobs whose chunks go to ImportQueue; ImportWorkerFunction runs\n      # them, so this reason needs two lines.\n      Environment:\n",
 		"      # Tidies things at night.\n      Policies:\n",
 		"      # Answers the rest.\n      Events:\n", // no Policies: it reads no table
+		"                  dynamodb:LeadingKeys:\n                    - \"WS#*#RATE#*\"\n",
 		"          Type: Schedule\n          Properties:\n            Schedule: cron(0 3 * * ? *)\n",
 	} {
 		if !strings.Contains(template, want) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/participant-roster/roster/pkg/platform/routes"
+	"github.com/participant-roster/roster/pkg/snap/snapstore"
+	"github.com/participant-roster/roster/pkg/wiring/snapwire"
 )
 
 // commentWidth is where a route's template.yaml comment wraps, like the file's other comments.
@@ -109,22 +111,36 @@ func writeFunctionAlarms(b *strings.Builder, logicalID string) {
 }
 
 // writeFunction writes one route's AWS::Serverless::Function: built by the Makefile, read or
-// CRUD access to the table, the import queue when it sends imports, one HttpApi event.
+// CRUD access to the table, the import queue when it sends imports, a Snap route's per-user
+// limits (and, read-only, the writes that count its calls), one HttpApi event.
 func writeFunction(b *strings.Builder, r routes.Route) {
 	policy := "DynamoDBCrudPolicy"
 	if r.ReadOnly {
 		policy = "DynamoDBReadPolicy"
 	}
+	throttled := r.Family == routes.Snap
 	writeFunctionStart(b, r.LogicalID)
 	if r.SendsImports != "" {
 		for _, l := range wrap(r.SendsImports, "      # ", commentWidth) {
 			b.WriteString(l + "\n")
 		}
+	}
+	if r.SendsImports != "" || throttled {
 		b.WriteString("      Environment:\n")
 		b.WriteString("        Variables:\n")
+	}
+	if throttled {
+		for _, e := range snapwire.LimitsEnv {
+			fmt.Fprintf(b, "          %s: !Ref %s\n", e.Variable, e.Parameter)
+		}
+	}
+	if r.SendsImports != "" {
 		b.WriteString("          IMPORT_QUEUE_URL: !Ref ImportQueue\n")
 	}
 	writeTablePolicy(b, policy)
+	if throttled && r.ReadOnly {
+		writeRateCounterPolicy(b)
+	}
 	if r.SendsImports != "" {
 		b.WriteString("        - SQSSendMessagePolicy:\n")
 		b.WriteString("            QueueName: !GetAtt ImportQueue.QueueName\n")
@@ -184,6 +200,19 @@ func writeTablePolicy(b *strings.Builder, policy string) {
 	b.WriteString("      Policies:\n")
 	fmt.Fprintf(b, "        - %s:\n", policy)
 	b.WriteString("            TableName: !Ref RosterTable\n")
+}
+
+// writeRateCounterPolicy lets a read-only Snap function count its calls (UpdateItem of the
+// rate counters, snapstore access pattern 29) and write nothing else.
+func writeRateCounterPolicy(b *strings.Builder) {
+	b.WriteString("        - Statement:\n")
+	b.WriteString("            - Effect: Allow\n")
+	b.WriteString("              Action: dynamodb:UpdateItem\n")
+	b.WriteString("              Resource: !GetAtt RosterTable.Arn\n")
+	b.WriteString("              Condition:\n")
+	b.WriteString("                ForAllValues:StringLike:\n")
+	b.WriteString("                  dynamodb:LeadingKeys:\n")
+	fmt.Fprintf(b, "                    - \"%s\"\n", snapstore.RatePartitionGlob)
 }
 
 // wrap fills text into lines of at most width characters, each starting with prefix; a word

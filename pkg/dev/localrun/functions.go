@@ -19,6 +19,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/rie"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/jobs/jobqueue"
+	"github.com/participant-roster/roster/pkg/wiring/snapwire"
 )
 
 // Local import queue: like template.yaml's ImportQueue (redrive after 5 receives) with a
@@ -158,7 +159,10 @@ func (o Options) emulated(ctx context.Context, c functionsConfig) (functions, er
 		return functions{}, err
 	}
 	workerID := fn.LogicalID
-	stack := rie.Stack{Table: c.table, DynamoDBEndpoint: c.ddbEndpoint, QueueURL: c.queue.url, SQSEndpoint: c.queue.endpoint}
+	stack := rie.Stack{
+		Table: c.table, DynamoDBEndpoint: c.ddbEndpoint, QueueURL: c.queue.url, SQSEndpoint: c.queue.endpoint,
+		Set: snapwire.EnvOf(o.SnapLimits),
+	}
 	pool := rie.NewPool(rie.NewBuilder(c.root, buildDir), c.tpl, stack, o.Log)
 	if o.WarmEager {
 		began := time.Now()

@@ -40,6 +40,7 @@ import (
 	"github.com/participant-roster/roster/pkg/dev/localstack"
 	"github.com/participant-roster/roster/pkg/dev/samtemplate"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 )
 
 // Mode says how the functions run.
@@ -74,10 +75,18 @@ type Options struct {
 	Lambda       Mode   // "": InProcess
 	WarmEager    bool   // Emulator mode: start every function's emulator before serving
 	BuildDir     string // Emulator mode: where bootstraps are built; "": <root>/BuildSubdir
+	// SnapLimits are the Snap family's per-user limits, in either mode; zero: LocalSnapLimits.
+	SnapLimits ratelimit.Limits
 	// Log receives the functions' JSON log lines (and, in Emulator mode, the emulators'
 	// START/END/REPORT lines); Messages this package's own lines. nil discards them.
 	Log, Messages io.Writer
 }
+
+// LocalSnapLimits are a local run's per-user Snap limits unless told otherwise: a walk-through
+// pasted into a shell makes many calls a second, which the vendor's limits
+// (ratelimit.VendorLimits, the template's defaults) would mostly answer 429. The calls are
+// counted and carry their rate headers all the same.
+var LocalSnapLimits = ratelimit.Limits{PerSecond: 100, PerMinute: 1000}
 
 // Running is what Run started, as its ready callback gets it.
 type Running struct {
@@ -90,7 +99,8 @@ type Running struct {
 	QueueURL         string // the local import queue
 	SQSEndpoint      string
 	Routes           []samtemplate.HTTPRoute
-	Demo             demo.Data     // the demo workspace: its credentials and ids
+	Demo             demo.Data // the demo workspace: its credentials and ids
+	SnapLimits       ratelimit.Limits
 	StartTook        time.Duration // from Run's call to serving
 }
 
@@ -171,7 +181,11 @@ func Run(ctx context.Context, o Options, ready func(Running)) (err error) {
 	if err := localstack.CreateTable(ctx, client, tableInput); err != nil {
 		return err
 	}
+	if o.SnapLimits == (ratelimit.Limits{}) {
+		o.SnapLimits = LocalSnapLimits
+	}
 	a := app.New(client, o.Table, o.AuthCacheTTL, log)
+	a.SetSnapLimits(o.SnapLimits)
 	data, err := demo.Seed(ctx, a)
 	if err != nil {
 		return err
@@ -202,7 +216,7 @@ func Run(ctx context.Context, o Options, ready func(Running)) (err error) {
 		ready(Running{
 			URL: "http://" + listener.Addr().String(), DynamoDBEndpoint: db.Endpoint, Table: o.Table,
 			DataDir: dataDir, Fresh: o.Fresh, Lambda: o.Lambda, QueueURL: queue.url, SQSEndpoint: queue.endpoint,
-			Routes: routes, Demo: data, StartTook: time.Since(begun),
+			Routes: routes, Demo: data, SnapLimits: o.SnapLimits, StartTook: time.Since(begun),
 		})
 	}
 	err = srv.Serve(ctx, listener)

@@ -22,6 +22,9 @@ type Stack struct {
 	QueueURL         string // the local queue standing in for ImportQueue; "" when there is none
 	DynamoDBEndpoint string
 	SQSEndpoint      string
+	// Set gives variables other values than the template's, in the functions that declare
+	// them (a local run's Snap limits).
+	Set map[string]string
 }
 
 // The emulator's settings (see the package doc).
@@ -74,6 +77,11 @@ func LocalValues(fn samtemplate.Function, stack Stack) (map[string]string, error
 		}
 		usesQueue = usesQueue || ref == QueueResource
 		local[name] = value
+	}
+	for name, value := range stack.Set {
+		if _, declared := fn.Environment[name]; declared {
+			local[name] = value
+		}
 	}
 	local["DYNAMODB_ENDPOINT"] = stack.DynamoDBEndpoint
 	if usesQueue {

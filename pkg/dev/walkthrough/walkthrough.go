@@ -40,7 +40,7 @@ func (c Command) Curl() bool { return curlWord.MatchString(c.Text) }
 func (c Command) Run() bool { return !strings.HasPrefix(strings.TrimSpace(c.Text), "go run ") }
 
 var (
-	curlWord   = regexp.MustCompile(`(^|[\s|;&(])curl\s`)
+	curlWord = regexp.MustCompile(`(^|[\s|;&(])curl\s`)
 	// statusCode is a 3-digit HTTP status in a comment, not part of a longer number (1,000; 1.0.0).
 	statusCode = regexp.MustCompile(`(^|[^\w.,\[/-])([1-5][0-9][0-9])([^\w.]|$)`)
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/httpx"
 	"github.com/participant-roster/roster/pkg/platform/idempotency"
+	"github.com/participant-roster/roster/pkg/platform/ratelimit"
 	"github.com/participant-roster/roster/pkg/platform/routes"
 	"github.com/participant-roster/roster/pkg/snap/snapjobs"
 	"github.com/participant-roster/roster/pkg/snap/survey"
@@ -54,6 +55,9 @@ type API struct {
 	// Idempotency guards the routes declared Idempotent (routes.Route); nil ignores the
 	// Idempotency-Key header.
 	Idempotency *idempotency.Guard
+	// Limiter counts every verified user's calls against Snap's per-user limits (throttle.go);
+	// nil counts nothing and sends no rate headers.
+	Limiter *ratelimit.Limiter
 }
 
 // WriteMessage writes the family's error body. Every response carries the supported versions.
@@ -76,7 +80,8 @@ func writeEmpty(w http.ResponseWriter) {
 // call is what a verified request carries: who asks, in which version.
 type call struct {
 	auth.Principal
-	version int // 1 or 2
+	version   int // 1 or 2
+	admission *admission
 }
 
 func (c call) userID() string { return c.KeyID }
@@ -92,8 +97,11 @@ func callOf(ctx context.Context) call {
 	return c
 }
 
-// authed verifies the credential, then the version header. The workspace and user come only
-// from the verified credential.
+// authed verifies the credential, starts counting the call against the user's limits, then
+// checks the version header. The workspace and user come only from the verified credential. A
+// 401 here knows no user, so it counts nothing and carries no rate headers. The handler must
+// admit the call before it answers or writes: withSurvey does, beside its read, and admitted
+// does for the routes without a survey.
 func (a *API) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Verifier.Verify(r.Context(), r.Header.Get(HeaderUsername), r.Header.Get(HeaderAPIKey))
@@ -105,12 +113,15 @@ func (a *API) authed(h http.HandlerFunc) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
+		ad := a.startAdmission(r.Context(), p)
 		version, ok := negotiateVersion(r.Header.Get(HeaderVersion))
 		if !ok {
-			WriteMessage(w, http.StatusBadRequest, MsgUnsupportedVersion)
+			if a.admit(w, r, ad) {
+				WriteMessage(w, http.StatusBadRequest, MsgUnsupportedVersion)
+			}
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), callKey{}, call{Principal: p, version: version})))
+		h(w, r.WithContext(context.WithValue(r.Context(), callKey{}, call{Principal: p, version: version, admission: ad})))
 	})
 }
 
@@ -132,9 +143,10 @@ func surveyOf(ctx context.Context) survey.SurveyState {
 	return s
 }
 
-// withSurvey loads the {surveyId} survey; one that does not exist, is not a GUID, or that the
-// user cannot see is a 401, as the vendor answers. The handler then runs (behind the
-// Idempotency-Key guard on an Idempotent route).
+// withSurvey loads the {surveyId} survey while the call's count runs, then admits the call; a
+// survey that does not exist, is not a GUID, or that the user cannot see is a 401, as the
+// vendor answers. The handler then runs (behind the Idempotency-Key guard on an Idempotent
+// route).
 func (a *API) withSurvey(h http.HandlerFunc) http.HandlerFunc {
 	return a.withSurveyFrom((*survey.Service).Survey, h)
 }
@@ -150,6 +162,9 @@ type surveyLoader func(s *survey.Service, ctx context.Context, c survey.Caller, 
 func (a *API) withSurveyFrom(load surveyLoader, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sv, err := load(a.Service, r.Context(), callOf(r.Context()).caller(), r.PathValue("surveyId"))
+		if !a.admit(w, r, callOf(r.Context()).admission) {
+			return
+		}
 		if errors.Is(err, vocab.ErrNotFound) {
 			WriteMessage(w, http.StatusUnauthorized, MsgNoSurveyAccess)
 			return

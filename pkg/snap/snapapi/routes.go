@@ -14,12 +14,12 @@ var Routes = routes.Table[*API]{
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapGetUserInfoFunction", Dir: "snap-get-user-info",
 			Method: "GET", Path: "/snaponline/api/account", ReadOnly: true},
-		Handler: func(a *API) http.Handler { return a.authed(a.getUserInfo) },
+		Handler: func(a *API) http.Handler { return a.authed(a.admitted(a.getUserInfo)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapListSurveysFunction", Dir: "snap-list-surveys",
 			Method: "GET", Path: "/snaponline/api/surveys", ReadOnly: true},
-		Handler: func(a *API) http.Handler { return a.authed(a.listSurveys) },
+		Handler: func(a *API) http.Handler { return a.authed(a.admitted(a.listSurveys)) },
 	},
 	{
 		Route: routes.Route{Family: routes.Snap, LogicalID: "SnapGetSurveyFunction", Dir: "snap-get-survey",

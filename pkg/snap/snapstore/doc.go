@@ -15,10 +15,20 @@
 //	| 17 | find a survey participant by email (marker)      | table | pk=WS#<ws>#SURVEY#<guid>#EMAIL, sk=<lower email>|
 //	| 18 | page a survey's responses in creation order      | table | pk=WS#<ws>#SURVEY#<guid>#RESP, sk=<respId>      |
 //	| 28 | check / take / release a survey's roster hold    | table | pk=WS#<ws>#SURVEY#<guid>#HOLD, sk=HOLD          |
+//	| 29 | count a Snap user's calls in a minute and second | table | pk=WS#<ws>#RATE#<userId>, sk=M#<unix minute>    |
 //
 // The user lookup (13) is the only partition here not led by the tenant: it is what finds the
 // tenant. Pages (15, 18) resume after a progress token's id with ExclusiveStartKey, so a token
 // stays valid when records are added or deleted.
+//
+// # Rate counters
+//
+// The rate limiter (pkg/platform/ratelimit) counts each Snap user's calls in one item per user
+// and minute (29, the minute's start in UNIX seconds): a calls attribute for the minute and an
+// sNN attribute for each second NN of it. One UpdateItem (ADD) counts a call in its minute and
+// its second at once and returns both counts; an item per second and another per minute would
+// take two writes, and an item per second-and-minute pair could not count the minute. The item
+// carries ddb.TTLAttribute a minute after its minute ends; nothing reads a passed minute.
 //
 // # The roster hold
 //
