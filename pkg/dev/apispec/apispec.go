@@ -264,6 +264,26 @@ func (s *Spec) ValidateResponse(method, rawURL string, reqHeaders http.Header, s
 	return d.validate(method, u, reqHeaders, r, params, status, respHeaders, body)
 }
 
+// ValidateWithoutUser checks, as ValidateResponse does, an answer its function gave without
+// knowing the caller: the $default route's answer for an id holding a slash, which reads no
+// credentials. Such an answer counts no call, so it must carry none of Snap's per-user rate
+// headers (snapapi.RateHeaders, which the document requires on answers to a verified user);
+// with that checked, it is validated as if it carried them, so the rest of it (status, body,
+// other headers) must be what the route documents.
+func (s *Spec) ValidateWithoutUser(method, rawURL string, status int, respHeaders http.Header, body []byte) error {
+	filled := respHeaders.Clone()
+	if filled == nil {
+		filled = http.Header{}
+	}
+	for _, h := range snapapi.RateHeaders {
+		if v := respHeaders.Get(h); v != "" {
+			return fmt.Errorf("apispec: %s %s answered %d to no known user with %s: %s", method, rawURL, status, h, v)
+		}
+		filled.Set(h, "1")
+	}
+	return s.ValidateResponse(method, rawURL, nil, status, filled, body)
+}
+
 // unrouted names the responses the documents give for a request no operation serves, by status
 // (the $default route's answers, routes.Default).
 var unrouted = map[int]string{http.StatusNotFound: "NoRoute", http.StatusMethodNotAllowed: "MethodNotAllowed"}
