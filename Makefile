@@ -198,9 +198,11 @@ ensure-cc:
 
 # The packages whose code runs concurrently, tested under the race detector: the
 # credentials cache, the write pacer (and the store core's tests beside it), the backoff
-# helper, the local SQS poller, and the import engine's unit tests (concurrent deliveries of
-# a chunk, a finisher taken over while it stalls).
-RACE_TEST_PACKAGES = ./pkg/platform/auth ./pkg/platform/ddb ./pkg/platform/backoff ./pkg/dev/poller ./pkg/jobs/enginetest
+# helper, the local SQS poller, the import engine's unit tests (concurrent deliveries of
+# a chunk, a finisher taken over while it stalls), the Spot store (a chunk's rows written in
+# concurrent groups) and the Snap rate limiter.
+RACE_TEST_PACKAGES = ./pkg/platform/auth ./pkg/platform/ddb ./pkg/platform/backoff ./pkg/dev/poller ./pkg/jobs/enginetest \
+	./pkg/spot/spotstore ./pkg/platform/ratelimit
 
 # Every other package: `make test` runs the race packages' tests once, under -race (the same
 # tests, so running them without it too would check nothing more). Expanded only when used.

@@ -75,7 +75,8 @@ type Options struct {
 	Lambda       Mode   // "": InProcess
 	WarmEager    bool   // Emulator mode: start every function's emulator before serving
 	BuildDir     string // Emulator mode: where bootstraps are built; "": <root>/BuildSubdir
-	// SnapLimits are the Snap family's per-user limits, in either mode; zero: LocalSnapLimits.
+	// SnapLimits are the Snap family's per-user limits, in either mode; zero: LocalSnapLimits;
+	// a limit below one call is an error.
 	SnapLimits ratelimit.Limits
 	// Log receives the functions' JSON log lines (and, in Emulator mode, the emulators'
 	// START/END/REPORT lines); Messages this package's own lines. nil discards them.
@@ -183,6 +184,9 @@ func Run(ctx context.Context, o Options, ready func(Running)) (err error) {
 	}
 	if o.SnapLimits == (ratelimit.Limits{}) {
 		o.SnapLimits = LocalSnapLimits
+	}
+	if err := o.SnapLimits.Validate(); err != nil {
+		return fmt.Errorf("Snap limits: %w", err)
 	}
 	a := app.New(client, o.Table, o.AuthCacheTTL, log)
 	a.SetSnapLimits(o.SnapLimits)

@@ -1,8 +1,10 @@
 // Package walkthrough runs the README's walk-throughs as a reader would paste them: the `sh`
 // code blocks of a section, command by command, in one bash shell, against a running local API.
-// Each curl command must answer the HTTP status its comments name (`# 401`, `# 200; again: 404`,
-// a `# HTTP/1.1 202 Accepted` line right below it), or a 2xx when they name none, so a
-// walk-through that stops working, or a comment that stops being true, fails a test.
+// Each command must exit 0 (so a `| grep` the README pipes an answer into must find what it
+// looks for), and each curl command must answer the HTTP status its comments name (`# 401`,
+// `# 200; again: 404`, a `# HTTP/1.1 202 Accepted` line right below it), or a 2xx when they
+// name none, so a walk-through that stops working, or a comment that stops being true, fails a
+// test.
 //
 // A command is one logical line: a line ending in a backslash, or inside a quoted string, goes
 // on to the next. Comment lines indented right below a command, or starting `# HTTP/`, belong to
@@ -169,10 +171,14 @@ func scan(line string, quote byte) (code, comment string, open byte) {
 	return line, "", quote
 }
 
-// expected returns the HTTP statuses comments name.
+// expected returns the HTTP statuses comments name for the command's run: a status after
+// "again" is what running it a second time answers, which the walk-through does not do.
 func expected(comments []string) []int {
 	var out []int
 	for _, c := range comments {
+		if i := strings.Index(strings.ToLower(c), "again"); i >= 0 {
+			c = c[:i]
+		}
 		for _, m := range statusCode.FindAllStringSubmatch(c, -1) {
 			n, _ := strconv.Atoi(m[2])
 			out = append(out, n)
@@ -194,11 +200,15 @@ type Runner struct {
 type Outcome struct {
 	Command
 	Statuses []int  // the HTTP status of each curl call it made
+	Exit     int    // its exit status (a pipeline's: its last command's, so a grep that finds nothing fails)
 	Output   string // its standard output and error
 }
 
 // Problem says what is wrong with the outcome, or "" if nothing is.
 func (o Outcome) Problem() string {
+	if o.Exit != 0 {
+		return fmt.Sprintf("exited %d", o.Exit)
+	}
 	if !o.Curl() {
 		return ""
 	}
@@ -247,6 +257,7 @@ func (r Runner) Exec(ctx context.Context, cmds []Command) ([]Outcome, error) {
 		}
 		fmt.Fprintf(&script, "echo '%s command %d' >&2\n", mark, len(run))
 		script.WriteString(r.rewrite(c.Text) + "\n")
+		fmt.Fprintf(&script, "echo \"%s exit $?\" >&2\n", mark)
 		run = append(run, c)
 	}
 	path := filepath.Join(r.Dir, "walkthrough.sh")
@@ -300,6 +311,10 @@ func outcomes(run []Command, output string) []Outcome {
 				case "status":
 					if cur >= 0 {
 						res[cur].Statuses = append(res[cur].Statuses, n)
+					}
+				case "exit":
+					if cur >= 0 {
+						res[cur].Exit = n
 					}
 				}
 			}

@@ -42,7 +42,7 @@ func TestExtract(t *testing.T) {
 	wants := []want{
 		{6, "API=", nil, false, true},
 		{7, "N=5", nil, false, true},
-		{8, "curl -s $API/a \\\n  -H", []int{200, 404}, true, true},
+		{8, "curl -s $API/a \\\n  -H", []int{200}, true, true},
 		{10, "curl -s $API/b -d '{\n  \"k\": \"# not a comment\" }'", []int{401}, true, true},
 		{13, "curl -si $API/c", []int{202}, true, true},
 		{17, "go run", nil, false, false},
@@ -71,7 +71,7 @@ func TestExtract(t *testing.T) {
 // reach their commands, a variable takes the runner's value, /tmp/ is the runner's directory,
 // and an answer the comments do not allow is a problem.
 func TestExec(t *testing.T) {
-	status := map[string]int{"/a": 404, "/b": 401, "/c": 202, "/d": 500}
+	status := map[string]int{"/a": 200, "/b": 401, "/c": 202, "/d": 500}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/d" && r.URL.Query().Get("n") != "7" {
 			w.WriteHeader(418)
@@ -95,7 +95,7 @@ func TestExec(t *testing.T) {
 		got[o.Line] = strings.TrimSpace(fmt.Sprintf("%v %s", o.Statuses, o.Problem()))
 	}
 	for line, want := range map[int]string{
-		8:  "[404]",
+		8:  "[200]",
 		10: "[401]",
 		13: "[202]",
 		18: "[]",
@@ -110,5 +110,28 @@ func TestExec(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "n.txt")); err != nil || strings.TrimSpace(string(b)) != "7" {
 		t.Errorf("/tmp/n.txt in the runner's directory: %q, %v; want 7", b, err)
+	}
+}
+
+// TestExecFailsAFailedCommand: a command that exits non-zero is a problem, curl or not, so a
+// grep the walk-through pipes an answer into must find what it looks for.
+func TestExecFailsAFailedCommand(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Header().Set("X-Here", "1") }))
+	defer srv.Close()
+	md := "## W\n\n```sh\ncurl -si http://localhost:3000/ | grep -i '^x-here'\ncurl -si http://localhost:3000/ | grep -i '^x-missing'\nfalse\n```\n"
+	cmds, err := walkthrough.Extract([]byte(md), "W")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := walkthrough.Runner{BaseURL: srv.URL, Dir: t.TempDir()}.Exec(context.Background(), cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range outcomes {
+		got = append(got, o.Problem())
+	}
+	if want := []string{"", "exited 1", "exited 1"}; !slices.Equal(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
 	}
 }
