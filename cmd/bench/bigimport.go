@@ -785,8 +785,9 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"The raw conditional inserts write the same items as the 1-writer run, each statement failing if its key is "+
 			"taken (none is), from as many callers as the import's calls in flight: on DynamoDB Local a conditional write "+
 			"of any kind (PartiQL INSERT, a conditional PutItem, TransactWriteItems) costs several times a BatchWriteItem "+
-			"put, so their ratio to raw BatchWriteItem is the most an import can reach that inserts each of its four items "+
-			"conditionally, which uniqueness and exact counts need. Order: an untimed warm-up of all three on %s other rows, "+
+			"put, so their ratio to raw BatchWriteItem is roughly what an import can reach that inserts each of its four "+
+			"items conditionally, which uniqueness and exact counts need (a reference on fewer rows, so it varies from run "+
+			"to run more than the import does). Order: an untimed warm-up of all three on %s other rows, "+
 			"raw with %d writers, raw with 1, raw conditional inserts, import, re-import.",
 			rawWriters, workerConcurrency, thousands(r.serialRows), thousands(min(n, bigWarmUpRows)), rawWriters),
 		fmt.Sprintf("Where the import's time goes (the table above; the tracing middleware times each call): the %d workers "+

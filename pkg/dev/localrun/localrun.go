@@ -186,7 +186,7 @@ func Run(ctx context.Context, o Options, ready func(Running)) (err error) {
 		o.SnapLimits = LocalSnapLimits
 	}
 	if err := o.SnapLimits.Validate(); err != nil {
-		return fmt.Errorf("Snap limits: %w", err)
+		return fmt.Errorf("the Snap limits: %w", err)
 	}
 	a := app.New(client, o.Table, o.AuthCacheTTL, log)
 	a.SetSnapLimits(o.SnapLimits)
