@@ -253,21 +253,60 @@ func (t *Table) TransactCreate(ctx context.Context, ops ...types.TransactWriteIt
 // Marker is a uniqueness marker item: its key is the unique value, and it names the record
 // that holds it. It is claimed with a condition (absent, or already this record's), in the
 // same transaction as the record or, for an import chunk's new participants, just before the
-// record's own conditional put; never checked and then written.
+// record's own writes; never checked and then written.
 type Marker struct {
 	PK            string `dynamodbav:"pk"`
 	SK            string `dynamodbav:"sk"`
 	Type          string `dynamodbav:"type"`
 	ParticipantID string `dynamodbav:"participantId"`
+	// ClaimedAt (unix milliseconds) and Claim are set by a claim that writes its record
+	// after the marker, outside a transaction (MarkerClaim.Token).
+	ClaimedAt int64  `dynamodbav:"claimedAt,omitempty"`
+	Claim     string `dynamodbav:"claim,omitempty"`
 }
+
+// MarkerClaim is how a marker write treats claims others hold. A claimant that writes its
+// record after the marker (Token set) holds the marker against takeovers for Lease from At:
+// it writes its record unconditionally only within the first half of that (ClaimDeadline),
+// so a takeover after Lease cannot race it, whatever the clocks of the two differ by within
+// the other half. A writer whose record goes in the marker's own transaction (no Token)
+// still waits out such a claim before it takes the marker over. The zero value honours no
+// claims (a family whose markers never carry one).
+type MarkerClaim struct {
+	Token string
+	At    time.Time
+	Lease time.Duration
+}
+
+// ClaimDeadline is when the claimant's unconditional writes must be done.
+func (c MarkerClaim) ClaimDeadline() time.Time { return c.At.Add(c.Lease / 2) }
 
 // MarkerPut is the write that claims a marker for a participant: it succeeds when the marker
 // is free or already names the participant (a create that an interrupted write left half
-// done, taken over with the same participant id).
+// done, taken over with the same participant id), and honours no claims (MarkerClaim).
 func (t *Table) MarkerPut(k Key, participantID string) (types.TransactWriteItem, error) {
-	op, err := t.Put(Marker{PK: k.PK, SK: k.SK, Type: "Marker", ParticipantID: participantID}, "attribute_not_exists(pk) OR participantId = :me")
+	return t.ClaimMarker(k, participantID, MarkerClaim{})
+}
+
+// ClaimMarker is MarkerPut under c: a marker that names the participant is taken over only
+// when no claim holds it (none, one past its lease, or c's own).
+func (t *Table) ClaimMarker(k Key, participantID string, c MarkerClaim) (types.TransactWriteItem, error) {
+	m := Marker{PK: k.PK, SK: k.SK, Type: "Marker", ParticipantID: participantID}
+	condition := "attribute_not_exists(pk) OR participantId = :me"
+	values := map[string]types.AttributeValue{":me": S(participantID)}
+	if c.Lease > 0 {
+		condition = "attribute_not_exists(pk) OR (participantId = :me AND (attribute_not_exists(claimedAt) OR claimedAt < :stale"
+		values[":stale"] = Millis(c.At.Add(-c.Lease))
+		if c.Token != "" {
+			m.ClaimedAt, m.Claim = c.At.UnixMilli(), c.Token
+			condition += " OR claim = :mine"
+			values[":mine"] = S(c.Token)
+		}
+		condition += "))"
+	}
+	op, err := t.Put(m, condition)
 	if err == nil {
-		op.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":me": S(participantID)}
+		op.Put.ExpressionAttributeValues = values
 	}
 	return op, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -204,11 +205,13 @@ func (s *Store) createParticipant(w string, p screening.Participant, seq int64) 
 	return append(ops, markers...), err
 }
 
-// markerPuts claims an email and an external uid ("" for none) for a participant.
+// markerPuts claims an email and an external uid ("" for none) for a participant, in the
+// transaction that writes it: a marker an import chunk claimed is taken over only once its
+// claim has run out (ddb.MarkerClaim).
 func (s *Store) markerPuts(w, participantID, normalizedEmail, uid string) ([]types.TransactWriteItem, error) {
 	var ops []types.TransactWriteItem
 	for _, k := range markerKeys(w, normalizedEmail, uid) {
-		op, err := s.MarkerPut(k, participantID)
+		op, err := s.ClaimMarker(k, participantID, ddb.MarkerClaim{At: time.Now(), Lease: s.ClaimLease})
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +253,14 @@ func (s *Store) updateParticipant(w, scr string, c screening.Change) ([]types.Tr
 		u.Removes = append(u.Removes, "links.#scr")
 	}
 	u.Values[":expected"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(before.Version, 10)}
-	ops := []types.TransactWriteItem{u.Op(s.TableName, participantKey(w, before.ID), "#version = :expected")}
+	condition := "#version = :expected"
+	if c.Link != nil && before.Links[scr] == c.Link.ID {
+		// The link the participant names is missing: written by this change only once the
+		// chunk that made the participant can no longer be writing it (ApplyChunk).
+		condition += " AND (attribute_not_exists(claimedAt) OR claimedAt < :stale)"
+		u.Values[":stale"] = ddb.Millis(time.Now().Add(-s.ClaimLease))
+	}
+	ops := []types.TransactWriteItem{u.Op(s.TableName, participantKey(w, before.ID), condition)}
 
 	oldEmail, newEmail := screening.NormalizeEmail(before.Email), screening.NormalizeEmail(after.Email)
 	claimEmail, claimUID := "", ""

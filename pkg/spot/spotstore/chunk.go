@@ -169,46 +169,67 @@ const (
 )
 
 // createGroup writes one group's new participants: all their markers, then the participants
-// whose markers it claimed, then their screener participants.
+// whose markers it claimed, and their screener participants.
+//
+// The rows whose markers were all free are the group's own for a while: it inserted them,
+// with a claim (ddb.MarkerClaim) that keeps any other write from taking them over until the
+// claim's lease runs out, and nothing else can make a participant that no marker named
+// before. So the group writes those rows' participants and screener participants without a
+// condition, in BatchWriteItem (a third of a conditional write's cost on DynamoDB Local),
+// before the claim's deadline. What it could not write for certain by then, and the rows
+// that took over markers already naming their participant, go through conditional inserts.
 func (s *Store) createGroup(ctx context.Context, w string, placed []placedChange) (written []ledgerEntry, lost bool, err error) {
-	claimed, err := s.claimAll(ctx, w, placed)
+	claim := ddb.MarkerClaim{Token: ids.New(""), At: time.Now(), Lease: s.ClaimLease}
+	claimed, fresh, err := s.claimAll(ctx, w, placed, claim)
 	if err != nil {
 		return nil, false, err
 	}
+	made, linked := s.putFresh(ctx, w, placed, fresh, claim)
 	var rows []int
 	for i, ok := range claimed {
-		if ok {
-			rows = append(rows, i)
-		} else {
+		switch {
+		case !ok:
 			lost = true
+		case !made[i]:
+			rows = append(rows, i)
 		}
 	}
-	made, err := s.insertOwn(ctx, rows, func(i int) (any, ddb.Key, int64) {
+	inserted, err := s.insertOwn(ctx, rows, func(i int) (any, ddb.Key, int64) {
 		c := placed[i]
 		return newParticipantItem(w, *c.Create, c.participantSeq), participantKey(w, c.Create.ID), c.participantSeq
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	var linked []int
-	for k, ok := range made {
+	for k, ok := range inserted {
 		if ok {
-			linked = append(linked, rows[k])
+			made[rows[k]] = true
 		} else {
 			lost = true // another write took the markers over and made the participant
 		}
 	}
-	done, err := s.insertOwn(ctx, linked, func(i int) (any, ddb.Key, int64) {
+	var unlinked []int
+	for i := range placed {
+		if made[i] && !linked[i] {
+			unlinked = append(unlinked, i)
+		}
+	}
+	done, err := s.insertOwn(ctx, unlinked, func(i int) (any, ddb.Key, int64) {
 		c := placed[i]
 		return newScreenerParticipantItem(w, *c.Link), screenerParticipantKey(w, c.Link.ID), c.Link.Seq
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	for k, i := range linked {
-		c := placed[i]
+	for k, ok := range done {
+		linked[unlinked[k]] = ok
+	}
+	for i, c := range placed {
+		if !made[i] {
+			continue
+		}
 		e := ledgerEntry{Participant: c.Create.ID, ParticipantSeq: c.participantSeq, Link: c.Link.ID}
-		if done[k] {
+		if linked[i] {
 			e.LinkSeq = c.Link.Seq
 		} else {
 			// Another delivery found the participant without its link and wrote the link the
@@ -220,11 +241,40 @@ func (s *Store) createGroup(ctx context.Context, w string, placed []placedChange
 	return written, lost, nil
 }
 
+// putFresh writes the participants and screener participants of the rows whose markers the
+// claim inserted, unconditionally and before the claim's deadline (createGroup); made[i] and
+// linked[i] say which of row i's two are written for certain.
+func (s *Store) putFresh(ctx context.Context, w string, placed []placedChange, fresh []bool, claim ddb.MarkerClaim) (made, linked []bool) {
+	made, linked = make([]bool, len(placed)), make([]bool, len(placed))
+	var rows []int
+	var items []ddb.Item
+	for i, c := range placed {
+		if !fresh[i] {
+			continue
+		}
+		p := newParticipantItem(w, *c.Create, c.participantSeq)
+		p.ClaimedAt = claim.At.UnixMilli()
+		rows = append(rows, i)
+		items = append(items, ddb.MustMarshal(p), ddb.MustMarshal(newScreenerParticipantItem(w, *c.Link)))
+	}
+	if len(rows) == 0 {
+		return made, linked
+	}
+	ctx, cancel := context.WithDeadline(ctx, claim.ClaimDeadline())
+	defer cancel()
+	written := s.PutAll(ctx, items)
+	for k, i := range rows {
+		made[i], linked[i] = written[2*k], written[2*k+1]
+	}
+	return made, linked
+}
+
 // claimAll claims every new participant's markers; claimed[i] says whether row i got all of
-// its own. A taken marker may already be the row's (an earlier try, or a marker left naming
-// this participant, taken over): the marker's conditional put decides. A row that did not get
-// all of them releases those it got.
-func (s *Store) claimAll(ctx context.Context, w string, placed []placedChange) ([]bool, error) {
+// its own, fresh[i] whether it inserted them all (none was there). A taken marker may already
+// be the row's (an earlier try, or a marker left naming this participant, taken over once
+// no claim holds it): the marker's conditional put decides. A row that did not get all of
+// them releases those it got.
+func (s *Store) claimAll(ctx context.Context, w string, placed []placedChange, c ddb.MarkerClaim) (claimed, fresh []bool, err error) {
 	type claim struct {
 		row int
 		key ddb.Key
@@ -232,11 +282,11 @@ func (s *Store) claimAll(ctx context.Context, w string, placed []placedChange) (
 	}
 	var claims []claim
 	var items []ddb.Item
-	for i, c := range placed {
-		for _, k := range markerKeys(w, screening.NormalizeEmail(c.Create.Email), c.Create.ExternalUID) {
-			op, err := s.MarkerPut(k, c.Create.ID)
+	for i, p := range placed {
+		for _, k := range markerKeys(w, screening.NormalizeEmail(p.Create.Email), p.Create.ExternalUID) {
+			op, err := s.ClaimMarker(k, p.Create.ID, c)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			claims = append(claims, claim{i, k, op})
 			items = append(items, op.Put.Item)
@@ -244,17 +294,18 @@ func (s *Store) claimAll(ctx context.Context, w string, placed []placedChange) (
 	}
 	got, err := s.InsertAll(ctx, items)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	claimed := make([]bool, len(placed))
-	for i := range claimed {
-		claimed[i] = true
+	claimed, fresh = make([]bool, len(placed)), make([]bool, len(placed))
+	for i := range placed {
+		claimed[i], fresh[i] = true, true
 	}
 	mine := map[int][]ddb.Key{}
 	for j, cl := range claims {
 		if !got[j] {
+			fresh[cl.row] = false
 			if got[j], err = s.WriteOne(ctx, cl.op); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if got[j] {
@@ -265,12 +316,13 @@ func (s *Store) claimAll(ctx context.Context, w string, placed []placedChange) (
 	}
 	for i, ok := range claimed {
 		if !ok {
+			fresh[i] = false
 			if err := s.release(ctx, w, placed[i].Create.ID, mine[i]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return claimed, nil
+	return claimed, fresh, nil
 }
 
 // insertOwn inserts one new record per row (absent); ok[k] is also true when the record there

@@ -3,6 +3,7 @@ package spotstore
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/participant-roster/roster/pkg/platform/auth"
 	"github.com/participant-roster/roster/pkg/platform/ddb"
@@ -14,7 +15,15 @@ import (
 // screener participants, sessions, workspaces and Spot API keys.
 type Store struct {
 	*ddb.Table
+	// ClaimLease is how long an import chunk's claim on a new participant's markers holds them
+	// against a takeover (ddb.MarkerClaim); New sets DefaultClaimLease.
+	ClaimLease time.Duration
 }
+
+// DefaultClaimLease leaves a chunk 5 s (half of it) to write a group's new participants
+// after it claimed their markers, where it takes well under one, and lets another delivery
+// take over what a cut-short one left after 10 s, long before SQS brings the chunk back.
+const DefaultClaimLease = 10 * time.Second
 
 var (
 	_ screening.Store = (*Store)(nil)
@@ -22,7 +31,7 @@ var (
 )
 
 // New returns the Spot store over a table.
-func New(t *ddb.Table) *Store { return &Store{Table: t} }
+func New(t *ddb.Table) *Store { return &Store{Table: t, ClaimLease: DefaultClaimLease} }
 
 // getOne reads one record and converts it, or returns vocab.ErrNotFound.
 func getOne[I any, T any](ctx context.Context, s *Store, k ddb.Key, conv func(I) T) (T, error) {
