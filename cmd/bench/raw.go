@@ -10,6 +10,7 @@ package main
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -62,8 +63,12 @@ func rawRosterPartition(w, screener string) string {
 // rawRateCounterKey is a Snap user's rate counter of the minute of at (snapstore's access
 // pattern 29).
 func rawRateCounterKey(w, userID string, at time.Time) rawItem {
-	return rawKey(rawWorkspace(w)+"#RATE#"+userID, fmt.Sprintf("M#%d", at.Unix()/60*60))
+	return rawKey(rawRatePartition(w, userID), fmt.Sprintf("M#%d", rawMinute(at)))
 }
+func rawRatePartition(w, userID string) string { return rawWorkspace(w) + "#RATE#" + userID }
+
+// rawMinute is the UNIX time of the start of at's minute.
+func rawMinute(at time.Time) int64 { return at.Unix() / 60 * 60 }
 
 func rawSurveyKey(w, surveyID string) rawItem { return rawKey(rawWorkspace(w)+"#SURVEY", surveyID) }
 func rawSurveyHoldKey(w, surveyID string) rawItem {
@@ -256,6 +261,93 @@ func (b *bench) rawSnapAddOps(surveyID string, version int64, id string, p surve
 	return ops, nil
 }
 
+// rawSnapCount is the UpdateItem that counts a call a Snap user makes at at, as the rate limiter
+// counts every Snap call: one ADD to the minute's count and to its second's, side by side in the
+// minute's counter item, which expires a minute after the minute ends; the new counts come back
+// with the write (UPDATED_NEW), for the X-RateLimit-Remaining headers and the verdict.
+func (b *bench) rawSnapCount(userID string, at time.Time) *dynamodb.UpdateItemInput {
+	minute := rawMinute(at)
+	return &dynamodb.UpdateItemInput{
+		TableName:                aws.String(b.table),
+		Key:                      rawRateCounterKey(b.ws, userID, at),
+		UpdateExpression:         aws.String("ADD #m :one, #s :one SET #ttl = :ttl"),
+		ExpressionAttributeNames: map[string]string{"#m": "calls", "#s": fmt.Sprintf("s%02d", at.Unix()-minute), "#ttl": "ttl"},
+		ExpressionAttributeValues: rawItem{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(minute+120, 10)},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	}
+}
+
+// rawSnapCounts are the second's and the minute's counts that the UpdateItem in returned.
+func rawSnapCounts(in *dynamodb.UpdateItemInput, out *dynamodb.UpdateItemOutput) (second, minute int64, err error) {
+	if second, err = requireNumber(out.Attributes, in.ExpressionAttributeNames["#s"]); err != nil {
+		return 0, 0, fmt.Errorf("rate count: %w", err)
+	}
+	if minute, err = requireNumber(out.Attributes, in.ExpressionAttributeNames["#m"]); err != nil {
+		return 0, 0, fmt.Errorf("rate count: %w", err)
+	}
+	return second, minute, nil
+}
+
+// checkRawSnapCount fails unless rawSnapCount writes the counter item the rate limiter wrote for
+// user, who made one call: it counts one call of a user no call has counted, in the limiter's
+// window (read back from its item, so that the clock moving on cannot part them), and compares
+// the two counters, partition keys aside.
+func (b *bench) checkRawSnapCount(user string) error {
+	out, err := b.client.Query(b.ctx, rawPartitionQuery(b.table, "", "pk", rawRatePartition(b.ws, user)))
+	if err != nil {
+		return err
+	}
+	if len(out.Items) != 1 {
+		return fmt.Errorf("the raw rate counter Query of user %s finds %d items, want the 1 minute counter", user, len(out.Items))
+	}
+	limiter := out.Items[0]
+	at, err := rawCountedAt(limiter)
+	if err != nil {
+		return fmt.Errorf("the rate limiter's counter: %w", err)
+	}
+	in := b.rawSnapCount(ids.New(ids.SnapUser), at)
+	res, err := b.client.UpdateItem(b.ctx, in)
+	if err != nil {
+		return err
+	}
+	if second, minute, err := rawSnapCounts(in, res); err != nil || second != 1 || minute != 1 {
+		return fmt.Errorf("the raw rate count of a first call returned counts %d a second, %d a minute (%v), want 1 and 1", second, minute, err)
+	}
+	got, err := b.rawGet(b.table, in.Key)
+	if err != nil {
+		return err
+	}
+	want := maps.Clone(limiter)
+	want["pk"] = in.Key["pk"]
+	if diffs := itemDiff("", want, got); len(diffs) > 0 {
+		return fmt.Errorf("the bench's raw rate count does not write what the rate limiter writes:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	return nil
+}
+
+// rawCountedAt is the second a counter item holding one call counted it in: its minute (the sort
+// key) plus the offset its one second attribute is named by.
+func rawCountedAt(counter rawItem) (time.Time, error) {
+	var minute int64
+	if _, err := fmt.Sscanf(stringAttr(counter, "sk"), "M#%d", &minute); err != nil {
+		return time.Time{}, fmt.Errorf("sort key %q: %w", stringAttr(counter, "sk"), err)
+	}
+	var offsets []int64
+	for name := range counter {
+		var s int64
+		if n, err := fmt.Sscanf(name, "s%d", &s); err == nil && n == 1 && name == fmt.Sprintf("s%02d", s) {
+			offsets = append(offsets, s)
+		}
+	}
+	if len(offsets) != 1 {
+		return time.Time{}, fmt.Errorf("%d second attributes, want the 1 of its one call", len(offsets))
+	}
+	return time.Unix(minute+offsets[0], 0), nil
+}
+
 // checkRawSpot imports one row through the import handler, then checks that what the service
 // wrote for it is what the raw side writes for a row (checkRawImportRow).
 func (b *bench) checkRawSpot() error {
@@ -330,7 +422,8 @@ func (b *bench) checkRawImportRow(table, screener string, r importRow) error {
 
 // checkRawSnap adds one participant through the Add handler, finds it by its raw login marker,
 // and fails unless the items the service wrote are the puts of rawSnapAddOps for it, the raw
-// survey key reads the survey, and the raw participant Query finds the participant.
+// survey key reads the survey, the raw participant Query finds the participant, and the raw rate
+// count writes the counter the rate limiter wrote for the Add (checkRawSnapCount).
 func (b *bench) checkRawSnap() error {
 	t, err := b.newSnapTenant("Raw items check")
 	if err != nil {
@@ -390,7 +483,7 @@ func (b *bench) checkRawSnap() error {
 	if sk := stringAttr(out.Items[0], "sk"); sk != id {
 		return fmt.Errorf("the raw participant Query of survey %s finds %s, want %s", t.surveyID, sk, id)
 	}
-	return nil
+	return b.checkRawSnapCount(t.user.ID)
 }
 
 // checkWritten reads each raw item's key back and fails, naming every difference, unless the
