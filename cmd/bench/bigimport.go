@@ -235,7 +235,7 @@ func (b *bench) bigWarmUp(s *bigStack, n int) error {
 	if _, err = b.bigImportPhase(s, ev, n, jobs.Counts{Processed: n, Created: n}); err != nil {
 		return err
 	}
-	if err := b.checkRawImportRow(s.table, scr.ID, rs[0]); err != nil {
+	if err := b.checkRawImportRow(s.table, scr.ID, rs[0], true); err != nil {
 		return fmt.Errorf("raw items: %w", err)
 	}
 	return nil
@@ -353,7 +353,7 @@ func (s *bigStack) close(b *bench) {
 // timing) into a fresh table by BatchWriteItem, 25 a call, from writers goroutines; it returns
 // the timed writes, the items, and what they would cost on AWS.
 func (b *bench) bigRaw(screener string, rs []importRow, write rawWrite) (metered, []map[string]types.AttributeValue, float64, error) {
-	items, err := b.rawImportItems(screener, rs)
+	items, err := b.rawImportItems(screener, rs, true)
 	if err != nil {
 		return metered{}, nil, 0, err
 	}
@@ -757,6 +757,7 @@ func bigImportSection(r bigResult, s *bigStack) section {
 	bookN, bookT := imp.trace.total(func(k callKey) bool { return k.caller == callerBook })
 	rowIns, rowInsT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "BatchExecuteStatement" })
 	rowTx, rowTxT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "TransactWriteItems" })
+	rowPut, rowPutT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "BatchWriteItem" })
 	rowGet, rowGetT := imp.trace.total(func(k callKey) bool { return k.caller == callerRows && k.op == "BatchGetItem" })
 	prof.add("**Worker invocations: busy time, summed**", "", thousands(batches), "", secs(busy), "", "", "")
 	prof.add("… in the rows' DynamoDB calls / in the bookkeeping's", "", "", "", fmt.Sprintf("%s / %s", secs(rowsT), secs(bookT)), "", "", "")
@@ -785,16 +786,18 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"The raw conditional inserts write the same items as the 1-writer run, each statement failing if its key is "+
 			"taken (none is), from as many callers as the import's calls in flight: on DynamoDB Local a conditional write "+
 			"of any kind (PartiQL INSERT, a conditional PutItem, TransactWriteItems) costs several times a BatchWriteItem "+
-			"put, so their ratio to raw BatchWriteItem is roughly what an import can reach that inserts each of its four "+
-			"items conditionally, which uniqueness and exact counts need (a reference on fewer rows, so it varies from run "+
-			"to run more than the import does). Order: an untimed warm-up of all three on %s other rows, "+
+			"put, so their ratio to raw BatchWriteItem is roughly what an import could reach that inserted all four of its "+
+			"items conditionally (a reference on fewer rows, so it varies from run to run more than the import does). This "+
+			"import inserts only the two markers conditionally; a row whose markers it inserted is its own under their "+
+			"claim, and its participant and screener participant go in BatchWriteItem (spotstore.ApplyChunk). Order: an untimed warm-up of all three on %s other rows, "+
 			"raw with %d writers, raw with 1, raw conditional inserts, import, re-import.",
 			rawWriters, workerConcurrency, thousands(r.serialRows), thousands(min(n, bigWarmUpRows)), rawWriters),
 		fmt.Sprintf("Where the import's time goes (the table above; the tracing middleware times each call): the %d workers "+
 			"were busy %s of %s (wall time × %d). %s of it in the rows' conditional inserts (%s BatchExecuteStatement calls "+
 			"of PartiQL INSERTs, %.0f per chunk, %.0f statements each: %s per statement, where raw BatchWriteItem took %s per "+
 			"item and writer: a chunk writes its rows in groups of 25, 8 groups at once, and a group inserts its rows' "+
-			"markers, then their participants, then their screener participants); %s in the rows' TransactWriteItems (%s calls: each chunk's count of what it wrote, and "+
+			"markers, then puts their participants and screener participants); %s in the rows' BatchWriteItem (%s calls, "+
+			"those puts); %s in the rows' TransactWriteItems (%s calls: each chunk's count of what it wrote, and "+
 			"the transactions of rows that update a participant); %s in the rows' BatchGetItem (%s calls: before writing, "+
 			"the worker looks up the rows' markers, participants and screener participants, %s per call of up to 100 keys); "+
 			"%s in the job's bookkeeping (%.1f calls per chunk); %s in Go. SQS costs the workers nothing inside an "+
@@ -802,7 +805,7 @@ func bigImportSection(r bigResult, s *bigStack) section {
 			"POST's %s. On DynamoDB Local a conditional INSERT costs more than a put in BatchWriteItem, and the reads come on top.",
 			workerConcurrency, secs(busy), secs(imp.took*workerConcurrency), workerConcurrency, secs(rowInsT), thousands(rowIns),
 			float64(rowIns)/float64(chunks), float64(rowInsOps)/float64(max(rowIns, 1)), ms(perStatement), ms(rawPerItem),
-			secs(rowTxT), thousands(rowTx),
+			secs(rowPutT), thousands(rowPut), secs(rowTxT), thousands(rowTx),
 			secs(rowGetT), thousands(rowGet), ms(rowGetT/time.Duration(max(rowGet, 1))), secs(bookT),
 			float64(bookN)/float64(chunks), secs(busy-rowsT-bookT), imp.job.Chunks, secs(sqsTime(imp.trace, "SendMessageBatch")), secs(imp.accepted)),
 		fmt.Sprintf("Write units: the job's %s per new row are DynamoDB Local's; raw BatchWriteItem is reported per item "+

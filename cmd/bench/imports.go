@@ -65,7 +65,7 @@ func (b *bench) measureImport(rounds int) (section, error) {
 		if err != nil {
 			return section{}, err
 		}
-		items, err := b.rawImportItems(scrRaw, rows(fmt.Sprintf("r%d", r), importRows))
+		items, err := b.rawImportItems(scrRaw, rows(fmt.Sprintf("r%d", r), importRows), false)
 		if err != nil {
 			return section{}, err
 		}
@@ -165,7 +165,7 @@ func (b *bench) transactCheck() (one, many float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	items, err := b.rawImportItems(scr, rows("c0", 25))
+	items, err := b.rawImportItems(scr, rows("c0", 25), false)
 	if err != nil {
 		return 0, 0, err
 	}

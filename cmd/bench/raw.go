@@ -26,6 +26,7 @@ import (
 	"github.com/participant-roster/roster/pkg/platform/ids"
 	"github.com/participant-roster/roster/pkg/snap/survey"
 	"github.com/participant-roster/roster/pkg/spot/screening"
+	"github.com/participant-roster/roster/pkg/spot/spotstore"
 )
 
 type rawItem = map[string]types.AttributeValue
@@ -118,22 +119,23 @@ type rawActor struct {
 }
 
 type rawParticipant struct {
-	PK          string            `dynamodbav:"pk"`
-	SK          string            `dynamodbav:"sk"`
-	GSI2PK      string            `dynamodbav:"gsi2pk"`
-	GSI2SK      string            `dynamodbav:"gsi2sk"`
-	Seq         int64             `dynamodbav:"seq"`
-	Type        string            `dynamodbav:"type"`
-	ID          string            `dynamodbav:"id"`
-	ExternalUID string            `dynamodbav:"externalUid,omitempty"`
-	Email       string            `dynamodbav:"email"`
-	Name        string            `dynamodbav:"name"`
-	CreatedBy   rawActor          `dynamodbav:"createdBy"`
-	CreatedAt   string            `dynamodbav:"createdAt"`
-	UpdatedBy   rawActor          `dynamodbav:"updatedBy"`
-	UpdatedAt   string            `dynamodbav:"updatedAt"`
-	Links       map[string]string `dynamodbav:"links"`
-	Version     int64             `dynamodbav:"version"`
+	PK           string            `dynamodbav:"pk"`
+	SK           string            `dynamodbav:"sk"`
+	GSI2PK       string            `dynamodbav:"gsi2pk"`
+	GSI2SK       string            `dynamodbav:"gsi2sk"`
+	Seq          int64             `dynamodbav:"seq"`
+	Type         string            `dynamodbav:"type"`
+	ID           string            `dynamodbav:"id"`
+	ExternalUID  string            `dynamodbav:"externalUid,omitempty"`
+	Email        string            `dynamodbav:"email"`
+	Name         string            `dynamodbav:"name"`
+	CreatedBy    rawActor          `dynamodbav:"createdBy"`
+	CreatedAt    string            `dynamodbav:"createdAt"`
+	UpdatedBy    rawActor          `dynamodbav:"updatedBy"`
+	UpdatedAt    string            `dynamodbav:"updatedAt"`
+	Links        map[string]string `dynamodbav:"links"`
+	Version      int64             `dynamodbav:"version"`
+	ClaimedUntil int64             `dynamodbav:"claimedUntil,omitempty"`
 }
 
 type rawMarker struct {
@@ -141,6 +143,17 @@ type rawMarker struct {
 	SK            string `dynamodbav:"sk"`
 	Type          string `dynamodbav:"type"`
 	ParticipantID string `dynamodbav:"participantId"`
+	ClaimedUntil  int64  `dynamodbav:"claimedUntil,omitempty"`
+	Claim         string `dynamodbav:"claim,omitempty"`
+}
+
+// rawClaim is the claim an import job's chunk writes on a new row's markers and participant
+// (until when, and whose), or none (claimed false: a synchronous import).
+func rawClaim(claimed bool, at time.Time) (claimedUntil int64, claim string) {
+	if !claimed {
+		return 0, ""
+	}
+	return at.Add(spotstore.DefaultClaimWindow).UnixMilli(), ids.New("")
 }
 
 type rawScreenerParticipant struct {
@@ -188,22 +201,24 @@ func keyStrings(k rawItem) (pk, sk string) {
 // rawImportRowItems are the four items an import of a new row into screener writes, in this
 // order: the participant (by actor, linked to its screener participant, at place ptpSeq of
 // the workspace's list), its email marker, its external-uid marker and its screener
-// participant (at place spSeq of the roster).
-func (b *bench) rawImportRowItems(screener string, r importRow, participantID, screenerParticipantID string, ptpSeq, spSeq int64, at time.Time) ([]rawItem, error) {
+// participant (at place spSeq of the roster). claimed: written by an import job's chunk, whose
+// new rows carry the claim on their markers (rawClaim).
+func (b *bench) rawImportRowItems(screener string, r importRow, participantID, screenerParticipantID string, ptpSeq, spSeq int64, at time.Time, claimed bool) ([]rawItem, error) {
 	a := b.actor()
 	actor := rawActor{Type: a.Type, ID: a.ID, Name: a.Name}
 	ppk, psk := keyStrings(rawParticipantKey(b.ws, participantID))
 	epk, esk := keyStrings(rawEmailMarkerKey(b.ws, screening.NormalizeEmail(r.Email)))
 	upk, usk := keyStrings(rawExternalUIDMarkerKey(b.ws, r.ExternalUID))
 	spk, ssk := keyStrings(rawScreenerParticipantKey(b.ws, screenerParticipantID))
+	claimedUntil, claim := rawClaim(claimed, at)
 	return rawMarshal(
 		rawParticipant{
 			PK: ppk, SK: psk, GSI2PK: ppk, GSI2SK: rawSeqKey(ptpSeq), Seq: ptpSeq, Type: "Participant", ID: participantID, ExternalUID: r.ExternalUID, Email: r.Email, Name: r.Name,
 			CreatedBy: actor, CreatedAt: rawTime(at), UpdatedBy: actor, UpdatedAt: rawTime(at),
-			Links: map[string]string{screener: screenerParticipantID}, Version: 1,
+			Links: map[string]string{screener: screenerParticipantID}, Version: 1, ClaimedUntil: claimedUntil,
 		},
-		rawMarker{PK: epk, SK: esk, Type: "Marker", ParticipantID: participantID},
-		rawMarker{PK: upk, SK: usk, Type: "Marker", ParticipantID: participantID},
+		rawMarker{PK: epk, SK: esk, Type: "Marker", ParticipantID: participantID, ClaimedUntil: claimedUntil, Claim: claim},
+		rawMarker{PK: upk, SK: usk, Type: "Marker", ParticipantID: participantID, ClaimedUntil: claimedUntil, Claim: claim},
 		rawScreenerParticipant{
 			PK: spk, SK: ssk, GSI1PK: rawRosterPartition(b.ws, screener), GSI1SK: rawSeqKey(spSeq), Seq: spSeq,
 			Type: "ScreenerParticipant", ID: screenerParticipantID, ScreenerID: screener, ParticipantID: participantID,
@@ -217,12 +232,12 @@ func (b *bench) rawImportRowItems(screener string, r importRow, participantID, s
 var rawSeq atomic.Int64
 
 // rawImportItems are the items an import of rs into screener writes, every row new, with fresh
-// ids, four items a row (rawImportRowItems).
-func (b *bench) rawImportItems(screener string, rs []importRow) ([]rawItem, error) {
+// ids, four items a row (rawImportRowItems, claimed as there).
+func (b *bench) rawImportItems(screener string, rs []importRow, claimed bool) ([]rawItem, error) {
 	var out []rawItem
 	for _, r := range rs {
 		seq := rawSeq.Add(1)
-		items, err := b.rawImportRowItems(screener, r, ids.New(ids.Participant), ids.New(ids.ScreenerParticipant), seq, seq, time.Now())
+		items, err := b.rawImportRowItems(screener, r, ids.New(ids.Participant), ids.New(ids.ScreenerParticipant), seq, seq, time.Now(), claimed)
 		if err != nil {
 			return nil, err
 		}
@@ -363,14 +378,14 @@ func (b *bench) checkRawSpot() error {
 	if _, err := b.invoke(b.ctx, "ImportScreenerParticipantsFunction", b.event("POST", "/screener-participants-import", "", body)); err != nil {
 		return err
 	}
-	return b.checkRawImportRow(b.table, scr, r)
+	return b.checkRawImportRow(b.table, scr, r, false)
 }
 
 // checkRawImportRow finds the items the service wrote for row r of an import into screener by
 // the raw keys alone (email marker, then its participant, then the participant's link to the
 // screener), and fails unless they are the items rawImportRowItems builds with those ids, and
-// the raw roster Query and GetItem find the screener participant.
-func (b *bench) checkRawImportRow(table, screener string, r importRow) error {
+// the raw roster Query and GetItem find the screener participant (claimed as there).
+func (b *bench) checkRawImportRow(table, screener string, r importRow, claimed bool) error {
 	marker, err := b.rawGet(table, rawEmailMarkerKey(b.ws, screening.NormalizeEmail(r.Email)))
 	if err != nil {
 		return err
@@ -403,7 +418,7 @@ func (b *bench) checkRawImportRow(table, screener string, r importRow) error {
 	if err != nil {
 		return fmt.Errorf("screener participant %s: %w", spID, err)
 	}
-	want, err := b.rawImportRowItems(screener, r, participantID, spID, ptpSeq, spSeq, time.Now())
+	want, err := b.rawImportRowItems(screener, r, participantID, spID, ptpSeq, spSeq, time.Now(), claimed)
 	if err != nil {
 		return err
 	}
@@ -539,6 +554,9 @@ func requireNumber(it rawItem, name string) (int64, error) {
 // need only hold a well-formed time.
 var rawTimeAttrs = map[string]bool{"createdAt": true, "updatedAt": true}
 
+// rawPerWriteAttrs differ from write to write (a claim's time and token): compared by type.
+var rawPerWriteAttrs = map[string]bool{"claimedUntil": true, "claim": true}
+
 // itemDiff lists how got (what the service wrote) differs from want (the raw item): attribute
 // names, kinds and values, maps and lists element by element.
 func itemDiff(path string, want, got rawItem) []string {
@@ -572,6 +590,9 @@ func valueDiff(path, name string, want, got types.AttributeValue) []string {
 	at := path + name
 	if reflect.TypeOf(want) != reflect.TypeOf(got) {
 		return []string{fmt.Sprintf("%s: the bench writes %s, the service %s", at, showValue(want), showValue(got))}
+	}
+	if rawPerWriteAttrs[name] {
+		return nil
 	}
 	switch w := want.(type) {
 	case *types.AttributeValueMemberM:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -259,27 +260,34 @@ type Marker struct {
 	SK            string `dynamodbav:"sk"`
 	Type          string `dynamodbav:"type"`
 	ParticipantID string `dynamodbav:"participantId"`
-	// ClaimedAt (unix milliseconds) and Claim are set by a claim that writes its record
-	// after the marker, outside a transaction (MarkerClaim.Token).
-	ClaimedAt int64  `dynamodbav:"claimedAt,omitempty"`
-	Claim     string `dynamodbav:"claim,omitempty"`
+	// ClaimedUntil (unix milliseconds) and Claim are set by a claimant that writes its record
+	// after the marker, outside a transaction (MarkerClaim).
+	ClaimedUntil int64  `dynamodbav:"claimedUntil,omitempty"`
+	Claim        string `dynamodbav:"claim,omitempty"`
 }
 
-// MarkerClaim is how a marker write treats claims others hold. A claimant that writes its
-// record after the marker (Token set) holds the marker against takeovers for Lease from At:
-// it writes its record unconditionally only within the first half of that (ClaimDeadline),
-// so a takeover after Lease cannot race it, whatever the clocks of the two differ by within
-// the other half. A writer whose record goes in the marker's own transaction (no Token)
-// still waits out such a claim before it takes the marker over. The zero value honours no
-// claims (a family whose markers never carry one).
+// MarkerClaim is how a marker write treats claims. A claimant that writes its record after
+// the marker, outside a transaction (Token set), holds the marker against takeovers until
+// Until, before which it must have made its last unconditional write (it is its deadline);
+// after it and ClaimMargin, the marker can be taken over. A writer whose record goes in the
+// marker's own transaction (no Token) waits out such a claim too. Now is when the write is
+// made; the zero value honours no claims (a family whose markers never carry one).
 type MarkerClaim struct {
 	Token string
-	At    time.Time
-	Lease time.Duration
+	Until time.Time
+	Now   time.Time
 }
 
-// ClaimDeadline is when the claimant's unconditional writes must be done.
-func (c MarkerClaim) ClaimDeadline() time.Time { return c.At.Add(c.Lease / 2) }
+// ClaimMargin is how long past its Until a claim still holds: for a write the claimant sent
+// just before its deadline to land, and for the clocks of two writers to differ.
+const ClaimMargin = time.Second
+
+// ClaimRunOut is the condition, on a record that may carry a claim's claimedUntil, that no
+// claim holds it at now (none, or one run out), and its value.
+func ClaimRunOut(now time.Time) (condition string, values map[string]types.AttributeValue) {
+	return "(attribute_not_exists(claimedUntil) OR claimedUntil < :runOut)",
+		map[string]types.AttributeValue{":runOut": Millis(now.Add(-ClaimMargin))}
+}
 
 // MarkerPut is the write that claims a marker for a participant: it succeeds when the marker
 // is free or already names the participant (a create that an interrupted write left half
@@ -289,20 +297,20 @@ func (t *Table) MarkerPut(k Key, participantID string) (types.TransactWriteItem,
 }
 
 // ClaimMarker is MarkerPut under c: a marker that names the participant is taken over only
-// when no claim holds it (none, one past its lease, or c's own).
+// when no claim holds it (none, one run out, or c's own).
 func (t *Table) ClaimMarker(k Key, participantID string, c MarkerClaim) (types.TransactWriteItem, error) {
 	m := Marker{PK: k.PK, SK: k.SK, Type: "Marker", ParticipantID: participantID}
 	condition := "attribute_not_exists(pk) OR participantId = :me"
 	values := map[string]types.AttributeValue{":me": S(participantID)}
-	if c.Lease > 0 {
-		condition = "attribute_not_exists(pk) OR (participantId = :me AND (attribute_not_exists(claimedAt) OR claimedAt < :stale"
-		values[":stale"] = Millis(c.At.Add(-c.Lease))
+	if !c.Now.IsZero() {
+		runOut, v := ClaimRunOut(c.Now)
+		maps.Copy(values, v)
 		if c.Token != "" {
-			m.ClaimedAt, m.Claim = c.At.UnixMilli(), c.Token
-			condition += " OR claim = :mine"
+			m.ClaimedUntil, m.Claim = c.Until.UnixMilli(), c.Token
+			runOut = "(" + runOut + " OR claim = :mine)"
 			values[":mine"] = S(c.Token)
 		}
-		condition += "))"
+		condition = "attribute_not_exists(pk) OR (participantId = :me AND " + runOut + ")"
 	}
 	op, err := t.Put(m, condition)
 	if err == nil {

@@ -3,9 +3,9 @@ package spotstore
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -206,12 +206,12 @@ func (s *Store) createParticipant(w string, p screening.Participant, seq int64) 
 }
 
 // markerPuts claims an email and an external uid ("" for none) for a participant, in the
-// transaction that writes it: a marker an import chunk claimed is taken over only once its
+// transaction that writes it: a marker an import chunk claimed is taken over only once the
 // claim has run out (ddb.MarkerClaim).
 func (s *Store) markerPuts(w, participantID, normalizedEmail, uid string) ([]types.TransactWriteItem, error) {
 	var ops []types.TransactWriteItem
 	for _, k := range markerKeys(w, normalizedEmail, uid) {
-		op, err := s.ClaimMarker(k, participantID, ddb.MarkerClaim{At: time.Now(), Lease: s.ClaimLease})
+		op, err := s.ClaimMarker(k, participantID, ddb.MarkerClaim{Now: s.Now()})
 		if err != nil {
 			return nil, err
 		}
@@ -257,8 +257,9 @@ func (s *Store) updateParticipant(w, scr string, c screening.Change) ([]types.Tr
 	if c.Link != nil && before.Links[scr] == c.Link.ID {
 		// The link the participant names is missing: written by this change only once the
 		// chunk that made the participant can no longer be writing it (ApplyChunk).
-		condition += " AND (attribute_not_exists(claimedAt) OR claimedAt < :stale)"
-		u.Values[":stale"] = ddb.Millis(time.Now().Add(-s.ClaimLease))
+		runOut, values := ddb.ClaimRunOut(s.Now())
+		condition += " AND " + runOut
+		maps.Copy(u.Values, values)
 	}
 	ops := []types.TransactWriteItem{u.Op(s.TableName, participantKey(w, before.ID), condition)}
 

@@ -42,16 +42,17 @@ type ledgerEntry struct {
 // ApplyChunk writes one import chunk's changes (screening.Store): its new participants without
 // a transaction, the rest as Apply does.
 //
-// A new participant is four conditional writes, in this order: its email marker and its
-// external-uid marker (absent, or already its own), the participant (absent) and its screener
-// participant (absent). The chunk makes each step for all its rows at once, in batches of
-// conditional inserts (ddb.InsertAll), each priced as a single put. Uniqueness holds as in a
-// transaction: a participant exists only once its markers name it. A write that loses a race
-// ends its row (its markers released if the participant was never written) and the chunk
-// answers vocab.ErrConflict, to plan again. A delivery interrupted between the steps leaves
-// markers naming a participant that does not exist, which the next plan takes over under the
-// same id (screening's match), or a participant whose screener participant is missing, which
-// the next plan writes.
+// A new participant is its markers' conditional inserts (email, external uid: absent, or
+// already its own), then its participant and its screener participant. The chunk makes each
+// step for many rows at once (createAll). A row whose markers it inserted is its own under
+// their claim, and its two records are put without a condition; a row that took over markers
+// already naming its participant inserts them conditionally (createGroup). Uniqueness holds
+// as in a transaction: a participant exists only once its markers name it. A write that
+// loses a race ends its row (its markers released if the participant was never written) and
+// the chunk answers vocab.ErrConflict, to plan again. A delivery interrupted between the
+// steps leaves markers naming a participant that does not exist, which the next plan takes
+// over under the same id (screening's match) once the claim has run out, or a participant
+// whose screener participant is missing, which the next plan writes, under the same wait.
 //
 // The counts: the delivery writes its ledger (what it sets out to create, with the places it
 // allocated) before the first write, and after the last one adds what it wrote to the count
@@ -122,8 +123,7 @@ func (s *Store) putLedger(ctx context.Context, l ledgerItem) error {
 
 // createAll writes the new participants, a group of createGroupRows rows at a time and
 // createGroupsInFlight groups at once: a group claims its rows' markers, then writes the
-// participants whose markers it claimed, then their screener participants, each step in
-// conditional inserts (ddb.InsertAll). Rows do not depend on each other, so the groups overlap
+// participants whose markers it claimed, and their screener participants (createGroup). Rows do not depend on each other, so the groups overlap
 // and the table always has calls in flight, where steps taken over the whole chunk would each
 // wait for their slowest call. written holds the ledger entries of what it wrote (a
 // participant whose link another write made has no LinkSeq); lost is whether any row lost a race.
@@ -160,8 +160,8 @@ func (s *Store) createAll(ctx context.Context, w string, placed []placedChange) 
 }
 
 const (
-	// createGroupRows is one group's rows: its participants, and its screener participants,
-	// fill one BatchExecuteStatement call.
+	// createGroupRows is one group's rows: one call's worth of each kind of its records (its
+	// email markers, its external-uid markers, its participants, its screener participants).
 	createGroupRows = ddb.StatementsPerCall
 	// createGroupsInFlight is how many groups a chunk writes at once (each has one or two
 	// calls in flight).
@@ -173,13 +173,13 @@ const (
 //
 // The rows whose markers were all free are the group's own for a while: it inserted them,
 // with a claim (ddb.MarkerClaim) that keeps any other write from taking them over until the
-// claim's lease runs out, and nothing else can make a participant that no marker named
-// before. So the group writes those rows' participants and screener participants without a
-// condition, in BatchWriteItem (a third of a conditional write's cost on DynamoDB Local),
-// before the claim's deadline. What it could not write for certain by then, and the rows
+// claim runs out, and nothing else can make a participant that no marker named before. So
+// the group writes those rows' participants and screener participants without a condition,
+// in BatchWriteItem (a third of a conditional write's cost on DynamoDB Local), before the
+// claim's end. What it could not write for certain by then, and the rows
 // that took over markers already naming their participant, go through conditional inserts.
 func (s *Store) createGroup(ctx context.Context, w string, placed []placedChange) (written []ledgerEntry, lost bool, err error) {
-	claim := ddb.MarkerClaim{Token: ids.New(""), At: time.Now(), Lease: s.ClaimLease}
+	claim := s.newClaim(ctx)
 	claimed, fresh, err := s.claimAll(ctx, w, placed, claim)
 	if err != nil {
 		return nil, false, err
@@ -241,6 +241,18 @@ func (s *Store) createGroup(ctx context.Context, w string, placed []placedChange
 	return written, lost, nil
 }
 
+// newClaim is a delivery's claim on the markers it inserts: until its own deadline, or
+// ClaimWindow from now if that comes first. A delivery cut short at its deadline (Lambda
+// ends an invocation there) thus lets its claims go by the time SQS brings the chunk back.
+func (s *Store) newClaim(ctx context.Context) ddb.MarkerClaim {
+	now := s.Now()
+	until := now.Add(s.ClaimWindow)
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	return ddb.MarkerClaim{Token: ids.New(""), Until: until, Now: now}
+}
+
 // putFresh writes the participants and screener participants of the rows whose markers the
 // claim inserted, unconditionally and before the claim's deadline (createGroup); made[i] and
 // linked[i] say which of row i's two are written for certain.
@@ -253,14 +265,14 @@ func (s *Store) putFresh(ctx context.Context, w string, placed []placedChange, f
 			continue
 		}
 		p := newParticipantItem(w, *c.Create, c.participantSeq)
-		p.ClaimedAt = claim.At.UnixMilli()
+		p.ClaimedUntil = claim.Until.UnixMilli()
 		rows = append(rows, i)
 		items = append(items, ddb.MustMarshal(p), ddb.MustMarshal(newScreenerParticipantItem(w, *c.Link)))
 	}
 	if len(rows) == 0 {
 		return made, linked
 	}
-	ctx, cancel := context.WithDeadline(ctx, claim.ClaimDeadline())
+	ctx, cancel := context.WithDeadline(ctx, claim.Until)
 	defer cancel()
 	written := s.PutAll(ctx, items)
 	for k, i := range rows {

@@ -101,11 +101,11 @@ func newClaimFixture(t *testing.T, rows int) *claimFixture {
 	return f
 }
 
-// store is the Spot store over the fixture's table through a client with opts, whose claims
-// hold for lease.
-func (f *claimFixture) store(lease time.Duration, opts ...func(*dynamodb.Options)) *spotstore.Store {
+// store is the Spot store over the fixture's table through a client with opts, on a clock
+// ahead of the real one by ahead.
+func (f *claimFixture) store(ahead time.Duration, opts ...func(*dynamodb.Options)) *spotstore.Store {
 	s := spotstore.New(ddb.New(dynamodb.New(f.env.Client.Options(), opts...), f.env.Table))
-	s.ClaimLease = lease
+	s.Now = func() time.Time { return time.Now().Add(ahead) }
 	return s
 }
 
@@ -151,13 +151,14 @@ func (f *claimFixture) checkRoster() {
 	}
 }
 
-// TestAChunksClaimHoldsUntilItsLeaseRunsOut: a chunk delivery that claimed its new rows'
-// markers and died, before writing the participants or after writing them without their
-// screener participants, leaves what it claimed to itself for its lease: another import of
-// the same rows is refused as a conflict (it plans again) rather than take the markers over
-// or write the missing links while the delivery could still be writing them. Once the lease
-// has run out the import takes over under the same participant ids, and the totals end exact.
-func TestAChunksClaimHoldsUntilItsLeaseRunsOut(t *testing.T) {
+// TestAChunksClaimHoldsUntilItRunsOut: a chunk delivery that claimed its new rows' markers
+// and died, before writing the participants or after writing them without their screener
+// participants, leaves what it claimed to itself until its claim runs out: another import of
+// the same rows is refused as a conflict (it plans again) rather than take the markers over or
+// write the missing links while the delivery could still be writing them. Once the claim has
+// run out (a clock past its window and margin) the import takes over under the same
+// participant ids, and the totals end exact.
+func TestAChunksClaimHoldsUntilItRunsOut(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		applied      func(ddb.Item) bool // the puts of the dying delivery that went through
@@ -170,7 +171,7 @@ func TestAChunksClaimHoldsUntilItsLeaseRunsOut(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			f := newClaimFixture(t, 10)
-			dying := screening.NewService(f.store(spotstore.DefaultClaimLease,
+			dying := screening.NewService(f.store(0,
 				putsLost(tc.applied), onlyFirst("BatchExecuteStatement")))
 			if _, err := dying.RunImport(ctx, f.w, f.actor, f.req); err == nil {
 				t.Fatal("the dying delivery went through")
@@ -183,22 +184,22 @@ func TestAChunksClaimHoldsUntilItsLeaseRunsOut(t *testing.T) {
 				t.Fatalf("the dying delivery left %d screener participants (%v), want %d", len(roster), err, tc.roster)
 			}
 
-			held := screening.NewService(f.store(time.Hour))
+			held := screening.NewService(f.store(0))
 			plan, err := held.PlanImport(ctx, f.w, f.actor, f.syncImport())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := held.ApplyImport(ctx, plan); !screening.IsConflict(err) {
-				t.Fatalf("an import within the claim's lease: %v, want a conflict", err)
+				t.Fatalf("an import while the claim holds: %v, want a conflict", err)
 			}
 			if p, s := f.totals(); p != 0 || s != 0 {
 				t.Fatalf("the refused import changed the totals to %d and %d", p, s)
 			}
 
 			ids := f.markerIDs()
-			after := screening.NewService(f.store(time.Millisecond))
+			after := screening.NewService(f.store(spotstore.DefaultClaimWindow + ddb.ClaimMargin))
 			if _, err := after.RunImport(ctx, f.w, f.actor, f.syncImport()); err != nil {
-				t.Fatalf("an import after the claim's lease: %v", err)
+				t.Fatalf("an import after the claim ran out: %v", err)
 			}
 			if err := f.env.App.Store.SettleJob(ctx, f.w, f.scr, f.req.Chunk.Job); err != nil {
 				t.Fatal(err)
@@ -250,7 +251,7 @@ func TestALostAnswerIsSettledByConditionalWrites(t *testing.T) {
 	f := newClaimFixture(t, 10)
 	var calls atomic.Int32
 	lost := putsLost(func(ddb.Item) bool { calls.Add(1); return true })
-	svc := screening.NewService(f.store(spotstore.DefaultClaimLease, lost))
+	svc := screening.NewService(f.store(0, lost))
 	report, err := svc.RunImport(ctx, f.w, f.actor, f.req)
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +277,7 @@ func TestNewRowsAreClaimedThenPut(t *testing.T) {
 			return next.HandleInitialize(ctx, in)
 		})
 	}
-	svc := screening.NewService(f.store(spotstore.DefaultClaimLease,
+	svc := screening.NewService(f.store(0,
 		count("BatchExecuteStatement", func(p any) int { return len(p.(*dynamodb.BatchExecuteStatementInput).Statements) }, &statements),
 		count("BatchWriteItem", func(p any) int {
 			n := 0

@@ -76,12 +76,18 @@
 //
 //   - Email and external uid are unique per workspace: a participant exists only once its
 //     marker items name it. Apply writes the markers (absent, or already the participant's)
-//     in the same transaction as the participant; ApplyChunk (an import job's chunk) inserts
-//     them, with the same condition, before the participant's own insert (absent; PartiQL
-//     INSERT in BatchExecuteStatement, each statement conditional and priced as a single put,
-//     ddb.InsertAll), and a marker left
-//     naming no participant (a chunk interrupted between the two) is taken over by the next
-//     import of that email, under the same participant id.
+//     in the same transaction as the participant. ApplyChunk (an import job's chunk) inserts
+//     them first (PartiQL INSERT in BatchExecuteStatement, each statement conditional and
+//     priced as a single put, ddb.InsertAll), with a claim (ddb.MarkerClaim: claimedUntil and
+//     the delivery's token on the marker), and then puts the participant and its screener
+//     participant in BatchWriteItem, without a condition, before the claim's deadline: no one
+//     else can be writing them, because a marker left naming no participant (a chunk
+//     interrupted between the two) is taken over by the next import of that email, under the
+//     same participant id, only once the claim has run out (the delivery's deadline, at most ClaimWindow, and
+//     ddb.ClaimMargin), and the same holds
+//     for writing a screener participant that a participant so made names and lacks (the
+//     participant carries claimedUntil). What the deadline or a lost answer leaves uncertain is
+//     written by conditional inserts, never by a second unconditional put.
 //   - A participant's links map (screener id -> screener participant id) makes (screener,
 //     participant) unique: a link is added only if absent, under the participant's version;
 //     a link the participant names and the store lacks is written under that id.

@@ -48,9 +48,10 @@ type participantItem struct {
 	UpdatedAt   string            `dynamodbav:"updatedAt"`
 	Links       map[string]string `dynamodbav:"links"`
 	Version     int64             `dynamodbav:"version"`
-	// ClaimedAt is the marker claim (unix milliseconds) under which an import chunk wrote the
-	// participant without a condition (ApplyChunk); 0 for one written in a transaction.
-	ClaimedAt int64 `dynamodbav:"claimedAt,omitempty"`
+	// ClaimedUntil is the end (unix milliseconds) of the marker claim under which an import
+	// chunk wrote the participant without a condition (ApplyChunk); 0 for one written in a
+	// transaction.
+	ClaimedUntil int64 `dynamodbav:"claimedUntil,omitempty"`
 }
 
 // screenerItem also sits, as the counter, at the head of its roster (gsi1) and its sessions

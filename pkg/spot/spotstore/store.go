@@ -15,15 +15,17 @@ import (
 // screener participants, sessions, workspaces and Spot API keys.
 type Store struct {
 	*ddb.Table
-	// ClaimLease is how long an import chunk's claim on a new participant's markers holds them
-	// against a takeover (ddb.MarkerClaim); New sets DefaultClaimLease.
-	ClaimLease time.Duration
+	// ClaimWindow is the longest an import chunk's claim on a new participant's markers holds
+	// them (ddb.MarkerClaim): the claim ends at the delivery's deadline, or this long after it
+	// is made if that comes first. New sets DefaultClaimWindow.
+	ClaimWindow time.Duration
+	// Now is the store's clock (New: time.Now), by which claims are made and run out.
+	Now func() time.Time
 }
 
-// DefaultClaimLease leaves a chunk 5 s (half of it) to write a group's new participants
-// after it claimed their markers, where it takes well under one, and lets another delivery
-// take over what a cut-short one left after 10 s, long before SQS brings the chunk back.
-const DefaultClaimLease = 10 * time.Second
+// DefaultClaimWindow leaves a chunk 10 s to write a group's new participants after it
+// claimed their markers, where it takes well under one.
+const DefaultClaimWindow = 10 * time.Second
 
 var (
 	_ screening.Store = (*Store)(nil)
@@ -31,7 +33,9 @@ var (
 )
 
 // New returns the Spot store over a table.
-func New(t *ddb.Table) *Store { return &Store{Table: t, ClaimLease: DefaultClaimLease} }
+func New(t *ddb.Table) *Store {
+	return &Store{Table: t, ClaimWindow: DefaultClaimWindow, Now: time.Now}
+}
 
 // getOne reads one record and converts it, or returns vocab.ErrNotFound.
 func getOne[I any, T any](ctx context.Context, s *Store, k ddb.Key, conv func(I) T) (T, error) {
