@@ -137,12 +137,11 @@ func sendOnce(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }
 // refusedWhole reports an error with which DynamoDB refuses a request before applying any of
 // it (throttling, a request limit), so sending it again is safe.
 func refusedWhole(err error) bool {
-	var throttled *types.ProvisionedThroughputExceededException
-	var limit *types.RequestLimitExceeded
 	var api smithy.APIError
-	return errors.As(err, &throttled) || errors.As(err, &limit) ||
-		(errors.As(err, &api) && api.ErrorCode() == "ThrottlingException")
+	return errors.As(err, &api) && slices.Contains(refusalCodes, api.ErrorCode())
 }
+
+var refusalCodes = []string{"ProvisionedThroughputExceededException", "RequestLimitExceeded", "ThrottlingException"}
 
 // keyString is an item's primary key as one string.
 func keyString(it Item) string {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
@@ -291,6 +292,32 @@ func TestNewRowsAreClaimedThenPut(t *testing.T) {
 	}
 	if s, p := statements.Load(), puts.Load(); s != 20 || p != 20 {
 		t.Errorf("%d conditional inserts and %d puts, want 20 (the markers) and 20 (participants and screener participants)", s, p)
+	}
+	f.checkRoster()
+}
+
+// TestARefusedPutIsSentAgain: a BatchWriteItem DynamoDB refuses whole (throttling) applied
+// nothing, so the chunk sends it again rather than fall back to conditional writes.
+func TestARefusedPutIsSentAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newClaimFixture(t, 10)
+	var calls, statements atomic.Int32
+	refuseFirst := onCall("BatchWriteItem", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if calls.Add(1) == 1 {
+			return middleware.InitializeOutput{}, middleware.Metadata{}, &types.ProvisionedThroughputExceededException{Message: aws.String("injected")}
+		}
+		return next.HandleInitialize(ctx, in)
+	})
+	countStatements := onCall("BatchExecuteStatement", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		statements.Add(int32(len(in.Parameters.(*dynamodb.BatchExecuteStatementInput).Statements)))
+		return next.HandleInitialize(ctx, in)
+	})
+	svc := screening.NewService(f.store(0, refuseFirst, countStatements))
+	if _, err := svc.RunImport(ctx, f.w, f.actor, f.req); err != nil {
+		t.Fatal(err)
+	}
+	if c, s := calls.Load(), statements.Load(); c != 2 || s != 20 {
+		t.Errorf("%d BatchWriteItem calls and %d conditional inserts, want 2 (the refused one again) and 20 (the markers only)", c, s)
 	}
 	f.checkRoster()
 }
