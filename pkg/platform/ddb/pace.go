@@ -4,7 +4,7 @@ package ddb
 // (and a partition key's items live in one partition unless DynamoDB splits it for heat, which
 // it need not do in time), so a bulk import must not write one partition key faster than that,
 // whatever the latency of its calls. The import worker gives its store a Pacer: each
-// transaction's write units are estimated per partition key (table key and index keys) before
+// transaction's write units are estimated per partition key (table keys and, apart, index keys) before
 // it is sent, and the transaction waits until every partition key it touches is within the
 // budget. See template.yaml (ImportWorkerFunction) for the arithmetic that sets the budget.
 
@@ -92,9 +92,13 @@ func (p *Pacer) charge(units map[string]float64) time.Duration {
 	return wait
 }
 
-// Index key attributes: an item written with one of them is also written to that index's
-// partition.
-var indexKeyAttrs = []string{AttrGSI1PK, AttrGSI2PK}
+// Index key attributes, with their index: an item written with one of them is also written
+// to that index's partition, which has a budget of its own even where its key is the same
+// string as a table partition's (a workspace's participants are one key in both).
+var indexKeyAttrs = map[string]string{AttrGSI1PK: IndexGSI1, AttrGSI2PK: IndexGSI2}
+
+// indexPartition names an index's partition key apart from the table's.
+func indexPartition(index, pk string) string { return index + " " + pk }
 
 // transactionUnits estimates a transaction's write units by partition key, as DynamoDB prices
 // them: a transactional write costs 2 units per KB (rounded up) of the item in the table, and
@@ -117,9 +121,9 @@ func writeUnits(ops []types.TransactWriteItem, perKB float64) map[string]float64
 			kb = math.Max(1, math.Ceil(float64(ItemSize(item))/1024))
 		}
 		units[pk.Value] += perKB * kb
-		for _, a := range indexKeyAttrs {
+		for a, index := range indexKeyAttrs {
 			if ipk, ok := item[a].(*types.AttributeValueMemberS); ok {
-				units[ipk.Value] += kb
+				units[indexPartition(index, ipk.Value)] += kb
 			}
 		}
 	}

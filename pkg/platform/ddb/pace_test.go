@@ -63,8 +63,10 @@ func TestPacerBudgetsEachPartitionKey(t *testing.T) {
 }
 
 // TestPacedImportKeepsToTheBudget: an import through a paced store against DynamoDB Local
-// waits, in all, at least as long as its hottest partition key's writes take at the budget
-// (the participants' partition: 2 write units per new participant, transactional).
+// waits, in all, about as long as its hottest partition key's writes take at the budget (the
+// participants' partition: 2 write units per new participant, transactional). The
+// participants' copies in gsi2 have the same key string, and a budget of their own: charged
+// to the table's, they would make it wait half as long again.
 func TestPacedImportKeepsToTheBudget(t *testing.T) {
 	env := testkit.NewEnv(t)
 	ctx := context.Background()
@@ -87,8 +89,8 @@ func TestPacedImportKeepsToTheBudget(t *testing.T) {
 	if c.slept < atLeast || c.sleeps == 0 {
 		t.Errorf("waited %v in %d sleeps, want at least %v for %d new participants at %.0f WCU/s", c.slept, c.sleeps, atLeast, rows, budget)
 	}
-	if c.slept > 4*atLeast {
-		t.Errorf("waited %v, far more than the %v the hottest key needs: the estimate is off", c.slept, atLeast)
+	if c.slept > atLeast*5/4 {
+		t.Errorf("waited %v, more than the %v the hottest key needs: the estimate is off", c.slept, atLeast)
 	}
 	t.Logf("%d rows at %.0f WCU/s per key: waited %v (%d sleeps)", rows, budget, c.slept, c.sleeps)
 }
