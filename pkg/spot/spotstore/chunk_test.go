@@ -18,17 +18,9 @@ import (
 
 // noTransactions fails every TransactWriteItems call of a client: a chunk delivery then writes
 // its rows (single puts) and is cut short where it counts them.
-func noTransactions(o *dynamodb.Options) {
-	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("NoTransactions",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if middleware.GetOperationName(ctx) == "TransactWriteItems" {
-					return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("injected: the delivery died here")
-				}
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-	})
-}
+var noTransactions = onCall("TransactWriteItems", func(context.Context, middleware.InitializeInput, middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("injected: the delivery died here")
+})
 
 func chunkRows(n int) []screening.ImportRow {
 	out := make([]screening.ImportRow, n)

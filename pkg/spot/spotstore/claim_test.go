@@ -37,6 +37,15 @@ func onCall(operation string, hook func(ctx context.Context, in middleware.Initi
 
 var errInjected = errors.New("injected: no answer")
 
+// countStatements adds up the statements of a client's BatchExecuteStatement calls (the
+// conditional inserts).
+func countStatements(n *atomic.Int32) func(*dynamodb.Options) {
+	return onCall("BatchExecuteStatement", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		n.Add(int32(len(in.Parameters.(*dynamodb.BatchExecuteStatementInput).Statements)))
+		return next.HandleInitialize(ctx, in)
+	})
+}
+
 // putsLost passes on every BatchWriteItem call with only the puts keep takes, and reports it
 // failed: a call whose answer is lost, and whose items the delivery then cannot know.
 func putsLost(keep func(ddb.Item) bool) func(*dynamodb.Options) {
@@ -272,21 +281,13 @@ func TestNewRowsAreClaimedThenPut(t *testing.T) {
 	ctx := context.Background()
 	f := newClaimFixture(t, 10)
 	var statements, puts atomic.Int32
-	count := func(op string, n func(any) int, into *atomic.Int32) func(*dynamodb.Options) {
-		return onCall(op, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			into.Add(int32(n(in.Parameters)))
-			return next.HandleInitialize(ctx, in)
-		})
-	}
-	svc := screening.NewService(f.store(0,
-		count("BatchExecuteStatement", func(p any) int { return len(p.(*dynamodb.BatchExecuteStatementInput).Statements) }, &statements),
-		count("BatchWriteItem", func(p any) int {
-			n := 0
-			for _, reqs := range p.(*dynamodb.BatchWriteItemInput).RequestItems {
-				n += len(reqs)
+	svc := screening.NewService(f.store(0, countStatements(&statements), onCall("BatchWriteItem",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			for _, reqs := range in.Parameters.(*dynamodb.BatchWriteItemInput).RequestItems {
+				puts.Add(int32(len(reqs)))
 			}
-			return n
-		}, &puts)))
+			return next.HandleInitialize(ctx, in)
+		})))
 	if _, err := svc.RunImport(ctx, f.w, f.actor, f.req); err != nil {
 		t.Fatal(err)
 	}
@@ -308,11 +309,7 @@ func TestARefusedPutIsSentAgain(t *testing.T) {
 		}
 		return next.HandleInitialize(ctx, in)
 	})
-	countStatements := onCall("BatchExecuteStatement", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		statements.Add(int32(len(in.Parameters.(*dynamodb.BatchExecuteStatementInput).Statements)))
-		return next.HandleInitialize(ctx, in)
-	})
-	svc := screening.NewService(f.store(0, refuseFirst, countStatements))
+	svc := screening.NewService(f.store(0, refuseFirst, countStatements(&statements)))
 	if _, err := svc.RunImport(ctx, f.w, f.actor, f.req); err != nil {
 		t.Fatal(err)
 	}
